@@ -1,0 +1,5 @@
+"""``python -m miaudit`` runs the command line."""
+
+from miaudit.cli import main
+
+main()

@@ -1,0 +1,206 @@
+"""The audit: records → target → outputs → signals → attacks → scores → metrics → result."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from miaudit import __version__
+from miaudit import metrics as m
+from miaudit.attacks import get_attacks
+from miaudit.attacks.interface import MEMBER, NONMEMBER, POPULATION, AttackInput
+from miaudit.data import RecordSet, check_audit_sets
+from miaudit.errors import InputError
+from miaudit.result import (
+    AttackResult,
+    AuditResult,
+    AuditSettings,
+    ClassSlice,
+    ModelUtility,
+    RecordRisk,
+    ScoreTable,
+    SkippedAttack,
+)
+from miaudit.signals import compute_signals
+from miaudit.targets.interface import Target, label_indices
+from miaudit.targets.precomputed import PrecomputedTarget
+
+Records = RecordSet | tuple[Any, Any]
+
+
+class Progress(Protocol):
+    """Where the audit reports progress: ``task(description, total)`` returns an advance
+    callback. The CLI passes rich progress bars; the Python API defaults to silence."""
+
+    def task(self, description: str, total: int) -> Callable[[int], None]: ...
+
+
+class _Silent:
+    def task(self, description: str, total: int) -> Callable[[int], None]:
+        return lambda _n: None
+
+
+def _records(value: Records | None, name: str) -> RecordSet | None:
+    if value is None or isinstance(value, RecordSet):
+        return value
+    if isinstance(value, tuple) and len(value) == 2:
+        return RecordSet.from_arrays(value[0], value[1], name=name)
+    raise InputError(f"{name}: pass a RecordSet or an (X, y) pair, got {type(value).__name__}")
+
+
+def audit(
+    target: Target,
+    members: Records | None = None,
+    nonmembers: Records | None = None,
+    population: Records | None = None,
+    attacks: Sequence[str] | None = None,
+    seed: int = 0,
+    *,
+    delta: float = 1e-5,
+    confidence: float = 0.95,
+    fprs: Sequence[float] = m.DEFAULT_FPRS,
+    allow_overlap: bool = False,
+    dp_epsilon: float | None = None,
+    top_records: int = 20,
+    progress: Progress | None = None,
+) -> AuditResult:
+    """Audit ``target`` for membership inference.
+
+    ``members`` were in the training set, ``nonmembers`` were not (held out from the same
+    distribution); ``population`` is optional extra non-member data used only to calibrate
+    thresholds. Each is a :class:`RecordSet` or an ``(X, y)`` pair. For a
+    :class:`PrecomputedTarget` the sets may be omitted: they come from the table's ``member``
+    column. ``dp_epsilon`` is the ε the model owner declares, if any; the report checks the
+    measured lower bound against it.
+    """
+    progress = progress or _Silent()
+    if not 0 < delta < 1:
+        raise InputError(f"delta must be in (0, 1), got {delta}")
+    if not 0.5 <= confidence < 1:
+        raise InputError(f"confidence must be in [0.5, 1), got {confidence}")
+    if not fprs or any(not 0 < f < 1 for f in fprs):
+        raise InputError(f"fprs must be in (0, 1), got {list(fprs)}")
+    chosen = get_attacks(list(attacks) if attacks is not None else None)
+    if members is None and nonmembers is None and isinstance(target, PrecomputedTarget):
+        members, nonmembers, table_population = target.table.split()
+        population = population if population is not None else table_population
+    member_set = _records(members, "members")
+    nonmember_set = _records(nonmembers, "non-members")
+    population_set = _records(population, "population")
+    if member_set is None or nonmember_set is None:
+        raise InputError("members and non-members are both required")
+    check_audit_sets(member_set, nonmember_set, population_set, target.classes, allow_overlap)
+
+    sets = [s for s in (member_set, nonmember_set, population_set) if s is not None]
+    signal_parts = []
+    for records in sets:
+        advance = progress.task(f"querying the model on {records.name}", len(records))
+        outputs = target.outputs(records, advance)
+        signal_parts.append(compute_signals(outputs, label_indices(records.labels,
+                                                                   target.classes)))
+    signals = {k: np.concatenate([p[k] for p in signal_parts]) for k in signal_parts[0]}
+    membership = np.concatenate([
+        np.full(len(member_set), MEMBER, np.int8), np.full(len(nonmember_set), NONMEMBER, np.int8),
+        np.full(len(population_set) if population_set else 0, POPULATION, np.int8)])
+    n_audit = len(member_set) + len(nonmember_set)
+    labels = np.concatenate([member_set.labels, nonmember_set.labels]).astype(str)
+    ids = np.concatenate([member_set.ids, nonmember_set.ids])
+
+    rng = np.random.default_rng(seed)
+    is_member = membership[:n_audit] == MEMBER
+    calibration = np.zeros(n_audit, dtype=bool)  # half of each class, for threshold choice
+    for group in (np.nonzero(is_member)[0], np.nonzero(~is_member)[0]):
+        calibration[rng.permutation(group)[: len(group) // 2]] = True
+    calibrated_by = ("population" if population_set is not None
+                     else "half of the non-members (seeded split)")
+
+    results: list[AttackResult] = []
+    skipped: list[SkippedAttack] = []
+    score_columns: dict[str, np.ndarray] = {}
+    advance = progress.task("running attacks", len(chosen))
+    for attack in chosen:
+        missing = attack.missing(set(signals))
+        if missing:
+            skipped.append(SkippedAttack(attack.name, (
+                f"needs {', '.join(missing)}, which a target exposing "
+                f"{target.exposes.value} does not provide")))
+            advance(1)
+            continue
+        scores = attack.scores(AttackInput(signals, membership, seed))
+        if scores.shape != membership.shape or not np.all(np.isfinite(scores)):
+            raise RuntimeError(f"attack {attack.name} returned invalid scores")  # a bug, not input
+        score_columns[attack.name] = scores[:n_audit]
+        results.append(_evaluate(attack.name, attack.description, scores, membership, n_audit,
+                                 calibration, labels, ids, population_set is not None,
+                                 fprs, delta, confidence, top_records))
+        advance(1)
+
+    correct = signals["correct"]
+    train = m.rate(int(correct[membership == MEMBER].sum()), len(member_set), confidence)
+    test = m.rate(int(correct[membership == NONMEMBER].sum()), len(nonmember_set), confidence)
+    assert train.ci is not None and test.ci is not None
+    gap = m.Estimate(train.value - test.value,  # type: ignore[operator]
+                     (train.ci[0] - test.ci[1], train.ci[1] - test.ci[0]),
+                     "interval: difference of the two accuracy intervals")
+    return AuditResult(
+        version=__version__,
+        created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        target=target.describe(),
+        model=ModelUtility(train, test, gap),
+        n_members=len(member_set),
+        n_nonmembers=len(nonmember_set),
+        n_population=len(population_set) if population_set else 0,
+        attacks=tuple(results),
+        skipped=tuple(skipped),
+        settings=AuditSettings(seed, delta, confidence, tuple(fprs), calibrated_by),
+        declared_dp_epsilon=dp_epsilon,
+        score_table=ScoreTable(ids, labels, membership[:n_audit].copy(), score_columns),
+    )
+
+
+def _evaluate(name: str, description: str, scores: np.ndarray, membership: np.ndarray,
+              n_audit: int, calibration: np.ndarray, labels: np.ndarray, ids: np.ndarray,
+              has_population: bool, fprs: Sequence[float], delta: float, confidence: float,
+              top_records: int) -> AttackResult:
+    audit_scores = scores[:n_audit]
+    is_member = membership[:n_audit] == MEMBER
+    members, nonmembers = audit_scores[is_member], audit_scores[~is_member]
+    cal = (audit_scores[is_member & calibration], audit_scores[~is_member & calibration])
+    ev = (audit_scores[is_member & ~calibration], audit_scores[~is_member & ~calibration])
+    if has_population:
+        threshold_pool, fpr_check = scores[n_audit:], nonmembers
+    else:
+        threshold_pool, fpr_check = cal[1], ev[1]
+    adv, balanced, adv_threshold = m.advantage(cal, ev, confidence)
+    roc_fpr, roc_tpr = m.roc_points(members, nonmembers)
+    member_rows = np.nonzero(is_member)[0]
+    top = member_rows[np.argsort(-audit_scores[member_rows], kind="stable")[:top_records]]
+    p_values = m.nonmember_pvalues(audit_scores[top], nonmembers)
+    slices = []
+    for label in np.unique(labels):
+        in_class = labels == label
+        cm, cn = audit_scores[in_class & is_member], audit_scores[in_class & ~is_member]
+        if len(cm) >= 2 and len(cn) >= 2:
+            slice_auc = m.auc_with_ci(cm, cn, confidence)
+        else:
+            slice_auc = m.Estimate(None, reason="fewer than 2 members or non-members in class")
+        slices.append(ClassSlice(str(label), len(cm), len(cn), slice_auc))
+    return AttackResult(
+        name=name,
+        description=description,
+        auc=m.auc_with_ci(members, nonmembers, confidence),
+        tpr_at_fpr=tuple(m.tpr_at_fpr(members, threshold_pool, fpr_check, f, confidence)
+                         for f in fprs),
+        advantage=adv,
+        balanced_accuracy=balanced,
+        advantage_threshold=adv_threshold,
+        epsilon=m.epsilon_lower_bound(cal, ev, delta, confidence),
+        roc_fpr=tuple(float(x) for x in roc_fpr),
+        roc_tpr=tuple(float(x) for x in roc_tpr),
+        at_risk=tuple(RecordRisk(str(ids[i]), str(labels[i]), float(audit_scores[i]), float(p))
+                      for i, p in zip(top, p_values, strict=True)),
+        slices=tuple(slices),
+    )

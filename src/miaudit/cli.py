@@ -1,0 +1,234 @@
+"""The ``miaudit`` command line. Exit codes: 0 success, 1 a ``--fail-on`` gate failed,
+2 bad input or usage."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from miaudit import __version__
+from miaudit.errors import InputError, MissingExtraError
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_OUT = "miaudit-report"
+EXIT_GATE, EXIT_INPUT = 1, 2
+SUMMARY_WIDTH = 110  # the summary table's intervals need this much; rich assumes 80 off a tty
+
+
+def _input_errors_exit_2(command: F) -> F:
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (InputError, MissingExtraError) as exc:
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False,
+                                       markup=True, soft_wrap=True)
+            sys.exit(EXIT_INPUT)
+    return wrapper  # type: ignore[return-value]
+
+
+class _RichProgress:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def task(self, description: str, total: int) -> Callable[[int], None]:
+        task_id = self.progress.add_task(description, total=total)
+        return lambda n: self.progress.advance(task_id, n)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[_RichProgress | None]:
+    if quiet:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bars:
+        yield _RichProgress(bars)
+
+
+def _split_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _formats(value: str | None, configured: list[str] | None) -> list[str]:
+    from miaudit.report import FORMATS, get_format
+
+    names = _split_list(value) if value is not None else configured
+    if not names or names == ["all"]:
+        return list(FORMATS)
+    for name in names:
+        get_format(name)
+    return names
+
+
+def _summary(result: Any, paths: list[Path], console: Console) -> None:
+    from miaudit.report.questions import risk_level
+    from miaudit.report.text import compact, estimate, fpr_label
+
+    risk = risk_level(result)
+    table = Table(title=f"Membership-inference audit ({result.settings.confidence:.0%} intervals)",
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("attack", no_wrap=True)
+    table.add_column("AUC", no_wrap=True)
+    for f in result.settings.fprs:
+        table.add_column(f"TPR@{fpr_label(f)}", no_wrap=True)
+    table.add_column("advantage", no_wrap=True)
+    table.add_column("ε ≥", no_wrap=True)
+    for a in sorted(result.attacks, key=lambda a: -(a.auc.value or 0)):
+        cells = [compact(t.tpr, percent=True) if (t := a.tpr(f)) else "n/a"
+                 for f in result.settings.fprs]
+        table.add_row(a.name, compact(a.auc), *cells, compact(a.advantage),
+                      f"{a.epsilon.value:.2f}")
+    console.print(table)
+    for s in result.skipped:
+        console.print(f"  not run: {s.name} — {s.reason}", highlight=False)
+    m = result.model
+    console.print(f"model: train accuracy {estimate(m.train_accuracy, True)}, held-out "
+                  f"{estimate(m.test_accuracy, True)}, gap {estimate(m.generalization_gap, True)}",
+                  highlight=False)
+    colour = {"high": "red", "elevated": "yellow"}.get(risk.level, "green")
+    console.print(f"[bold {colour}]risk: {risk.level}[/] — {risk.reason}", highlight=False)
+    for path in paths:
+        console.print(f"wrote {path}", highlight=False)
+
+
+def _finish(result: Any, out: str, formats: list[str], fail_on: list[str], quiet: bool) -> None:
+    from miaudit.gate import evaluate, parse_conditions
+
+    conditions = parse_conditions(fail_on)
+    paths = result.write(out, formats)
+    console = Console(width=max(Console().width, SUMMARY_WIDTH))
+    if not quiet:
+        _summary(result, paths, console)
+    verdict = evaluate(result, conditions)
+    if not verdict.passed:
+        for breach in verdict.breaches:
+            Console(stderr=True).print(f"[bold red]gate failed:[/] {breach}", highlight=False)
+        sys.exit(EXIT_GATE)
+
+
+_common = [
+    click.option("--out", type=click.Path(file_okay=False), default=None,
+                 help=f"Report folder (default ./{DEFAULT_OUT}/)."),
+    click.option("--format", "formats", default=None,
+                 help="Comma-separated: json,html,md,csv (default: all)."),
+    click.option("--attacks", default=None, help="Comma-separated attack names (default: all)."),
+    click.option("--fail-on", "fail_on", default=None,
+                 help="Comma-separated conditions, e.g. 'auc>0.6,tpr@0.001>0.01'; "
+                      "exit 1 if any holds."),
+    click.option("--seed", type=int, default=None,
+                 help="Seed for every random choice (default 0)."),
+    click.option("--quiet", is_flag=True, help="No progress bars or summary table."),
+]
+
+
+def _with_common(command: F) -> F:
+    for option in reversed(_common):
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="miaudit")
+def main() -> None:
+    """Audit machine-learning models for membership inference (MITRE ATLAS AML.T0024.000)."""
+
+
+@main.command()
+@_with_common
+@_input_errors_exit_2
+def demo(out: str | None, formats: str | None, attacks: str | None, fail_on: str | None,
+         seed: int | None, quiet: bool) -> None:
+    """Train the bundled over-fitted hospital model, audit it and write a report."""
+    from miaudit.audit import audit
+    from miaudit.demo import demo_setup
+    from miaudit.gate import parse_conditions, required_fprs
+    from miaudit.metrics import DEFAULT_FPRS
+
+    conditions = _split_list(fail_on) or []
+    fprs = sorted(set(DEFAULT_FPRS) | set(required_fprs(parse_conditions(conditions))))
+    chosen_formats = _formats(formats, None)
+    with _progress(quiet) as bars:
+        if bars is not None:
+            bars.task("training the demo model (MLP on breast-cancer data)", 1)
+        target, members, nonmembers = demo_setup(seed or 0)
+        result = audit(target, members, nonmembers, attacks=_split_list(attacks),
+                       seed=seed or 0, fprs=fprs, progress=bars)
+    _finish(result, out or DEFAULT_OUT, chosen_formats, conditions, quiet)
+
+
+@main.command(name="audit")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML or YAML audit config (see docs/config.md).")
+@click.option("--outputs", "outputs_path", type=click.Path(dir_okay=False), default=None,
+              help="Precomputed outputs table (CSV, Parquet or NPZ; see docs).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="A joblib/pickle scikit-learn model (needs --trust-model-file).")
+@click.option("--trust-model-file", is_flag=True, help="Allow loading --model (it runs code).")
+@click.option("--members", default=None, help="Member records (CSV/Parquet/NPZ) for --model.")
+@click.option("--nonmembers", default=None, help="Non-member records for --model.")
+@click.option("--population", default=None, help="Optional population records for calibration.")
+@click.option("--label-column", default="label", show_default=True)
+@click.option("--id-column", default=None)
+@click.option("--categorical", default=None, help="Comma-separated non-numeric feature columns.")
+@click.option("--allow-overlap", is_flag=True,
+              help="Allow identical feature rows among members and non-members.")
+@click.option("--dp-epsilon", type=float, default=None,
+              help="The ε the model owner declares; checked against the measured bound.")
+@_with_common
+@_input_errors_exit_2
+def audit_command(config_path: str | None, outputs_path: str | None, model_path: str | None,
+                  trust_model_file: bool, members: str | None, nonmembers: str | None,
+                  population: str | None, label_column: str, id_column: str | None,
+                  categorical: str | None, allow_overlap: bool, dp_epsilon: float | None,
+                  out: str | None, formats: str | None, attacks: str | None,
+                  fail_on: str | None, seed: int | None, quiet: bool) -> None:
+    """Audit your own model: from --config, from --outputs, or from --model with records."""
+    from miaudit.cli_sources import AuditPlan, plan_from_config, plan_from_flags
+
+    sources = [p for p in (config_path, outputs_path, model_path) if p]
+    if len(sources) != 1:
+        raise click.UsageError("give exactly one of --config, --outputs or --model")
+    if config_path:
+        plan: AuditPlan = plan_from_config(config_path)
+    else:
+        plan = plan_from_flags(outputs_path, model_path, trust_model_file, members, nonmembers,
+                               population, label_column, id_column,
+                               _split_list(categorical) or [], allow_overlap, dp_epsilon)
+    plan = plan.override(attacks=_split_list(attacks), fail_on=_split_list(fail_on), seed=seed,
+                         out=out)
+    chosen_formats = _formats(formats, plan.formats)
+    with _progress(quiet) as bars:
+        result = plan.run(bars)
+    _finish(result, plan.out or DEFAULT_OUT, chosen_formats, plan.fail_on, quiet)
+
+
+@main.command(name="attacks")
+def list_attacks() -> None:
+    """List the attacks and what each needs from the target."""
+    from miaudit.attacks import REGISTRY
+
+    table = Table(title="miaudit attacks", title_justify="left")
+    table.add_column("name")
+    table.add_column("needs")
+    table.add_column("what it does")
+    for name, attack in REGISTRY.items():
+        needs = "predicted label" if attack.needs == ("correct",) else "probabilities or logits"
+        table.add_row(name, needs, attack.description)
+    Console().print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,130 @@
+"""Turn a config file or CLI flags into one :class:`AuditPlan`: a target, records, settings."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from miaudit.config import Config, load_config
+from miaudit.data import RecordSet
+from miaudit.errors import InputError
+from miaudit.metrics import DEFAULT_FPRS
+from miaudit.result import AuditResult
+from miaudit.targets.interface import Target
+
+
+@dataclass(frozen=True)
+class AuditPlan:
+    """Everything one ``miaudit audit`` run needs."""
+
+    target: Target
+    members: RecordSet | None
+    nonmembers: RecordSet | None
+    population: RecordSet | None = None
+    attacks: list[str] | None = None
+    seed: int = 0
+    delta: float = 1e-5
+    confidence: float = 0.95
+    fprs: list[float] = field(default_factory=lambda: list(DEFAULT_FPRS))
+    allow_overlap: bool = False
+    dp_epsilon: float | None = None
+    out: str | None = None
+    formats: list[str] | None = None
+    fail_on: list[str] = field(default_factory=list)
+
+    def override(self, **values: Any) -> AuditPlan:
+        """Replace the fields given a value (CLI flags win over the config)."""
+        return dataclasses.replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    def run(self, progress: Any = None) -> AuditResult:
+        from miaudit.audit import audit
+        from miaudit.gate import parse_conditions, required_fprs
+
+        fprs = sorted(set(self.fprs) | set(required_fprs(parse_conditions(self.fail_on))))
+        return audit(self.target, self.members, self.nonmembers, self.population,
+                     attacks=self.attacks, seed=self.seed, delta=self.delta,
+                     confidence=self.confidence, fprs=fprs, allow_overlap=self.allow_overlap,
+                     dp_epsilon=self.dp_epsilon, progress=progress)
+
+
+def _target_from_config(config: Config) -> Target:
+    t = config.target
+    path = config.resolve(t.path)
+    if t.kind == "sklearn":
+        from miaudit.targets.sklearn import SklearnTarget
+
+        assert path is not None
+        return SklearnTarget.from_file(path, trust=t.trust)
+    if t.kind == "outputs":
+        from miaudit.targets.precomputed import PrecomputedTarget
+
+        assert path is not None
+        return PrecomputedTarget.from_file(path)
+    if t.classes is None:
+        raise InputError(f"target.classes: required for target.kind = {t.kind!r} "
+                         "(a number of classes or a list)")
+    if t.kind == "torch":
+        from miaudit.targets.torch import TorchTarget
+
+        assert path is not None
+        if t.output == "label":
+            raise InputError("target.output: a torch target returns logits or probabilities")
+        return TorchTarget.from_file(path, t.classes, trust=t.trust, output=t.output)
+    from miaudit.targets.callable import CallableTarget
+
+    assert t.function is not None
+    return CallableTarget.from_spec(t.function, t.classes, t.output, trust=t.trust)
+
+
+def plan_from_config(path: str | Path) -> AuditPlan:
+    config = load_config(path)
+    target = _target_from_config(config)
+    members = nonmembers = population = None
+    if config.data is not None:
+        d = config.data
+
+        def records(file: str | None, name: str) -> RecordSet | None:
+            resolved = config.resolve(file)
+            if resolved is None:
+                return None
+            return RecordSet.from_file(resolved, d.label, d.id, d.categorical, name)
+
+        members = records(d.members, "members")
+        nonmembers = records(d.nonmembers, "non-members")
+        population = records(d.population, "population")
+    a, r = config.audit, config.report
+    return AuditPlan(target, members, nonmembers, population, attacks=a.attacks, seed=a.seed,
+                     delta=a.delta, confidence=a.confidence, fprs=a.fprs,
+                     allow_overlap=a.allow_overlap, dp_epsilon=a.dp_epsilon,
+                     out=str(config.resolve(r.out)) if r.out else None, formats=r.formats,
+                     fail_on=r.fail_on)
+
+
+def plan_from_flags(outputs: str | None, model: str | None, trust: bool, members: str | None,
+                    nonmembers: str | None, population: str | None, label: str,
+                    id_column: str | None, categorical: list[str], allow_overlap: bool,
+                    dp_epsilon: float | None) -> AuditPlan:
+    if outputs:
+        from miaudit.targets.precomputed import PrecomputedTarget
+
+        if members or nonmembers:
+            raise InputError("--outputs carries membership in its 'member' column; drop "
+                             "--members/--nonmembers")
+        return AuditPlan(PrecomputedTarget.from_file(outputs), None, None,
+                         dp_epsilon=dp_epsilon)
+    from miaudit.targets.sklearn import SklearnTarget
+
+    if not members or not nonmembers:
+        raise InputError("--model needs --members and --nonmembers record files")
+    target = SklearnTarget.from_file(model or "", trust=trust)
+
+    def records(file: str | None, name: str) -> RecordSet | None:
+        if file is None:
+            return None
+        return RecordSet.from_file(file, label, id_column, categorical, name)
+
+    return AuditPlan(target, records(members, "members"), records(nonmembers, "non-members"),
+                     records(population, "population"), allow_overlap=allow_overlap,
+                     dp_epsilon=dp_epsilon)

@@ -1,0 +1,135 @@
+"""Audit configuration from TOML or YAML, validated with errors that name the bad field.
+
+YAML is read with ``yaml.safe_load`` only. Relative paths are resolved against the config
+file's folder. See ``docs/config.md`` for every field.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from miaudit.errors import InputError
+from miaudit.metrics import DEFAULT_FPRS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetConfig(_Strict):
+    """How to reach the model."""
+
+    kind: Literal["sklearn", "torch", "callable", "outputs"]
+    path: str | None = None
+    function: str | None = None
+    classes: list[int | str] | int | None = None
+    output: Literal["probabilities", "logits", "label"] = "probabilities"
+    trust: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class DataConfig(_Strict):
+    """Where the records are."""
+
+    members: str
+    nonmembers: str
+    population: str | None = None
+    label: str = "label"
+    id: str | None = None
+    categorical: list[str] = Field(default_factory=list)
+
+
+class AuditConfig(_Strict):
+    attacks: list[str] | None = None
+    seed: int = 0
+    delta: float = Field(1e-5, gt=0, lt=1)
+    confidence: float = Field(0.95, ge=0.5, lt=1)
+    fprs: list[float] = Field(default_factory=lambda: list(DEFAULT_FPRS))
+    allow_overlap: bool = False
+    dp_epsilon: float | None = Field(None, ge=0)
+
+    @field_validator("fprs")
+    @classmethod
+    def _fprs_in_range(cls, value: list[float]) -> list[float]:
+        if not value or any(not 0 < f < 1 for f in value):
+            raise ValueError("each FPR must be in (0, 1)")
+        return value
+
+
+class ReportConfig(_Strict):
+    out: str | None = None
+    formats: list[str] | None = None
+    fail_on: list[str] = Field(default_factory=list)
+
+
+class Config(_Strict):
+    """A whole audit: ``[target]``, ``[data]``, ``[audit]``, ``[report]``."""
+
+    target: TargetConfig
+    data: DataConfig | None = None
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def resolve(self, path: str | None) -> Path | None:
+        """A path from the config, relative to the config file's folder."""
+        if path is None:
+            return None
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML (``.toml``) or YAML (``.yaml``/``.yml``) config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"config file not found: {path}")
+    raw = _read(path)
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: the config must be a table/mapping at the top level")
+    try:
+        config = Config.model_validate({**raw, "base_dir": path.parent.resolve()})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors())
+        raise InputError(f"{path}: invalid config: {problems}") from None
+    if config.target.kind != "outputs" and config.data is None:
+        raise InputError(f"{path}: invalid config: data: required for target.kind = "
+                         f"{config.target.kind!r} (members and nonmembers)")
+    if config.target.kind in ("sklearn", "torch", "outputs") and not config.target.path:
+        raise InputError(f"{path}: invalid config: target.path: required for "
+                         f"target.kind = {config.target.kind!r}")
+    if config.target.kind == "callable" and not config.target.function:
+        raise InputError(f"{path}: invalid config: target.function: required for "
+                         "target.kind = 'callable' (as 'package.module:function')")
+    return config
+
+
+def _read(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix in (".yaml", ".yml"):
+            return yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: not valid {suffix[1:].upper()}: {exc}") from None
+    raise InputError(f"{path}: config must be .toml, .yaml or .yml")

@@ -1,0 +1,25 @@
+"""Report formats, by name. One module per format; :func:`get_format` finds them."""
+
+from __future__ import annotations
+
+from miaudit.errors import InputError
+from miaudit.report.csv import CsvFormat
+from miaudit.report.html import HtmlFormat
+from miaudit.report.interface import ReportFormat
+from miaudit.report.json import JsonFormat
+from miaudit.report.markdown import MarkdownFormat
+
+FORMATS: dict[str, ReportFormat] = {
+    f.name: f for f in (JsonFormat(), HtmlFormat(), MarkdownFormat(), CsvFormat())
+}
+
+
+def get_format(name: str) -> ReportFormat:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise InputError(f"unknown report format {name!r}; available: {', '.join(FORMATS)}") \
+            from None
+
+
+__all__ = ["FORMATS", "ReportFormat", "get_format"]

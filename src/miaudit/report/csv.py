@@ -1,0 +1,30 @@
+"""``scores.csv``: one row per audited record, one score column per attack."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, ClassVar
+
+import pandas as pd
+
+from miaudit.report.interface import ReportFormat
+
+if TYPE_CHECKING:
+    from miaudit.result import AuditResult
+
+
+class CsvFormat(ReportFormat):
+    name: ClassVar[str] = "csv"
+    filename: ClassVar[str] = "scores.csv"
+
+    def render(self, result: AuditResult) -> str:
+        table = result.score_table
+        if table is None:
+            return "id,label,member\n"
+        frame = pd.DataFrame({"id": table.ids, "label": table.labels,
+                              "member": table.membership})
+        for name, scores in table.scores.items():
+            frame[f"score_{name}"] = scores
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, float_format="%.6g")
+        return buffer.getvalue()

@@ -1,0 +1,47 @@
+"""``report.html``: a self-contained page (no network) a privacy officer can read."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import jinja2
+
+from miaudit.report import text
+from miaudit.report.interface import ReportFormat
+from miaudit.report.plots import histogram_plot, roc_plot
+from miaudit.report.questions import audit_questions, risk_level
+
+if TYPE_CHECKING:
+    from miaudit.result import AuditResult
+
+_ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.PackageLoader("miaudit", "report/templates"),
+    autoescape=True,  # every record id and label shown is escaped
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class HtmlFormat(ReportFormat):
+    name: ClassVar[str] = "html"
+    filename: ClassVar[str] = "report.html"
+
+    def render(self, result: AuditResult) -> str:
+        attacks = sorted(result.attacks, key=lambda a: -(a.auc.value or 0))
+        strongest = result.strongest()
+        slices = sorted(strongest.slices, key=lambda s: -(s.auc.value or 0))[:30] \
+            if strongest else []
+        template = _ENVIRONMENT.get_template("report.html.j2")
+        return template.render(
+            result=result,
+            attacks=attacks,
+            strongest=strongest,
+            slices=slices,
+            n_slices=len(strongest.slices) if strongest else 0,
+            risk=risk_level(result),
+            questions=audit_questions(result),
+            roc_plot=roc_plot(result),
+            histogram_plot=histogram_plot(result),
+            fmt=text,
+        )

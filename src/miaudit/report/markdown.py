@@ -1,0 +1,59 @@
+"""``report.md``: a short summary fit for a pull-request comment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from miaudit.report.interface import ReportFormat
+from miaudit.report.questions import audit_questions, risk_level
+from miaudit.report.text import estimate, fpr_label, tpr
+
+if TYPE_CHECKING:
+    from miaudit.result import AuditResult
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+class MarkdownFormat(ReportFormat):
+    name: ClassVar[str] = "md"
+    filename: ClassVar[str] = "report.md"
+
+    def render(self, result: AuditResult) -> str:
+        risk = risk_level(result)
+        fprs = result.settings.fprs
+        lines = [
+            "## miaudit membership-inference audit",
+            "",
+            f"**Risk: {risk.level}** — {_cell(risk.reason)}",
+            "",
+            f"Target: `{result.target.get('kind')}` exposing {result.target.get('exposes')}; "
+            f"{result.n_members:,} members, {result.n_nonmembers:,} non-members"
+            + (f", {result.n_population:,} population records" if result.n_population else "")
+            + f". Intervals are {result.settings.confidence:.0%}.",
+            "",
+            "| attack | AUC | " + " | ".join(f"TPR @ {fpr_label(f)} FPR" for f in fprs)
+            + " | advantage | ε lower bound |",
+            "|---|---|" + "---|" * len(fprs) + "---|---|",
+        ]
+        for a in sorted(result.attacks, key=lambda a: -(a.auc.value or 0)):
+            lines.append(
+                f"| {a.name} | {estimate(a.auc)} | "
+                + " | ".join(tpr(a.tpr(f)) for f in fprs)
+                + f" | {estimate(a.advantage)} | {a.epsilon.value:.2f} |")
+        for s in result.skipped:
+            lines.append(f"| {s.name} | not run: {_cell(s.reason)} |" + " |" * (len(fprs) + 2))
+        unresolved = {f for a in result.attacks for t in a.tpr_at_fpr if t.tpr.value is None
+                      for f in [t.fpr]}
+        if unresolved:
+            reason = next(t.tpr.reason for a in result.attacks for t in a.tpr_at_fpr
+                          if t.tpr.value is None)
+            lines += ["", f"_{_cell(reason or '')}._"]
+        lines += ["", "| audit question | answer | detail |", "|---|---|---|"]
+        lines += [f"| {q.question} | **{q.answer}** | {_cell(q.detail)} |"
+                  for q in audit_questions(result)]
+        lines += ["", f"<sub>miaudit {result.version} · seed {result.settings.seed} · "
+                      f"δ = {result.settings.delta:g} · thresholds calibrated on "
+                      f"{result.settings.calibration}</sub>", ""]
+        return "\n".join(lines)

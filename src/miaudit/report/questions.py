@@ -1,0 +1,113 @@
+"""The four audit questions a privacy officer must answer, and a headline risk level.
+
+Answers come only from what this audit knows; where it cannot know, the answer says
+"unknown" and what would settle it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from miaudit.result import AttackResult, AuditResult
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str  # "yes", "no", "unknown", "inconsistent" or a short figure
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"question": self.question, "answer": self.answer, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class RiskLevel:
+    level: str  # "high", "elevated", "not detected"
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"level": self.level, "reason": self.reason}
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def risk_level(result: AuditResult) -> RiskLevel:
+    """High: AUC ≥ 0.7 or, at some resolvable FPR ≤ 1%, a TPR lower bound ≥ 5× the FPR.
+    Elevated: the AUC interval excludes 0.5. Otherwise no leakage was detected at this
+    sample size — which is not proof of privacy."""
+    strongest = result.strongest()
+    if strongest is None:
+        return RiskLevel("unknown", "no attack could run on this target")
+    auc = strongest.auc
+    for t in strongest.tpr_at_fpr:
+        if t.fpr <= 0.01 and t.tpr.ci is not None and t.tpr.ci[0] >= 5 * t.fpr:
+            return RiskLevel("high", (
+                f"{strongest.name}: TPR at {_pct(t.fpr)} FPR is at least {_pct(t.tpr.ci[0])} "
+                f"(95% lower bound), {t.tpr.ci[0] / t.fpr:.0f}× the false-positive rate"))
+    if auc.value is not None and auc.value >= 0.7:
+        return RiskLevel("high", f"{strongest.name}: AUC {auc.value:.3f}")
+    if auc.ci is not None and auc.ci[0] > 0.5:
+        return RiskLevel("elevated", (
+            f"{strongest.name}: AUC {auc.value:.3f}, interval [{auc.ci[0]:.3f}, "
+            f"{auc.ci[1]:.3f}] excludes chance (0.5)"))
+    return RiskLevel("not detected", (
+        "no attack beat chance with confidence at this sample size; this is not proof of "
+        "privacy — stronger attacks with reference models may still succeed"))
+
+
+def _strongest_line(a: AttackResult) -> str:
+    line = f"strongest attack: {a.name}, AUC {a.auc.value:.3f}"
+    t = a.tpr(0.01)
+    if t is not None and t.tpr.value is not None:
+        line += f", TPR {_pct(t.tpr.value)} at 1% FPR"
+    return line
+
+
+def audit_questions(result: AuditResult) -> list[Answer]:
+    """Answer the four questions from this audit's evidence."""
+    strongest = result.strongest()
+    eps = max((a.epsilon.value for a in result.attacks), default=0.0)
+    delta = result.settings.delta
+    declared = result.declared_dp_epsilon
+    if declared is None:
+        dp = Answer("Is differential privacy applied?", "unknown", (
+            "not declared to this audit, and outputs alone cannot prove it. The measured "
+            f"lower bound is ε ≥ {eps:.2f} at δ={delta:g} (95% confidence); a DP guarantee "
+            "below that would be false"))
+    elif eps > declared:
+        dp = Answer("Is differential privacy applied?", "inconsistent", (
+            f"declared ε = {declared:g}, but the audit proves ε ≥ {eps:.2f} at δ={delta:g} "
+            "(95% confidence): the declared guarantee cannot hold for this training run"))
+    else:
+        dp = Answer("Is differential privacy applied?", "declared", (
+            f"declared ε = {declared:g}; the measured lower bound ε ≥ {eps:.2f} at "
+            f"δ={delta:g} is consistent with it (an audit can refute a guarantee, not prove it)"))
+    model = result.model
+    gap = model.generalization_gap
+    gap_answer = Answer("What is the train–test gap?", _pct(gap.value), (
+        f"train accuracy {_pct(model.train_accuracy.value)} on {result.n_members} members, "
+        f"held-out accuracy {_pct(model.test_accuracy.value)} on {result.n_nonmembers} "
+        f"non-members; gap interval [{_pct(gap.ci[0] if gap.ci else None)}, "
+        f"{_pct(gap.ci[1] if gap.ci else None)}]"))
+    exposes = result.target.get("exposes", "unknown")
+    if result.target.get("kind") == "precomputed":
+        exposed = Answer("Are confidence scores exposed?", "unknown", (
+            f"this audit read precomputed {exposes}; whether the deployed API returns them "
+            "is not known to it"))
+    elif exposes in ("logits", "probabilities"):
+        exposed = Answer("Are confidence scores exposed?", "yes", (
+            f"the audited interface returns {exposes}; hardening to top-k or label-only "
+            "removes most of what the score-based attacks use"))
+    else:
+        exposed = Answer("Are confidence scores exposed?", "no",
+                         "the audited interface returns labels only")
+    tested = Answer("Has the model been tested for membership inference?", "yes", (
+        f"{len(result.attacks)} attacks on {result.created[:10]} by miaudit "
+        f"{result.version}; " + (_strongest_line(strongest) if strongest else "none could run")
+        + (f"; not run: {', '.join(s.name for s in result.skipped)}" if result.skipped else "")))
+    return [dp, gap_answer, exposed, tested]

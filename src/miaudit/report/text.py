@@ -1,0 +1,42 @@
+"""Number formatting shared by the human-readable formats (Markdown, HTML, terminal)."""
+
+from __future__ import annotations
+
+from miaudit.metrics import Estimate, TprAtFpr
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def fpr_label(fpr: float) -> str:
+    return f"{100 * fpr:g}%"
+
+
+def estimate(e: Estimate, percent: bool = False, digits: int = 3) -> str:
+    """``0.712 [0.66, 0.76]``, or ``n/a`` with a short reason."""
+    if e.value is None:
+        return "n/a"
+    if percent:
+        body = pct(e.value)
+        return f"{body} [{pct(e.ci[0])}, {pct(e.ci[1])}]" if e.ci else body
+    body = f"{e.value:.{digits}f}"
+    return f"{body} [{e.ci[0]:.{digits}f}, {e.ci[1]:.{digits}f}]" if e.ci else body
+
+
+def tpr(t: TprAtFpr | None) -> str:
+    if t is None:
+        return "n/a"
+    if t.tpr.value is None:
+        return "not resolvable"
+    return estimate(t.tpr, percent=True)
+
+
+def compact(e: Estimate, percent: bool = False) -> str:
+    """Terminal form: ``0.60 (0.55–0.64)``, ``4.9% (0–14)``, or ``—`` when not resolvable."""
+    if e.value is None:
+        return "—"
+    if percent:
+        body = f"{100 * e.value:.1f}%"
+        return f"{body} ({100 * e.ci[0]:.0f}–{100 * e.ci[1]:.0f})" if e.ci else body
+    return f"{e.value:.2f} ({e.ci[0]:.2f}–{e.ci[1]:.2f})" if e.ci else f"{e.value:.2f}"

@@ -1,0 +1,206 @@
+"""Audit results: plain frozen dataclasses that serialise to the ``miaudit.report/1`` schema.
+
+``AuditResult.to_dict()`` *is* ``report.json`` (see ``docs/report-schema.md``). Per-record
+scores ride along for plots and ``scores.csv`` but are never part of the JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from miaudit.metrics import EpsilonBound, Estimate, TprAtFpr
+
+SCHEMA = "miaudit.report/1"
+
+
+@dataclass(frozen=True)
+class ModelUtility:
+    """Accuracy on members (train) and non-members (held out), and their difference."""
+
+    train_accuracy: Estimate
+    test_accuracy: Estimate
+    generalization_gap: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("train_accuracy", "test_accuracy", "generalization_gap"):
+            estimate: Estimate = getattr(self, key)
+            out[key] = estimate.value
+            out[f"{key}_ci"] = list(estimate.ci) if estimate.ci else None
+        return out
+
+
+@dataclass(frozen=True)
+class RecordRisk:
+    """A member the attack singles out: its score and conformal p-value of being a non-member."""
+
+    id: str
+    label: str
+    score: float
+    p_value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "score": self.score, "p_value": self.p_value}
+
+
+@dataclass(frozen=True)
+class ClassSlice:
+    """The attack restricted to records of one true class."""
+
+    label: str
+    n_members: int
+    n_nonmembers: int
+    auc: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "n_members": self.n_members,
+                "n_nonmembers": self.n_nonmembers, "auc": self.auc.value,
+                "auc_ci": list(self.auc.ci) if self.auc.ci else None,
+                **({"reason": self.auc.reason} if self.auc.value is None else {})}
+
+
+@dataclass(frozen=True)
+class AttackResult:
+    """Every metric for one attack."""
+
+    name: str
+    description: str
+    auc: Estimate
+    tpr_at_fpr: tuple[TprAtFpr, ...]
+    advantage: Estimate
+    balanced_accuracy: Estimate
+    advantage_threshold: float
+    epsilon: EpsilonBound
+    roc_fpr: tuple[float, ...]
+    roc_tpr: tuple[float, ...]
+    at_risk: tuple[RecordRisk, ...]
+    slices: tuple[ClassSlice, ...]
+
+    def tpr(self, fpr: float) -> TprAtFpr | None:
+        return next((t for t in self.tpr_at_fpr if abs(t.fpr - fpr) < 1e-12), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "auc": self.auc.value,
+            "auc_ci": list(self.auc.ci) if self.auc.ci else None,
+            "tpr_at_fpr": {fpr_key(t.fpr): t.to_dict() for t in self.tpr_at_fpr},
+            "advantage": self.advantage.value,
+            "advantage_ci": list(self.advantage.ci) if self.advantage.ci else None,
+            "balanced_accuracy": self.balanced_accuracy.value,
+            "balanced_accuracy_ci": (list(self.balanced_accuracy.ci)
+                                     if self.balanced_accuracy.ci else None),
+            "advantage_threshold": self.advantage_threshold,
+            "epsilon_lower_bound": self.epsilon.value,
+            "epsilon": self.epsilon.to_dict(),
+            "roc": {"fpr": list(self.roc_fpr), "tpr": list(self.roc_tpr)},
+            "at_risk": [r.to_dict() for r in self.at_risk],
+            "slices": [s.to_dict() for s in self.slices],
+        }
+
+
+@dataclass(frozen=True)
+class SkippedAttack:
+    """An attack the audit could not run, and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    seed: int
+    delta: float
+    confidence: float
+    fprs: tuple[float, ...]
+    calibration: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seed": self.seed, "delta": self.delta, "confidence": self.confidence,
+                "fprs": list(self.fprs), "calibration": self.calibration}
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreTable:
+    """Per-record scores for every attack that ran (members, non-members; not population)."""
+
+    ids: np.ndarray
+    labels: np.ndarray
+    membership: np.ndarray
+    scores: dict[str, np.ndarray]
+
+
+def fpr_key(fpr: float) -> str:
+    """The JSON key for an FPR: ``0.001`` → ``"0.001"``."""
+    return f"{fpr:g}" if fpr >= 1e-4 else repr(fpr)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The outcome of one audit. Render it with :meth:`render` or write it with :meth:`write`."""
+
+    version: str
+    created: str
+    target: dict[str, Any]
+    model: ModelUtility
+    n_members: int
+    n_nonmembers: int
+    n_population: int
+    attacks: tuple[AttackResult, ...]
+    skipped: tuple[SkippedAttack, ...]
+    settings: AuditSettings
+    declared_dp_epsilon: float | None = None
+    score_table: ScoreTable | None = field(default=None, repr=False, compare=False)
+
+    def attack(self, name: str) -> AttackResult | None:
+        return next((a for a in self.attacks if a.name == name), None)
+
+    def strongest(self) -> AttackResult | None:
+        """The attack with the highest AUC (ties: the first)."""
+        return max(self.attacks, key=lambda a: a.auc.value or 0.0, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        from miaudit.report.questions import audit_questions, risk_level
+
+        return {
+            "schema": SCHEMA,
+            "miaudit_version": self.version,
+            "created": self.created,
+            "target": self.target,
+            "model": self.model.to_dict(),
+            "records": {"n_members": self.n_members, "n_nonmembers": self.n_nonmembers,
+                        "n_population": self.n_population},
+            "settings": self.settings.to_dict(),
+            "risk": risk_level(self).to_dict(),
+            "attacks": [a.to_dict() for a in self.attacks],
+            "skipped_attacks": [{"name": s.name, "reason": s.reason} for s in self.skipped],
+            "audit_questions": [q.to_dict() for q in audit_questions(self)],
+        }
+
+    def render(self, fmt: str) -> str:
+        """The report in one format: ``json``, ``html``, ``md`` or ``csv`` (per-record scores)."""
+        from miaudit.report import get_format
+
+        return get_format(fmt).render(self)
+
+    def write(self, out_dir: str | Path, formats: tuple[str, ...] | list[str] = ("json",
+              "html", "md", "csv")) -> list[Path]:
+        """Write each format into ``out_dir`` (created if needed); return the paths."""
+        from miaudit.report import get_format
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for fmt in formats:
+            writer = get_format(fmt)
+            path = out / writer.filename
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_text(writer.render(self), encoding="utf-8")
+            tmp.replace(path)  # never leave a half-written report behind
+            paths.append(path)
+        return paths

@@ -1,0 +1,142 @@
+"""What a target is: the one place that knows how to query a model.
+
+A target declares what it exposes (:class:`Exposure`) and returns :class:`Outputs`, validated
+here, at the boundary: finite logits, probabilities in [0, 1] whose rows sum to one, predicted
+labels among the model's classes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+import numpy as np
+
+from miaudit.data import RecordSet
+from miaudit.errors import InputError
+
+#: Rows of probabilities must sum to one within this absolute tolerance (float32 softmax
+#: outputs over 1,000 classes stay within 1e-4; anything further off is not a distribution).
+PROBABILITY_SUM_TOLERANCE = 1e-3
+
+ProgressCallback = Callable[[int], None]
+
+
+class Exposure(str, Enum):
+    """What a model's API returns per record, from most to least informative."""
+
+    LOGITS = "logits"
+    PROBABILITIES = "probabilities"
+    LABEL = "label"
+
+    @property
+    def exposes_confidence(self) -> bool:
+        return self is not Exposure.LABEL
+
+
+@dataclass(frozen=True, eq=False)
+class Outputs:
+    """Per-record model outputs: ``values`` is (n, k) for logits/probabilities, (n,) int class
+    indices for label-only outputs."""
+
+    kind: Exposure
+    values: np.ndarray
+    n_classes: int
+
+    def __post_init__(self) -> None:
+        v = self.values
+        if self.kind is Exposure.LABEL:
+            if v.ndim != 1:
+                raise InputError(f"predicted labels must be 1-D, got shape {v.shape}")
+            if len(v) and (v.min() < 0 or v.max() >= self.n_classes):
+                raise InputError(f"predicted class indices outside 0..{self.n_classes - 1}")
+            return
+        if v.ndim != 2 or v.shape[1] != self.n_classes:
+            raise InputError(
+                f"model {self.kind.value} must have shape (n, {self.n_classes}), got {v.shape}"
+            )
+        if self.n_classes < 2:
+            raise InputError("the model outputs a single class; membership needs two or more")
+        finite = np.isfinite(v)
+        if not finite.all():
+            row = int(np.nonzero(~finite.all(axis=1))[0][0])
+            raise InputError(f"model {self.kind.value} contain NaN or inf (first at row {row})")
+        if self.kind is Exposure.PROBABILITIES:
+            if v.min() < -1e-9 or v.max() > 1 + 1e-9:
+                raise InputError("model probabilities fall outside [0, 1]; are these logits?")
+            sums = v.sum(axis=1)
+            off = np.abs(sums - 1.0) > PROBABILITY_SUM_TOLERANCE
+            if off.any():
+                row = int(np.nonzero(off)[0][0])
+                raise InputError(
+                    f"model probabilities do not sum to one: {int(off.sum())} rows off by more "
+                    f"than {PROBABILITY_SUM_TOLERANCE} (row {row} sums to {sums[row]:.6g})"
+                )
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class Target(ABC):
+    """A model we can query. Subclasses implement :meth:`_predict` on a batch of features."""
+
+    kind: ClassVar[str]
+    batch_size: int = 4096
+
+    @property
+    @abstractmethod
+    def classes(self) -> np.ndarray:
+        """The model's classes, in the order of its output columns."""
+
+    @property
+    @abstractmethod
+    def exposes(self) -> Exposure:
+        """What this target's outputs are."""
+
+    @abstractmethod
+    def _predict(self, features: Any) -> np.ndarray:
+        """Raw outputs for a batch of feature rows, in the form :attr:`exposes` says."""
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-safe description for the report."""
+        return {"kind": self.kind, "exposes": self.exposes.value, "n_classes": len(self.classes)}
+
+    def outputs(self, records: RecordSet, progress: ProgressCallback | None = None) -> Outputs:
+        """Query the model on every record, in batches, and validate what comes back."""
+        features = records.features
+        parts = []
+        for start in range(0, len(records), self.batch_size):
+            stop = min(start + self.batch_size, len(records))
+            batch = features.iloc[start:stop] if hasattr(features, "iloc") else features[start:stop]
+            parts.append(np.asarray(self._predict(batch)))
+            if progress is not None:
+                progress(stop - start)
+        values = np.concatenate(parts)
+        if self.exposes is Exposure.LABEL:
+            values = _label_indices(values, self.classes)
+        else:
+            values = values.astype(np.float64, copy=False)
+        return Outputs(self.exposes, values, len(self.classes))
+
+
+def _label_indices(predicted: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Map predicted labels to column indices of ``classes``; unknown labels are an error."""
+    lookup = {value: index for index, value in enumerate(np.asarray(classes).tolist())}
+    try:
+        return np.fromiter((lookup[v] for v in predicted.tolist()), dtype=np.int64,
+                           count=len(predicted))
+    except KeyError as exc:
+        raise InputError(f"the model predicted {exc.args[0]!r}, not one of its classes") from exc
+
+
+def label_indices(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Column index of each true label in the model's ``classes`` (labels already validated)."""
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "iu" and labels.dtype.kind in "iuf":
+        order = np.argsort(classes)
+        position = np.searchsorted(classes[order], labels)
+        return order[np.clip(position, 0, len(classes) - 1)].astype(np.int64)
+    return _label_indices(labels, classes)

@@ -1,0 +1,180 @@
+"""Precomputed outputs: a table of per-record outputs when the model is not at hand.
+
+Format (see ``docs/precomputed-outputs.md``): columns ``id``, ``label`` (class index
+0..k-1), optional ``member`` (1 member, 0 non-member, empty = population), and either
+``logit_0..logit_{k-1}`` or ``prob_0..prob_{k-1}``. CSV and Parquet hold those columns; an NPZ
+holds arrays ``id``, ``label``, optional ``member`` (-1 = population) and a 2-D ``logits`` or
+``probs``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from miaudit.data import RecordSet, check_unique_ids, read_table
+from miaudit.errors import InputError
+from miaudit.targets.interface import Exposure, Outputs, Target
+
+MEMBER, NONMEMBER, POPULATION = 1, 0, -1
+
+
+@dataclass(frozen=True, eq=False)
+class OutputsTable:
+    """Validated per-record outputs: ids, integer labels, membership (-1 unknown), values."""
+
+    ids: np.ndarray
+    labels: np.ndarray
+    membership: np.ndarray
+    kind: Exposure
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        if n == 0:
+            raise InputError("outputs table: no rows")
+        if not (len(self.labels) == len(self.membership) == len(self.values) == n):
+            raise InputError("outputs table: columns have different lengths")
+        Outputs(self.kind, self.values, self.values.shape[1])  # validates values
+        k = self.values.shape[1]
+        if self.labels.min() < 0 or self.labels.max() >= k:
+            raise InputError(
+                f"outputs table: labels must be class indices 0..{k - 1}, found "
+                f"{int(self.labels.min())}..{int(self.labels.max())}"
+            )
+        bad = ~np.isin(self.membership, (MEMBER, NONMEMBER, POPULATION))
+        if bad.any():
+            raise InputError("outputs table: member must be 1, 0 or empty (population)")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> OutputsTable:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"outputs table not found: {path}")
+        if path.suffix.lower() == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                return cls.from_arrays(**{k: archive[k] for k in archive.files})
+        return cls.from_frame(read_table(path, "outputs table"))
+
+    @classmethod
+    def from_arrays(
+        cls,
+        id: np.ndarray,
+        label: np.ndarray,
+        member: np.ndarray | None = None,
+        logits: np.ndarray | None = None,
+        probs: np.ndarray | None = None,
+        **unknown: Any,
+    ) -> OutputsTable:
+        if unknown:
+            raise InputError(f"outputs table: unknown arrays {sorted(unknown)}")
+        if (logits is None) == (probs is None):
+            raise InputError("outputs table: give exactly one of 'logits' or 'probs'")
+        values = logits if logits is not None else probs
+        kind = Exposure.LOGITS if logits is not None else Exposure.PROBABILITIES
+        labels = _integer_column(np.asarray(label), "label")
+        membership = (np.full(len(labels), POPULATION, dtype=np.int8) if member is None
+                      else _integer_column(np.asarray(member), "member").astype(np.int8))
+        ids = np.asarray(id).astype(str).astype(object)
+        check_unique_ids(ids, "outputs table")
+        return cls(ids, labels, membership, kind, np.asarray(values, dtype=np.float64))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> OutputsTable:
+        for required in ("id", "label"):
+            if required not in frame.columns:
+                raise InputError(f"outputs table: missing column {required!r}")
+        logit_columns = _indexed_columns(frame, "logit")
+        prob_columns = _indexed_columns(frame, "prob")
+        if logit_columns and prob_columns:
+            raise InputError("outputs table: has both logit_* and prob_* columns; keep one")
+        if not logit_columns and not prob_columns:
+            raise InputError("outputs table: needs logit_0..logit_{k-1} or prob_0..prob_{k-1}")
+        columns = logit_columns or prob_columns
+        values = frame[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+        member = None
+        if "member" in frame.columns:
+            member = frame["member"].to_numpy(dtype=np.float64, na_value=np.nan)
+            member = np.where(np.isnan(member), POPULATION, member)
+        arrays = {"logits" if logit_columns else "probs": values}
+        return cls.from_arrays(frame["id"].to_numpy(), frame["label"].to_numpy(), member, **arrays)
+
+    def split(self) -> tuple[RecordSet, RecordSet, RecordSet | None]:
+        """Members, non-members and (if any rows lack membership) population, as records."""
+        sets: list[RecordSet | None] = []
+        for value, name in ((MEMBER, "members"), (NONMEMBER, "non-members"),
+                            (POPULATION, "population")):
+            rows = np.nonzero(self.membership == value)[0]
+            if len(rows) == 0:
+                if value != POPULATION:
+                    raise InputError(
+                        f"outputs table: no {name} (member column needs 1 and 0 rows)"
+                    )
+                sets.append(None)
+                continue
+            sets.append(RecordSet(np.empty((len(rows), 0)), self.labels[rows],
+                                  self.ids[rows], name))
+        return sets[0], sets[1], sets[2]  # type: ignore[return-value]
+
+
+class PrecomputedTarget(Target):
+    """A target whose outputs are looked up by record id in an :class:`OutputsTable`."""
+
+    kind = "precomputed"
+
+    def __init__(self, table: OutputsTable) -> None:
+        self.table = table
+        self._row = pd.Index(table.ids)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> PrecomputedTarget:
+        return cls(OutputsTable.from_file(path))
+
+    @property
+    def classes(self) -> np.ndarray:
+        return np.arange(self.table.values.shape[1])
+
+    @property
+    def exposes(self) -> Exposure:
+        return self.table.kind
+
+    def _predict(self, features: Any) -> np.ndarray:  # pragma: no cover - outputs() overrides
+        raise NotImplementedError
+
+    def outputs(self, records: RecordSet, progress: Any = None) -> Outputs:
+        rows = self._row.get_indexer(records.ids)
+        if (rows < 0).any():
+            missing = records.ids[rows < 0][:3].tolist()
+            raise InputError(f"{records.name}: ids {missing} are not in the outputs table")
+        if progress is not None:
+            progress(len(rows))
+        return Outputs(self.table.kind, self.table.values[rows], self.table.values.shape[1])
+
+
+def _indexed_columns(frame: pd.DataFrame, prefix: str) -> list[str]:
+    found = {int(m.group(1)): c for c in frame.columns
+             if (m := re.fullmatch(rf"{prefix}_(\d+)", str(c)))}
+    if not found:
+        return []
+    expected = list(range(len(found)))
+    if sorted(found) != expected:
+        raise InputError(
+            f"outputs table: {prefix}_* columns must be {prefix}_0..{prefix}_{len(found) - 1} "
+            f"with none missing; found indices {sorted(found)[:10]}"
+        )
+    return [found[i] for i in expected]
+
+
+def _integer_column(values: np.ndarray, name: str) -> np.ndarray:
+    try:
+        as_float = values.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"outputs table: column {name!r} must be integers") from exc
+    if not np.all(np.isfinite(as_float)) or not np.all(as_float == np.round(as_float)):
+        raise InputError(f"outputs table: column {name!r} must be whole numbers with no gaps")
+    return as_float.astype(np.int64)

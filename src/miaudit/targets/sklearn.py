@@ -1,0 +1,77 @@
+"""scikit-learn estimators, and anything with their API (xgboost, lightgbm)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from miaudit.errors import InputError
+from miaudit.targets.interface import Exposure, Target
+
+
+class SklearnTarget(Target):
+    """A fitted estimator queried through ``predict_proba``, else ``decision_function`` (taken
+    as logits), else ``predict`` (label only)."""
+
+    kind = "sklearn"
+
+    def __init__(self, estimator: Any, batch_size: int = 8192) -> None:
+        classes = getattr(estimator, "classes_", None)
+        if classes is None:
+            raise InputError(
+                f"{type(estimator).__name__} has no classes_: pass a fitted classifier"
+            )
+        self.estimator = estimator
+        self.batch_size = batch_size
+        self._classes = np.asarray(classes)
+        if hasattr(estimator, "predict_proba"):
+            self._exposes = Exposure.PROBABILITIES
+        elif hasattr(estimator, "decision_function"):
+            self._exposes = Exposure.LOGITS
+        elif hasattr(estimator, "predict"):
+            self._exposes = Exposure.LABEL
+        else:
+            raise InputError(f"{type(estimator).__name__} has no predict method")
+
+    @classmethod
+    def from_file(cls, path: str | Path, trust: bool = False) -> SklearnTarget:
+        """Load a joblib/pickle file. Loading runs code from the file, so ``trust`` must be set."""
+        path = Path(path)
+        if not trust:
+            raise InputError(
+                f"refusing to load {path}: joblib/pickle files run arbitrary code when loaded. "
+                "If you trust this file, pass trust=True (CLI: --trust-model-file, config: "
+                "target.trust = true)"
+            )
+        if not path.is_file():
+            raise InputError(f"model file not found: {path}")
+        import joblib
+
+        try:
+            estimator = joblib.load(path)
+        except Exception as exc:  # a corrupt file can raise nearly anything
+            raise InputError(f"cannot load model file {path}: {exc}") from exc
+        return cls(estimator)
+
+    @property
+    def classes(self) -> np.ndarray:
+        return self._classes
+
+    @property
+    def exposes(self) -> Exposure:
+        return self._exposes
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "estimator": type(self.estimator).__name__}
+
+    def _predict(self, features: Any) -> np.ndarray:
+        if self._exposes is Exposure.PROBABILITIES:
+            return self.estimator.predict_proba(features)
+        if self._exposes is Exposure.LOGITS:
+            scores = np.asarray(self.estimator.decision_function(features), dtype=np.float64)
+            if scores.ndim == 1:  # binary: the score is the logit of the positive class
+                scores = np.column_stack([np.zeros_like(scores), scores])
+            return scores
+        return self.estimator.predict(features)

@@ -1,0 +1,86 @@
+"""PyTorch ``nn.Module`` classifiers returning logits (needs the ``torch`` extra)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from miaudit.errors import InputError, require
+from miaudit.targets.interface import Exposure, Target
+
+_FEATURE = "Auditing a PyTorch model"
+
+
+class TorchTarget(Target):
+    """Query ``module(x)`` in ``eval()`` mode under ``torch.no_grad()``, in batches.
+
+    ``output`` is ``logits`` (default) or ``probabilities`` if the module ends in a softmax.
+    """
+
+    kind = "torch"
+
+    def __init__(
+        self,
+        module: Any,
+        classes: Sequence[Any] | int,
+        output: str = "logits",
+        batch_size: int = 1024,
+        device: str = "cpu",
+    ) -> None:
+        self._torch: Any = require("torch", "torch", _FEATURE)
+        if not isinstance(module, self._torch.nn.Module):
+            raise InputError(f"expected a torch.nn.Module, got {type(module).__name__}")
+        if output not in ("logits", "probabilities"):
+            raise InputError(f"output={output!r}; a torch target returns logits or probabilities")
+        self.module = module.to(device)
+        # torch.export modules refuse eval(); they are already in inference form.
+        with contextlib.suppress(NotImplementedError):
+            self.module.eval()
+        self.device = device
+        self.batch_size = batch_size
+        self._exposes = Exposure(output)
+        self._classes = np.arange(classes) if isinstance(classes, int) else np.asarray(classes)
+
+    @classmethod
+    def from_file(
+        cls, path: str | Path, classes: Sequence[Any] | int, trust: bool = False, **kwargs: Any
+    ) -> TorchTarget:
+        """Load a ``torch.export`` program (``.pt2``) or a TorchScript file (anything else).
+
+        A model file's code runs when the model is used, so ``trust`` must be set."""
+        torch: Any = require("torch", "torch", _FEATURE)
+        path = Path(path)
+        if not trust:
+            raise InputError(
+                f"refusing to load {path}: a model file runs its code when used. If you trust "
+                "it, pass trust=True (config: target.trust = true)"
+            )
+        if not path.is_file():
+            raise InputError(f"model file not found: {path}")
+        try:
+            if path.suffix == ".pt2":
+                module = torch.export.load(str(path)).module()
+            else:
+                module = torch.jit.load(str(path), map_location="cpu")
+        except Exception as exc:  # a corrupt or foreign file can raise nearly anything
+            raise InputError(f"cannot load PyTorch model {path}: {exc}") from exc
+        return cls(module, classes, **kwargs)
+
+    @property
+    def classes(self) -> np.ndarray:
+        return self._classes
+
+    @property
+    def exposes(self) -> Exposure:
+        return self._exposes
+
+    def _predict(self, features: Any) -> np.ndarray:
+        torch = self._torch
+        array = np.asarray(features, dtype=np.float32)
+        with torch.no_grad():
+            out = self.module(torch.from_numpy(array).to(self.device))
+        return out.detach().cpu().double().numpy()

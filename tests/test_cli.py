@@ -1,0 +1,154 @@
+"""The command line end to end, in subprocesses, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "miaudit", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, overfit_model: tuple) -> Path:
+    """A user's project: a model file, member and non-member CSVs, an outputs table."""
+    root = tmp_path_factory.mktemp("project")
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    joblib.dump(model, root / "model.joblib")
+    columns = [f"f{i}" for i in range(x_in.shape[1])]
+    for name, x, y in (("members", x_in, y_in), ("nonmembers", x_out, y_out)):
+        frame = pd.DataFrame(x, columns=columns)
+        frame.insert(0, "patient", [f"{name[:1]}{i}" for i in range(len(y))])
+        frame["diagnosis"] = y
+        frame.to_csv(root / f"{name}.csv", index=False)
+    logits = np.log(np.r_[model.predict_proba(x_in), model.predict_proba(x_out)] + 1e-12)
+    table = pd.DataFrame(logits, columns=[f"logit_{k}" for k in range(3)])
+    table.insert(0, "id", range(len(table)))
+    table.insert(1, "label", np.r_[y_in, y_out])
+    table.insert(2, "member", np.r_[np.ones(len(y_in)), np.zeros(len(y_out))].astype(int))
+    table.to_csv(root / "outputs.csv", index=False)
+    (root / "audit.toml").write_text(
+        '[target]\nkind = "sklearn"\npath = "model.joblib"\ntrust = true\n\n'
+        '[data]\nmembers = "members.csv"\nnonmembers = "nonmembers.csv"\n'
+        'label = "diagnosis"\nid = "patient"\n\n[report]\nout = "report"\n')
+    return root
+
+
+def test_demo(tmp_path: Path) -> None:
+    done = run("demo", "--out", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    assert "Membership-inference audit" in done.stdout and "risk:" in done.stdout
+    names = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert names == ["report.html", "report.json", "report.md", "scores.csv"]
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["records"] == {"n_members": 284, "n_nonmembers": 285, "n_population": 0}
+    assert report["model"]["train_accuracy"] > report["model"]["test_accuracy"]
+
+
+def test_audit_from_config(project: Path) -> None:
+    done = run("audit", "--config", str(project / "audit.toml"), "--format", "json,md",
+               "--attacks", "loss,margin")
+    assert done.returncode == 0, done.stderr
+    report = json.loads((project / "report" / "report.json").read_text())
+    assert [a["name"] for a in report["attacks"]] == ["loss", "margin"]
+    assert report["attacks"][0]["at_risk"][0]["id"][0] == "m"  # ids from the 'patient' column
+    assert not (project / "report" / "report.html").exists()
+
+
+def test_audit_from_yaml_config_and_flags_agree(project: Path, tmp_path: Path) -> None:
+    (project / "audit.yaml").write_text(
+        "target: {kind: sklearn, path: model.joblib, trust: true}\n"
+        "data: {members: members.csv, nonmembers: nonmembers.csv, label: diagnosis, "
+        "id: patient}\n")
+    a = run("audit", "--config", str(project / "audit.yaml"), "--out", str(tmp_path / "a"),
+            "--format", "json", "--attacks", "loss", "--quiet")
+    b = run("audit", "--model", str(project / "model.joblib"), "--trust-model-file",
+            "--members", str(project / "members.csv"), "--nonmembers",
+            str(project / "nonmembers.csv"), "--label-column", "diagnosis", "--id-column",
+            "patient", "--out", str(tmp_path / "b"), "--format", "json", "--attacks", "loss",
+            "--quiet")
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    assert a.stdout == "" and b.stdout == ""  # --quiet
+    ra, rb = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("a", "b"))
+    assert ra["attacks"] == rb["attacks"]
+
+
+def test_audit_from_precomputed_outputs(project: Path, tmp_path: Path) -> None:
+    done = run("audit", "--outputs", str(project / "outputs.csv"), "--out", str(tmp_path),
+               "--format", "json", "--attacks", "loss,gap")
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["target"]["kind"] == "precomputed"
+    assert report["attacks"][0]["auc"] > 0.6
+
+
+def test_gate_exit_codes(project: Path, tmp_path: Path) -> None:
+    failing = run("audit", "--outputs", str(project / "outputs.csv"), "--out", str(tmp_path),
+                  "--attacks", "loss", "--fail-on", "auc>0.55", "--quiet")
+    assert failing.returncode == 1 and "gate failed" in failing.stderr
+    passing = run("audit", "--outputs", str(project / "outputs.csv"), "--out", str(tmp_path),
+                  "--attacks", "loss", "--fail-on", "auc>0.99,gap>0.9", "--quiet")
+    assert passing.returncode == 0, passing.stderr
+    unresolvable = run("audit", "--outputs", str(project / "outputs.csv"), "--out",
+                       str(tmp_path), "--attacks", "loss", "--fail-on", "tpr@0.001>0.01")
+    assert unresolvable.returncode == 2 and "1,000" in unresolvable.stderr
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("make_args", "message"), [
+    (lambda p, t: ["audit"], "exactly one of"),
+    (lambda p, t: ["audit", "--outputs", str(p / "outputs.csv"), "--config",
+                   str(p / "audit.toml")], "exactly one of"),
+    (lambda p, t: ["audit", "--config", str(t / "missing.toml")], "config file not found"),
+    (lambda p, t: ["audit", "--model", str(p / "model.joblib"), "--members",
+                   str(p / "members.csv"), "--nonmembers", str(p / "nonmembers.csv")],
+     "arbitrary code"),
+    (lambda p, t: ["audit", "--config", str(_write(t / "c.toml", "[target]\nkind = 'keras'\n"))],
+     "target.kind"),
+    (lambda p, t: ["audit", "--outputs", str(p / "outputs.csv"), "--attacks", "lira"],
+     "unknown attacks"),
+    (lambda p, t: ["audit", "--outputs", str(p / "outputs.csv"), "--format", "pdf"],
+     "unknown report format"),
+    (lambda p, t: ["audit", "--outputs", str(p / "outputs.csv"), "--fail-on", "auc>>1"],
+     "cannot parse"),
+    (lambda p, t: ["audit", "--outputs", str(_write(t / "o.csv", "id,label,member,prob_0,prob_1\n"
+                                                    + "".join(f"{i},0,{i % 2},0.5,0.4\n"
+                                                              for i in range(50))))],
+     "do not sum to one"),
+    (lambda p, t: ["audit", "--model", str(p / "model.joblib"), "--trust-model-file",
+                   "--members", str(p / "members.csv"), "--nonmembers",
+                   str(p / "members.csv"), "--label-column", "diagnosis", "--id-column",
+                   "patient"], "share 300 record ids"),
+    (lambda p, t: ["audit", "--model", str(p / "model.joblib"), "--trust-model-file",
+                   "--members", str(p / "members.csv"), "--nonmembers",
+                   str(p / "nonmembers.csv")], "no label column 'label'"),
+    (lambda p, t: ["audit", "--model", str(p / "model.joblib"), "--trust-model-file",
+                   "--members", str(_write(t / "nan.csv", "f0,diagnosis\nnan,1\n")),
+                   "--nonmembers", str(p / "nonmembers.csv"), "--label-column", "diagnosis"],
+     "NaN/inf"),
+    (lambda p, t: ["demo", "--attacks", ""], "the list is empty"),
+])
+def test_bad_input_exits_2_with_a_message(project: Path, tmp_path: Path, make_args: object,
+                                          message: str) -> None:
+    done = run(*make_args(project, tmp_path))  # type: ignore[operator]
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_attacks_listing() -> None:
+    done = run("attacks")
+    assert done.returncode == 0 and "modified-entropy" in done.stdout
