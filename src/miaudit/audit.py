@@ -107,6 +107,11 @@ def audit(
         np.full(len(population_set) if population_set else 0, POPULATION, np.int8)])
     n_audit = len(member_set) + len(nonmember_set)
     labels = np.concatenate([member_set.labels, nonmember_set.labels]).astype(str)
+    class_names, class_index = np.unique(labels, return_inverse=True)
+    by_class = np.argsort(class_index, kind="stable")
+    class_rows = dict(zip(class_names.tolist(), np.split(
+        by_class, np.cumsum(np.bincount(class_index, minlength=len(class_names)))[:-1]),
+        strict=True))
     ids = np.concatenate([member_set.ids, nonmember_set.ids])
 
     rng = np.random.default_rng(seed)
@@ -134,7 +139,8 @@ def audit(
             raise RuntimeError(f"attack {attack.name} returned invalid scores")  # a bug, not input
         score_columns[attack.name] = scores[:n_audit]
         results.append(_evaluate(attack.name, attack.description, scores, membership, n_audit,
-                                 calibration, labels, ids, population_set is not None,
+                                 calibration, labels, class_rows, ids,
+                                 population_set is not None,
                                  fprs, delta, confidence, top_records))
         advance(1)
 
@@ -162,7 +168,8 @@ def audit(
 
 
 def _evaluate(name: str, description: str, scores: np.ndarray, membership: np.ndarray,
-              n_audit: int, calibration: np.ndarray, labels: np.ndarray, ids: np.ndarray,
+              n_audit: int, calibration: np.ndarray, labels: np.ndarray,
+              class_rows: dict[str, np.ndarray], ids: np.ndarray,
               has_population: bool, fprs: Sequence[float], delta: float, confidence: float,
               top_records: int) -> AttackResult:
     audit_scores = scores[:n_audit]
@@ -180,14 +187,14 @@ def _evaluate(name: str, description: str, scores: np.ndarray, membership: np.nd
     top = member_rows[np.argsort(-audit_scores[member_rows], kind="stable")[:top_records]]
     p_values = m.nonmember_pvalues(audit_scores[top], nonmembers)
     slices = []
-    for label in np.unique(labels):
-        in_class = labels == label
-        cm, cn = audit_scores[in_class & is_member], audit_scores[in_class & ~is_member]
+    for label, rows in class_rows.items():
+        in_member = is_member[rows]
+        cm, cn = audit_scores[rows[in_member]], audit_scores[rows[~in_member]]
         if len(cm) >= 2 and len(cn) >= 2:
             slice_auc = m.auc_with_ci(cm, cn, confidence)
         else:
             slice_auc = m.Estimate(None, reason="fewer than 2 members or non-members in class")
-        slices.append(ClassSlice(str(label), len(cm), len(cn), slice_auc))
+        slices.append(ClassSlice(label, len(cm), len(cn), slice_auc))
     return AttackResult(
         name=name,
         description=description,

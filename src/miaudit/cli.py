@@ -161,9 +161,11 @@ def demo(out: str | None, formats: str | None, attacks: str | None, fail_on: str
     fprs = sorted(set(DEFAULT_FPRS) | set(required_fprs(parse_conditions(conditions))))
     chosen_formats = _formats(formats, None)
     with _progress(quiet) as bars:
-        if bars is not None:
-            bars.task("training the demo model (MLP on breast-cancer data)", 1)
+        trained = bars.task("training the demo model (MLP on breast-cancer data)", 1) \
+            if bars is not None else None
         target, members, nonmembers = demo_setup(seed or 0)
+        if trained is not None:
+            trained(1)
         result = audit(target, members, nonmembers, attacks=_split_list(attacks),
                        seed=seed or 0, fprs=fprs, progress=bars)
     _finish(result, out or DEFAULT_OUT, chosen_formats, conditions, quiet)

@@ -33,11 +33,14 @@ def log_probabilities(values: np.ndarray, kind: Exposure) -> np.ndarray:
     raise ValueError("label-only outputs have no probabilities")
 
 
-def log1mexp(logp: np.ndarray) -> np.ndarray:
-    """``log(1 - exp(logp))`` for ``logp <= 0``, stable at both ends (Mächler 2012)."""
+def log1mexp(logp: np.ndarray, p: np.ndarray | None = None) -> np.ndarray:
+    """``log(1 - exp(logp))`` for ``logp <= 0``, stable at both ends (Mächler 2012):
+    ``log1p(-p)`` where p < 1/2, ``log(-expm1(logp))`` where p ≥ 1/2 (only those entries)."""
     logp = np.minimum(logp, -np.finfo(np.float64).tiny)
-    with np.errstate(divide="ignore"):
-        out = np.where(logp > -np.log(2.0), np.log(-np.expm1(logp)), np.log1p(-np.exp(logp)))
+    with np.errstate(divide="ignore"):  # p == 1 entries are replaced just below
+        out = np.log1p(-(np.exp(logp) if p is None else p))
+    near_one = logp > -np.log(2.0)
+    out[near_one] = np.log(-np.expm1(logp[near_one]))
     return np.maximum(out, LOG_FLOOR)
 
 
@@ -48,7 +51,7 @@ def _score_signals(logp: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     others = logp.copy()
     others[rows, y] = -np.inf
     # Song & Mittal (2021), eq. 4: Mentr = -(1-p_y) log p_y - sum_{j != y} p_j log(1 - p_j).
-    log_one_minus = log1mexp(logp)
+    log_one_minus = log1mexp(logp, p)
     p_others = p.copy()
     p_others[rows, y] = 0.0
     modified_entropy = -(1.0 - p[rows, y]) * logp_y - np.einsum("ij,ij->i", p_others,
@@ -75,7 +78,8 @@ def compute_signals(outputs: Outputs, label_index: np.ndarray) -> dict[str, np.n
     result = {name: np.empty(n, dtype=np.float64) for name in names}
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
-        logp = log_probabilities(outputs.values[start:stop], outputs.kind)
+        chunk = outputs.values[start:stop].astype(np.float64, copy=False)
+        logp = log_probabilities(chunk, outputs.kind)
         for name, column in _score_signals(logp, label_index[start:stop]).items():
             result[name][start:stop] = column
     return result

@@ -67,7 +67,7 @@ class Outputs:
         if self.kind is Exposure.PROBABILITIES:
             if v.min() < -1e-9 or v.max() > 1 + 1e-9:
                 raise InputError("model probabilities fall outside [0, 1]; are these logits?")
-            sums = v.sum(axis=1)
+            sums = v.sum(axis=1, dtype=np.float64)
             off = np.abs(sums - 1.0) > PROBABILITY_SUM_TOLERANCE
             if off.any():
                 row = int(np.nonzero(off)[0][0])

@@ -82,7 +82,10 @@ class OutputsTable:
                       else _integer_column(np.asarray(member), "member").astype(np.int8))
         ids = np.asarray(id).astype(str).astype(object)
         check_unique_ids(ids, "outputs table")
-        return cls(ids, labels, membership, kind, np.asarray(values, dtype=np.float64))
+        values = np.asarray(values)
+        if values.dtype not in (np.float32, np.float64):  # float32 stays: half the memory
+            values = values.astype(np.float64)
+        return cls(ids, labels, membership, kind, values)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> OutputsTable:
@@ -153,7 +156,11 @@ class PrecomputedTarget(Target):
             raise InputError(f"{records.name}: ids {missing} are not in the outputs table")
         if progress is not None:
             progress(len(rows))
-        return Outputs(self.table.kind, self.table.values[rows], self.table.values.shape[1])
+        if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
+            values = self.table.values[rows[0]:rows[-1] + 1]  # a view, not a copy
+        else:
+            values = self.table.values[rows]
+        return Outputs(self.table.kind, values, self.table.values.shape[1])
 
 
 def _indexed_columns(frame: pd.DataFrame, prefix: str) -> list[str]:
