@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import joblib
@@ -108,6 +109,12 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+def _outputs(path: Path, rows: Iterable[str]) -> list[str]:
+    """An outputs table whose rows give id,label,member and constant logits (0, 1)."""
+    path.write_text("id,label,member,logit_0,logit_1\n" + "".join(f"{r},0,1\n" for r in rows))
+    return ["audit", "--outputs", str(path)]
+
+
 @pytest.mark.parametrize(("make_args", "message"), [
     (lambda p, t: ["audit"], "exactly one of"),
     (lambda p, t: ["audit", "--outputs", str(p / "outputs.csv"), "--config",
@@ -140,6 +147,12 @@ def _write(path: Path, text: str) -> Path:
                    "--nonmembers", str(p / "nonmembers.csv"), "--label-column", "diagnosis"],
      "NaN/inf"),
     (lambda p, t: ["demo", "--attacks", ""], "the list is empty"),
+    (lambda p, t: _outputs(t / "dup.csv", (f"{i % 40},{i % 2},{i % 2}" for i in range(50))),
+     "duplicate record ids"),
+    (lambda p, t: _outputs(t / "tiny.csv", (f"{i},{i % 2},{int(i < 10)}" for i in range(50))),
+     "only 10 records"),
+    (lambda p, t: _outputs(t / "one.csv", (f"{i},1,{i % 2}" for i in range(50))),
+     "single class"),
 ])
 def test_bad_input_exits_2_with_a_message(project: Path, tmp_path: Path, make_args: object,
                                           message: str) -> None:

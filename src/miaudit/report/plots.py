@@ -7,6 +7,7 @@ import io
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.stats import rankdata
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -31,7 +32,7 @@ def roc_plot(result: AuditResult) -> str | None:
     """All attacks' ROC curves on log–log axes, where low-FPR behaviour is visible."""
     if not result.attacks:
         return None
-    figure = _figure(6.0, 4.6)
+    figure = _figure(7.5, 4.6)
     axes = figure.add_subplot()
     floor = 1.0 / max(result.n_nonmembers, 1)
     grid = np.logspace(np.log10(floor), 0, 50)
@@ -48,13 +49,15 @@ def roc_plot(result: AuditResult) -> str | None:
     axes.set_xlabel("false-positive rate (non-members flagged)")
     axes.set_ylabel("true-positive rate (members found)")
     axes.set_title("ROC, log–log")
-    axes.legend(fontsize=7, loc="lower right")
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     axes.grid(True, which="major", alpha=0.3)
     return _data_uri(figure)
 
 
 def histogram_plot(result: AuditResult, max_attacks: int = 8) -> str | None:
-    """Member vs non-member score histograms, one panel per attack."""
+    """Member vs non-member histograms of each record's score *percentile* among all audited
+    records, one panel per attack. Percentiles (mid-ranks for ties) make heavy-tailed and
+    saturated scores readable; with no leakage both histograms are flat."""
     table = result.score_table
     if table is None or not table.scores:
         return None
@@ -66,20 +69,17 @@ def histogram_plot(result: AuditResult, max_attacks: int = 8) -> str | None:
     is_member = table.membership == 1
     for i, name in enumerate(names):
         axes = figure.add_subplot(rows, columns, i + 1)
-        scores = table.scores[name]
-        low, high = np.quantile(scores, [0.001, 0.999])
-        if not high > low:
-            low, high = float(scores.min()) - 0.5, float(scores.max()) + 0.5
-        bins = np.linspace(low, high, 41)
-        clipped = np.clip(scores, low, high)
-        axes.hist(clipped[~is_member], bins=bins, alpha=0.55, density=True, label="non-members",
-                  color="#4477aa")
-        axes.hist(clipped[is_member], bins=bins, alpha=0.55, density=True, label="members",
+        percentile = 100 * (rankdata(table.scores[name]) - 0.5) / len(table.scores[name])
+        bins = np.linspace(0, 100, 26)
+        axes.hist(percentile[~is_member], bins=bins, alpha=0.55, density=True,
+                  label="non-members", color="#4477aa")
+        axes.hist(percentile[is_member], bins=bins, alpha=0.55, density=True, label="members",
                   color="#cc6677")
         axes.set_title(name, fontsize=9)
         axes.tick_params(labelsize=7)
         if i == 0:
             axes.legend(fontsize=7)
-    figure.supxlabel("attack score (higher = more likely a member)", fontsize=8)
+    figure.supxlabel("score percentile among audited records (right = more likely a member)",
+                     fontsize=8)
     figure.tight_layout()
     return _data_uri(figure)

@@ -59,13 +59,5 @@ class CallableTarget(Target):
             raise InputError(f"cannot import {spec!r}: {exc}") from exc
         return cls(fn, classes, output)
 
-    @property
-    def classes(self) -> np.ndarray:
-        return self._classes
-
-    @property
-    def exposes(self) -> Exposure:
-        return self._exposes
-
     def _predict(self, features: Any) -> np.ndarray:
         return np.asarray(self.fn(features))

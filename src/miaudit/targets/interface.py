@@ -85,16 +85,18 @@ class Target(ABC):
 
     kind: ClassVar[str]
     batch_size: int = 4096
+    _classes: np.ndarray
+    _exposes: Exposure
 
     @property
-    @abstractmethod
     def classes(self) -> np.ndarray:
         """The model's classes, in the order of its output columns."""
+        return self._classes
 
     @property
-    @abstractmethod
     def exposes(self) -> Exposure:
         """What this target's outputs are."""
+        return self._exposes
 
     @abstractmethod
     def _predict(self, features: Any) -> np.ndarray:

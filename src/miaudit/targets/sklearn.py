@@ -55,14 +55,6 @@ class SklearnTarget(Target):
             raise InputError(f"cannot load model file {path}: {exc}") from exc
         return cls(estimator)
 
-    @property
-    def classes(self) -> np.ndarray:
-        return self._classes
-
-    @property
-    def exposes(self) -> Exposure:
-        return self._exposes
-
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "estimator": type(self.estimator).__name__}
 

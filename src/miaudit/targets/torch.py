@@ -70,14 +70,6 @@ class TorchTarget(Target):
             raise InputError(f"cannot load PyTorch model {path}: {exc}") from exc
         return cls(module, classes, **kwargs)
 
-    @property
-    def classes(self) -> np.ndarray:
-        return self._classes
-
-    @property
-    def exposes(self) -> Exposure:
-        return self._exposes
-
     def _predict(self, features: Any) -> np.ndarray:
         torch = self._torch
         array = np.asarray(features, dtype=np.float32)
