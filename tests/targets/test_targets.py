@@ -65,6 +65,23 @@ def test_sklearn_batches_report_progress(data: tuple[np.ndarray, np.ndarray]) ->
     assert seen == [64, 64, 64, 8]
 
 
+def test_table_records_meet_array_and_frame_models(data: tuple[np.ndarray, np.ndarray]) -> None:
+    import warnings
+
+    x, y = data
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    records = RecordSet.from_frame(frame.assign(label=y), "label")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X has feature names" noise for array-fitted models
+        SklearnTarget(LogisticRegression().fit(x, y)).outputs(records)
+        SklearnTarget(LogisticRegression().fit(frame, y)).outputs(records)
+    renamed = RecordSet.from_frame(frame.rename(columns={"d": "e"}).assign(label=y), "label")
+    with pytest.raises(InputError, match="fitted on columns"):
+        SklearnTarget(LogisticRegression().fit(frame, y)).outputs(renamed)
+    with pytest.raises(InputError, match="rejected the records"):
+        SklearnTarget(LogisticRegression().fit(x, y)).outputs(RecordSet.from_arrays(x[:, :3], y))
+
+
 def test_unfitted_estimator_rejected() -> None:
     with pytest.raises(InputError, match="no classes_"):
         SklearnTarget(LogisticRegression())

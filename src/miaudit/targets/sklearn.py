@@ -59,6 +59,20 @@ class SklearnTarget(Target):
         return {**super().describe(), "estimator": type(self.estimator).__name__}
 
     def _predict(self, features: Any) -> np.ndarray:
+        if hasattr(features, "columns"):
+            expected = getattr(self.estimator, "feature_names_in_", None)
+            if expected is None:  # fitted on arrays: pass an array, as it was trained
+                features = features.to_numpy()
+            elif list(expected) != list(features.columns):
+                raise InputError(
+                    f"the model was fitted on columns {list(expected)[:10]}, but the records "
+                    f"have {list(features.columns)[:10]}")
+        try:
+            return self._query(features)
+        except ValueError as exc:  # sklearn's way of refusing data of the wrong shape or type
+            raise InputError(f"the model rejected the records: {exc}") from exc
+
+    def _query(self, features: Any) -> np.ndarray:
         if self._exposes is Exposure.PROBABILITIES:
             return self.estimator.predict_proba(features)
         if self._exposes is Exposure.LOGITS:

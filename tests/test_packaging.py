@@ -1,0 +1,31 @@
+"""The README's commands are the ones CI runs, and the package metadata is consistent."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import miaudit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"```bash\n(.+?)\n```", readme)
+    assert "miaudit demo" in commands[0]
+    assert "pytest" in commands[1]
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert commands[1] in ci_lines
+
+
+def test_version_matches_pyproject() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert f'version = "{miaudit.__version__}"' in pyproject
+
+
+def test_torch_is_optional_and_pinned_only_for_tests() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    core = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert "torch" not in core
+    assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text()
