@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -165,3 +166,36 @@ def test_bad_input_exits_2_with_a_message(project: Path, tmp_path: Path, make_ar
 def test_attacks_listing() -> None:
     done = run("attacks")
     assert done.returncode == 0 and "modified-entropy" in done.stdout
+
+
+def test_callable_and_torch_targets_from_config(project: Path, tmp_path: Path) -> None:
+    (tmp_path / "serving.py").write_text(
+        "import joblib\n"
+        f"_model = joblib.load({str(project / 'model.joblib')!r})\n"
+        "def predict(x):\n    return _model.predict_proba(x)\n")
+    data = (f'[data]\nmembers = "{project}/members.csv"\n'
+            f'nonmembers = "{project}/nonmembers.csv"\nlabel = "diagnosis"\nid = "patient"\n')
+    config = _write(tmp_path / "callable.toml",
+                    '[target]\nkind = "callable"\nfunction = "serving:predict"\nclasses = 3\n'
+                    f'trust = true\n\n{data}')
+    done = subprocess.run([sys.executable, "-m", "miaudit", "audit", "--config", str(config),
+                           "--out", str(tmp_path / "c"), "--format", "json", "--quiet"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "c" / "report.json").read_text())["target"]["kind"] == \
+        "callable"
+
+    torch = pytest.importorskip("torch")
+    linear = torch.nn.Linear(20, 3)
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(linear, (torch.zeros(2, 20),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, str(tmp_path / "model.pt2"))
+    config = _write(tmp_path / "torch.toml",
+                    '[target]\nkind = "torch"\npath = "model.pt2"\nclasses = 3\n'
+                    f'output = "logits"\ntrust = true\n\n{data}')
+    done = run("audit", "--config", str(config), "--out", str(tmp_path / "t"), "--format",
+               "json", "--quiet")
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "t" / "report.json").read_text())
+    assert report["target"] == {"kind": "torch", "exposes": "logits", "n_classes": 3}
