@@ -57,6 +57,19 @@ def test_label_only_target_runs_gap_and_says_why_others_cannot(overfit_model: tu
     assert questions["Are confidence scores exposed?"] == "no"
 
 
+def test_no_runnable_attack_is_reported_as_untested(overfit_model: tuple) -> None:
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    target = CallableTarget(model.predict, classes=model.classes_, output="label")
+    result = audit(target, (x_in, y_in), (x_out, y_out), attacks=["loss"])
+    report = result.to_dict()
+    assert report["attacks"] == [] and report["risk"]["level"] == "unknown"
+    answers = {q["question"]: q["answer"] for q in report["audit_questions"]}
+    assert answers["Has the model been tested for membership inference?"] == "no"
+    assert answers["Is differential privacy applied?"] == "unknown"
+    for fmt in ("html", "md", "csv"):
+        assert result.render(fmt)
+
+
 def test_population_calibrates_thresholds(overfit_model: tuple) -> None:
     model, (x_in, x_out, y_in, y_out) = overfit_model
     members = RecordSet.from_arrays(x_in, y_in, name="members")

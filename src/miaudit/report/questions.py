@@ -74,7 +74,12 @@ def audit_questions(result: AuditResult) -> list[Answer]:
     eps = max((a.epsilon.value for a in result.attacks), default=0.0)
     delta = result.settings.delta
     declared = result.declared_dp_epsilon
-    if declared is None:
+    if strongest is None:
+        dp = Answer("Is differential privacy applied?", "unknown" if declared is None
+                    else "declared", (
+                        "no attack could run on this target, so no lower bound on ε was "
+                        "measured" + ("" if declared is None else f"; declared ε = {declared:g}")))
+    elif declared is None:
         dp = Answer("Is differential privacy applied?", "unknown", (
             "not declared to this audit, and outputs alone cannot prove it. The measured "
             f"lower bound is ε ≥ {eps:.2f} at δ={delta:g} (95% confidence); a DP guarantee "
@@ -106,8 +111,14 @@ def audit_questions(result: AuditResult) -> list[Answer]:
     else:
         exposed = Answer("Are confidence scores exposed?", "no",
                          "the audited interface returns labels only")
-    tested = Answer("Has the model been tested for membership inference?", "yes", (
-        f"{len(result.attacks)} attacks on {result.created[:10]} by miaudit "
-        f"{result.version}; " + (_strongest_line(strongest) if strongest else "none could run")
-        + (f"; not run: {', '.join(s.name for s in result.skipped)}" if result.skipped else "")))
+    not_run = "; ".join(f"{s.name}: {s.reason}" for s in result.skipped)
+    if strongest is None:
+        tested = Answer("Has the model been tested for membership inference?", "no", (
+            f"this audit could run none of the requested attacks ({not_run}); choose attacks "
+            "the target supports, e.g. gap for a label-only API"))
+    else:
+        tested = Answer("Has the model been tested for membership inference?", "yes", (
+            f"{len(result.attacks)} attacks on {result.created[:10]} by miaudit "
+            f"{result.version}; {_strongest_line(strongest)}"
+            + (f"; not run: {', '.join(s.name for s in result.skipped)}" if not_run else "")))
     return [dp, gap_answer, exposed, tested]
