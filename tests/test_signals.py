@@ -62,6 +62,9 @@ def test_extreme_logits_stay_finite_and_ordered() -> None:
     assert got["logit_confidence"][0] == pytest.approx(100 - np.logaddexp(7.9, 0.0), rel=1e-12)
     assert got["logit_confidence"][0] > got["logit_confidence"][1] > got["logit_confidence"][2]
     assert got["loss"][2] == pytest.approx(100 + np.log1p(np.exp(-50)), rel=1e-12)
+    # p_y rounds to 1.0 in rows 0 and 1, yet their losses stay exact and ordered.
+    assert got["loss"][0] == pytest.approx(np.exp(7.9 - 100) + np.exp(-100), rel=1e-9)
+    assert 0 < got["loss"][0] < got["loss"][1]
     assert got["margin"][2] == pytest.approx(-100.0)
 
 

@@ -56,14 +56,17 @@ def _score_signals(logp: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     p_others[rows, y] = 0.0
     modified_entropy = -(1.0 - p[rows, y]) * logp_y - np.einsum("ij,ij->i", p_others,
                                                                  log_one_minus)
+    # Carlini et al. (2022), eq. 4: log(p_y / (1 - p_y)), computed as
+    # log p_y - logsumexp_{j != y} log p_j so that nothing cancels as p_y -> 1.
+    logit_confidence = logp_y - logsumexp(others, axis=1)
     return {
         "confidence": p[rows, y],
-        "loss": -logp_y,
+        # -log p_y = softplus(-logit confidence): stays exact (≈ 1e-20, not 0) when p_y
+        # rounds to 1, where -log_softmax would tie every saturated record at 0.
+        "loss": np.logaddexp(0.0, -logit_confidence),
         "entropy": -np.einsum("ij,ij->i", p, logp),
         "modified_entropy": modified_entropy,
-        # Carlini et al. (2022), eq. 4: log(p_y / (1 - p_y)), computed as
-        # log p_y - logsumexp_{j != y} log p_j so that nothing cancels as p_y -> 1.
-        "logit_confidence": logp_y - logsumexp(others, axis=1),
+        "logit_confidence": logit_confidence,
         "margin": logp_y - others.max(axis=1),
         "correct": (logp.argmax(axis=1) == y).astype(np.float64),
     }

@@ -44,7 +44,7 @@ class LabelOnly:
 def test_sklearn_probabilities_logits_and_labels(data: tuple[np.ndarray, np.ndarray]) -> None:
     x, y = data
     records = RecordSet.from_arrays(x, y)
-    proba = SklearnTarget(LogisticRegression().fit(x, y))
+    proba = SklearnTarget(LogisticRegression().fit(x, y), exact_logits=False)
     assert proba.exposes is Exposure.PROBABILITIES
     np.testing.assert_allclose(proba.outputs(records).values, proba.estimator.predict_proba(x))
     svm = SklearnTarget(LinearSVC().fit(x, y))
@@ -55,6 +55,55 @@ def test_sklearn_probabilities_logits_and_labels(data: tuple[np.ndarray, np.ndar
     labels_only = SklearnTarget(LabelOnly(LogisticRegression().fit(x, y)))
     assert labels_only.exposes is Exposure.LABEL
     assert set(labels_only.outputs(records).values.tolist()) <= {0, 1}
+
+
+def test_exact_logits_replace_saturated_probabilities() -> None:
+    import warnings
+
+    from scipy.special import softmax
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from miaudit.demo import demo_setup
+
+    demo, members, _ = demo_setup(0)  # binary: one logistic output unit
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 5))
+    y3 = np.digitize(x[:, 0], [-0.3, 0.3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        three = make_pipeline(StandardScaler(), MLPClassifier((256, 256), alpha=0, max_iter=500,
+                                                              random_state=0)).fit(x, y3)
+    for model, records in ((demo.estimator, members), (three, RecordSet.from_arrays(x, y3))):
+        target = SklearnTarget(model)
+        out = target.outputs(records)
+        x_all = records.features
+        assert target.exposes is Exposure.LOGITS and out.kind is Exposure.LOGITS
+        assert "verified" in target.describe()["outputs_note"]
+        probabilities = model.predict_proba(x_all)
+        np.testing.assert_allclose(softmax(out.values, axis=1), probabilities, atol=1e-9)
+        # The point: records whose probability rounds to exactly 1.0 keep distinct logits.
+        saturated = probabilities.max(axis=1) == 1.0
+        assert saturated.sum() > 10
+        margins = np.sort(out.values[saturated], axis=1)
+        assert len(np.unique(margins[:, -1] - margins[:, -2])) == saturated.sum()
+    logistic = SklearnTarget(LogisticRegression().fit(x, y3))
+    logistic.outputs(RecordSet.from_arrays(x, y3))
+    assert logistic.exposes is Exposure.LOGITS
+
+
+def test_inconsistent_decision_function_keeps_probabilities() -> None:
+    from sklearn.multiclass import OneVsRestClassifier
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    y = np.digitize(x[:, 0], [-0.5, 0.5])
+    # One-vs-rest probabilities are normalised sigmoids, not the softmax of the decision scores.
+    target = SklearnTarget(OneVsRestClassifier(LogisticRegression()).fit(x, y))
+    target.outputs(RecordSet.from_arrays(x, y))
+    assert target.exposes is Exposure.PROBABILITIES
+    assert "differs from predict_proba" in target.describe()["outputs_note"]
 
 
 def test_sklearn_batches_report_progress(data: tuple[np.ndarray, np.ndarray]) -> None:
@@ -102,9 +151,12 @@ def test_model_file_needs_trust(tmp_path: Path, data: tuple[np.ndarray, np.ndarr
 def test_lightgbm_through_sklearn_api(data: tuple[np.ndarray, np.ndarray]) -> None:
     lightgbm = pytest.importorskip("lightgbm")
     x, y = data
+    from scipy.special import softmax
+
     model = lightgbm.LGBMClassifier(n_estimators=20, verbose=-1).fit(x, y)
     out = SklearnTarget(model).outputs(RecordSet.from_arrays(x, y))
-    np.testing.assert_allclose(out.values.sum(axis=1), 1.0)
+    probabilities = out.values if out.kind is Exposure.PROBABILITIES else softmax(out.values, 1)
+    np.testing.assert_allclose(probabilities, model.predict_proba(x), atol=1e-9)
 
 
 def test_torch_module_logits(data: tuple[np.ndarray, np.ndarray]) -> None:

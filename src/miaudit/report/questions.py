@@ -105,9 +105,11 @@ def audit_questions(result: AuditResult) -> list[Answer]:
             f"this audit read precomputed {exposes}; whether the deployed API returns them "
             "is not known to it"))
     elif exposes in ("logits", "probabilities"):
+        note = result.target.get("outputs_note")
         exposed = Answer("Are confidence scores exposed?", "yes", (
-            f"the audited interface returns {exposes}; hardening to top-k or label-only "
-            "removes most of what the score-based attacks use"))
+            f"the audited interface returns {exposes}" + (f" ({note})" if note else "")
+            + "; hardening to top-k or label-only removes most of what the score-based "
+            "attacks use"))
     else:
         exposed = Answer("Are confidence scores exposed?", "no",
                          "the audited interface returns labels only")

@@ -7,17 +7,26 @@ from typing import Any
 
 import numpy as np
 
+from miaudit.data import RecordSet
 from miaudit.errors import InputError
-from miaudit.targets.interface import Exposure, Target
+from miaudit.targets._sklearn_logits import LogitFunction, logit_function, verified
+from miaudit.targets.interface import Exposure, Outputs, ProgressCallback, Target
 
 
 class SklearnTarget(Target):
     """A fitted estimator queried through ``predict_proba``, else ``decision_function`` (taken
-    as logits), else ``predict`` (label only)."""
+    as logits), else ``predict`` (label only).
+
+    With ``exact_logits=True`` (default), a model with ``predict_proba`` whose logits can be
+    computed exactly in float64 (MLPs, logistic regression; see ``_sklearn_logits``) exposes
+    those logits instead, once they are verified to reproduce ``predict_proba`` on the audited
+    records: saturated probabilities hide exactly the records that leak most.
+    """
 
     kind = "sklearn"
 
-    def __init__(self, estimator: Any, batch_size: int = 8192) -> None:
+    def __init__(self, estimator: Any, batch_size: int = 8192,
+                 exact_logits: bool = True) -> None:
         classes = getattr(estimator, "classes_", None)
         if classes is None:
             raise InputError(
@@ -26,6 +35,9 @@ class SklearnTarget(Target):
         self.estimator = estimator
         self.batch_size = batch_size
         self._classes = np.asarray(classes)
+        self._logits: LogitFunction | None = None
+        self._logit_note: str | None = None
+        self._logits_checked = not exact_logits
         if hasattr(estimator, "predict_proba"):
             self._exposes = Exposure.PROBABILITIES
         elif hasattr(estimator, "decision_function"):
@@ -56,7 +68,33 @@ class SklearnTarget(Target):
         return cls(estimator)
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "estimator": type(self.estimator).__name__}
+        out = {**super().describe(), "estimator": type(self.estimator).__name__}
+        if self._logit_note:
+            out["outputs_note"] = self._logit_note
+        return out
+
+    def outputs(self, records: RecordSet, progress: ProgressCallback | None = None) -> Outputs:
+        if not self._logits_checked and self._exposes is Exposure.PROBABILITIES:
+            self._choose_logits(records)
+        return super().outputs(records, progress)
+
+    def _choose_logits(self, records: RecordSet) -> None:
+        """Switch to exact logits if they verifiably reproduce predict_proba (decided once)."""
+        self._logits_checked = True
+        function = logit_function(self.estimator)
+        if function is None:
+            return
+        probe = records.features[:256]
+        if hasattr(probe, "columns") and getattr(self.estimator, "feature_names_in_", None) \
+                is None:
+            probe = probe.to_numpy()
+        problem = verified(function, self.estimator, probe)
+        if problem is None:
+            self._logits, self._exposes = function, Exposure.LOGITS
+            self._logit_note = ("float64 logits computed from the fitted model, verified "
+                                "against predict_proba")
+        else:
+            self._logit_note = f"probabilities used: {problem}"
 
     def _predict(self, features: Any) -> np.ndarray:
         if hasattr(features, "columns"):
@@ -73,6 +111,8 @@ class SklearnTarget(Target):
             raise InputError(f"the model rejected the records: {exc}") from exc
 
     def _query(self, features: Any) -> np.ndarray:
+        if self._logits is not None:
+            return self._logits(features)
         if self._exposes is Exposure.PROBABILITIES:
             return self.estimator.predict_proba(features)
         if self._exposes is Exposure.LOGITS:
