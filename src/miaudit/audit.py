@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from miaudit import __version__
 from miaudit import metrics as m
 from miaudit.attacks import get_attacks
-from miaudit.attacks.interface import MEMBER, NONMEMBER, POPULATION, AttackInput
+from miaudit.attacks.interface import MEMBER, NONMEMBER, POPULATION, Attack, AttackInput
 from miaudit.data import RecordSet, check_audit_sets
 from miaudit.errors import InputError
 from miaudit.result import (
@@ -27,6 +28,11 @@ from miaudit.result import (
 from miaudit.signals import compute_signals
 from miaudit.targets.interface import Target, label_indices
 from miaudit.targets.precomputed import PrecomputedTarget
+from miaudit.targets.sklearn import SklearnTarget
+from miaudit.training.cache import OutputCache
+from miaudit.training.executor import get_runner
+from miaudit.training.recipe import Recipe, SklearnRecipe
+from miaudit.training.reference import ReferenceSignals, concatenate, reference_signals
 
 Records = RecordSet | tuple[Any, Any]
 
@@ -65,6 +71,10 @@ def audit(
     allow_overlap: bool = False,
     dp_epsilon: float | None = None,
     top_records: int = 20,
+    reference_models: int = 0,
+    recipe: Recipe | None = None,
+    executor: str | None = "local",
+    cache_dir: str | Path | None = None,
     progress: Progress | None = None,
 ) -> AuditResult:
     """Audit ``target`` for membership inference.
@@ -75,6 +85,11 @@ def audit(
     :class:`PrecomputedTarget` the sets may be omitted: they come from the table's ``member``
     column. ``dp_epsilon`` is the ε the model owner declares, if any; the report checks the
     measured lower bound against it.
+
+    ``reference_models`` > 0 trains that many models like the target (``recipe``; automatic for
+    scikit-learn targets) on balanced halves of the records, on ``executor`` (``"local"``
+    process pool or ``"inline"``), caching their outputs under ``cache_dir`` so a re-run trains
+    nothing twice; LiRA and RMIA use them.
     """
     progress = progress or _Silent()
     if not 0 < delta < 1:
@@ -83,7 +98,10 @@ def audit(
         raise InputError(f"confidence must be in [0.5, 1), got {confidence}")
     if not fprs or any(not 0 < f < 1 for f in fprs):
         raise InputError(f"fprs must be in (0, 1), got {list(fprs)}")
-    chosen = get_attacks(list(attacks) if attacks is not None else None)
+    if reference_models < 0:
+        raise InputError(f"reference_models must be 0 or more, got {reference_models}")
+    chosen = get_attacks(list(attacks) if attacks is not None else None,
+                         with_reference=reference_models > 0)
     if members is None and nonmembers is None and isinstance(target, PrecomputedTarget):
         members, nonmembers, table_population = target.table.split()
         population = population if population is not None else table_population
@@ -102,6 +120,12 @@ def audit(
         signal_parts.append(compute_signals(outputs, label_indices(records.labels,
                                                                    target.classes)))
     signals = {k: np.concatenate([p[k] for p in signal_parts]) for k in signal_parts[0]}
+    available = set(signals) | ({"population"} if population_set is not None else set())
+    reference = None
+    if reference_models > 0 and any(a.min_reference_models for a in chosen):
+        reference = _reference(target, sets, recipe, reference_models, len(member_set),
+                               population_set, seed, executor, cache_dir, progress)
+        available.add("reference")
     membership = np.concatenate([
         np.full(len(member_set), MEMBER, np.int8), np.full(len(nonmember_set), NONMEMBER, np.int8),
         np.full(len(population_set) if population_set else 0, POPULATION, np.int8)])
@@ -124,17 +148,20 @@ def audit(
 
     results: list[AttackResult] = []
     skipped: list[SkippedAttack] = []
+    variants: dict[str, str | None] = {}
     score_columns: dict[str, np.ndarray] = {}
     advance = progress.task("running attacks", len(chosen))
     for attack in chosen:
-        missing = attack.missing(set(signals))
-        if missing:
-            skipped.append(SkippedAttack(attack.name, (
-                f"needs {', '.join(missing)}, which a target exposing "
-                f"{target.exposes.value} does not provide")))
+        reason = _cannot_run(attack, available, reference_models, target)
+        if reason:
+            skipped.append(SkippedAttack(attack.name, reason))
             advance(1)
             continue
-        scores = attack.scores(AttackInput(signals, membership, seed))
+        data = AttackInput(signals, membership, seed,
+                           reference.signals if reference else None,
+                           reference.trained_on if reference else None)
+        variants[attack.name] = attack.variant(data)
+        scores = attack.scores(data)
         if scores.shape != membership.shape or not np.all(np.isfinite(scores)):
             raise RuntimeError(f"attack {attack.name} returned invalid scores")  # a bug, not input
         score_columns[attack.name] = scores[:n_audit]
@@ -163,8 +190,52 @@ def audit(
         skipped=tuple(skipped),
         settings=AuditSettings(seed, delta, confidence, tuple(fprs), calibrated_by),
         declared_dp_epsilon=dp_epsilon,
+        reference=None if reference is None else {
+            "n_models": reference.n_models, "trained": reference.trained,
+            "cache_hits": reference.cache_hits, "train_size": len(member_set),
+            "variants": {k: v for k, v in variants.items() if v}},
         score_table=ScoreTable(ids, labels, membership[:n_audit].copy(), score_columns),
     )
+
+
+def _cannot_run(attack: Attack, available: set[str], reference_models: int,
+                target: Target) -> str | None:
+    missing = attack.missing(available)
+    if "reference" in missing or reference_models < attack.min_reference_models:
+        return (f"needs at least {attack.min_reference_models} reference models; pass "
+                "reference_models=N (CLI: --reference-models N)")
+    if "population" in missing:
+        return ("needs a population (records known to be outside the training set) to "
+                "compare against")
+    if missing:
+        return (f"needs {', '.join(missing)}, which a target exposing {target.exposes.value} "
+                "does not provide")
+    return None
+
+
+def _reference(target: Target, sets: list[RecordSet], recipe: Recipe | None, n_models: int,
+               train_size: int, population: RecordSet | None, seed: int,
+               executor: str | None, cache_dir: str | Path | None,
+               progress: Progress) -> ReferenceSignals:
+    if recipe is None:
+        if not isinstance(target, SklearnTarget):
+            raise InputError("reference models need a recipe to train models like the target; "
+                             "scikit-learn targets have one automatically, others pass recipe=")
+        recipe = SklearnRecipe(target.estimator)
+    pool = concatenate(sets)
+    trainable = None
+    if n_models == 1:  # a lone model must leave every audited record OUT
+        if population is None or len(population) <= train_size:
+            raise InputError(
+                f"1 reference model must train on population records only, and needs more "
+                f"than {train_size} of them; pass a larger population or use 2 or more models")
+        trainable = np.r_[np.zeros(len(pool) - len(population), bool),
+                          np.ones(len(population), bool)]
+    label_index = label_indices(pool.labels, target.classes)
+    advance = progress.task(f"training {n_models} reference models", n_models)
+    return reference_signals(pool, label_index, recipe, n_models, train_size, seed,
+                             get_runner(executor), OutputCache(cache_dir), len(target.classes),
+                             trainable, advance)
 
 
 def _evaluate(name: str, description: str, scores: np.ndarray, membership: np.ndarray,

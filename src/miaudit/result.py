@@ -155,6 +155,8 @@ class AuditResult:
     skipped: tuple[SkippedAttack, ...]
     settings: AuditSettings
     declared_dp_epsilon: float | None = None
+    #: Reference models used, if any: counts, cache hits, and each attack's chosen variant.
+    reference: dict[str, Any] | None = None
     score_table: ScoreTable | None = field(default=None, repr=False, compare=False)
 
     def attack(self, name: str) -> AttackResult | None:
@@ -176,6 +178,7 @@ class AuditResult:
             "records": {"n_members": self.n_members, "n_nonmembers": self.n_nonmembers,
                         "n_population": self.n_population},
             "settings": self.settings.to_dict(),
+            "reference_models": self.reference,
             "risk": risk_level(self).to_dict(),
             "attacks": [a.to_dict() for a in self.attacks],
             "skipped_attacks": [{"name": s.name, "reason": s.reason} for s in self.skipped],

@@ -14,7 +14,11 @@ from miaudit.signals import SCORE_SIGNALS
 
 def test_registry_names_are_the_contract() -> None:
     assert list(REGISTRY) == ["loss", "confidence", "entropy", "modified-entropy",
-                              "logit-confidence", "margin", "gap", "classifier"]
+                              "logit-confidence", "margin", "gap", "classifier",
+                              "lira-offline", "lira-online", "rmia-offline", "rmia-online"]
+    without_reference = [a.name for a in get_attacks(None)]
+    assert without_reference == list(REGISTRY)[:8]
+    assert len(get_attacks(None, with_reference=True)) == len(REGISTRY)
     with pytest.raises(InputError, match="unknown attacks"):
         get_attacks(["loss", "lira"])
     with pytest.raises(InputError, match="repeated"):

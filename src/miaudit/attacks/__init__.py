@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from miaudit.attacks.classifier import ClassifierAttack
 from miaudit.attacks.interface import Attack, AttackInput
+from miaudit.attacks.lira import LiraAttack
+from miaudit.attacks.rmia import RmiaAttack
 from miaudit.attacks.threshold import THRESHOLD_ATTACKS, SignalAttack
 from miaudit.errors import InputError
 
 REGISTRY: dict[str, Attack] = {a.name: a for a in THRESHOLD_ATTACKS}
 REGISTRY["classifier"] = ClassifierAttack()
+for _attack in (LiraAttack(online=False), LiraAttack(online=True), RmiaAttack(online=False),
+                RmiaAttack(online=True)):
+    REGISTRY[_attack.name] = _attack
 
 DEFAULT_ATTACKS = tuple(REGISTRY)
 
 
-def get_attacks(names: list[str] | tuple[str, ...] | None) -> list[Attack]:
-    """Attacks by name (all of them for ``None``); an unknown name is an :class:`InputError`."""
+def get_attacks(names: list[str] | tuple[str, ...] | None,
+                with_reference: bool = False) -> list[Attack]:
+    """Attacks by name; for ``None``, every attack that needs no reference models, and the
+    reference-model attacks too when ``with_reference``. An unknown name is an
+    :class:`InputError`."""
     if names is None:
-        return list(REGISTRY.values())
+        return [a for a in REGISTRY.values() if with_reference or not a.min_reference_models]
     if not names:
         raise InputError("attacks: the list is empty; name at least one attack")
     unknown = [n for n in names if n not in REGISTRY]
@@ -28,4 +36,4 @@ def get_attacks(names: list[str] | tuple[str, ...] | None) -> list[Attack]:
 
 
 __all__ = ["DEFAULT_ATTACKS", "REGISTRY", "Attack", "AttackInput", "ClassifierAttack",
-           "SignalAttack", "get_attacks"]
+           "LiraAttack", "RmiaAttack", "SignalAttack", "get_attacks"]

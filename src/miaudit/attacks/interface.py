@@ -26,6 +26,9 @@ class AttackInput:
     signals: Mapping[str, np.ndarray]
     membership: np.ndarray
     seed: int = 0
+    #: Reference models' signals, (M, n) per name, and the (M, n) mask of their training rows.
+    reference: Mapping[str, np.ndarray] | None = None
+    reference_in: np.ndarray | None = None
 
 
 class Attack(ABC):
@@ -35,11 +38,18 @@ class Attack(ABC):
     description: ClassVar[str]
     #: Signals this attack needs; it cannot run if any is missing.
     needs: tuple[str, ...]
+    #: Reference models needed (0: the attack uses none).
+    min_reference_models: int = 0
 
     @abstractmethod
     def scores(self, data: AttackInput) -> np.ndarray:
         """One float64 score per record, shape (n,), higher = more likely a member."""
 
     def missing(self, available: set[str]) -> list[str]:
-        """The signals this attack needs that the target's outputs do not provide."""
+        """What this attack needs that the audit does not have: signals from the target's
+        outputs, or the pseudo-signals ``reference`` (reference models) and ``population``."""
         return [s for s in self.needs if s not in available]
+
+    def variant(self, data: AttackInput) -> str | None:
+        """Which variant ran and why, for the report (``None``: nothing to say)."""
+        return None

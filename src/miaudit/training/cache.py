@@ -1,0 +1,68 @@
+"""A content-addressed store of reference-model outputs, so nothing is trained twice.
+
+The key hashes everything that determines a reference model's outputs: the pool's features and
+labels, the recipe's fingerprint, the model's seed and its training rows. Files are NPZ (no
+pickle), written to a temporary name and renamed, so an interrupted run leaves only complete
+entries behind and resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from miaudit.data import RecordSet
+
+
+def pool_digest(pool: RecordSet) -> str:
+    """A digest of the pool's features, labels and ids (order-sensitive)."""
+    frame = pool.features if isinstance(pool.features, pd.DataFrame) else pd.DataFrame(
+        pool.features)
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(pd.Series(pool.labels.astype(str)),
+                                             index=False).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(pd.Series(pool.ids), index=False)
+                  .to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def model_key(pool_hash: str, recipe: str, seed: int, train_rows: np.ndarray) -> str:
+    digest = hashlib.sha256(f"{pool_hash}|{recipe}|{seed}|".encode())
+    digest.update(np.asarray(train_rows, dtype=np.int64).tobytes())
+    return digest.hexdigest()[:32]
+
+
+class OutputCache:
+    """Reference outputs by key under ``directory`` (``None``: a cache that keeps nothing)."""
+
+    def __init__(self, directory: str | Path | None) -> None:
+        self.directory = Path(directory) if directory is not None else None
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / f"reference-{key}.npz"
+
+    def get(self, key: str) -> tuple[str, np.ndarray] | None:
+        if self.directory is None or not self._path(key).is_file():
+            self.misses += 1
+            return None
+        with np.load(self._path(key), allow_pickle=False) as archive:
+            self.hits += 1
+            return str(archive["kind"]), archive["values"]
+
+    def put(self, key: str, kind: str, values: np.ndarray) -> None:
+        if self.directory is None:
+            return
+        path = self._path(key)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, kind=np.array(kind), values=values)
+        tmp.replace(path)

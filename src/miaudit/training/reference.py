@@ -1,0 +1,80 @@
+"""Reference models: design → cache lookups → training (any executor) → reference signals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from miaudit.data import RecordSet
+from miaudit.signals import compute_signals
+from miaudit.targets.interface import Exposure, Outputs
+from miaudit.training.cache import OutputCache, model_key, pool_digest
+from miaudit.training.design import balanced_design
+from miaudit.training.executor import Job, Runner
+from miaudit.training.recipe import Recipe
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceSignals:
+    """Per-model, per-record signals of the reference models on the pool: (M, N) arrays, and
+    the (M, N) mask of which records each model trained on."""
+
+    signals: dict[str, np.ndarray]
+    trained_on: np.ndarray
+    cache_hits: int
+    trained: int
+
+    @property
+    def n_models(self) -> int:
+        return self.trained_on.shape[0]
+
+
+def concatenate(sets: list[RecordSet], name: str = "pool") -> RecordSet:
+    """Records of several sets, in order, as one set."""
+    if any(isinstance(s.features, pd.DataFrame) for s in sets):
+        features = pd.concat([pd.DataFrame(s.features) for s in sets], ignore_index=True)
+    else:
+        features = np.concatenate([s.features for s in sets])
+    return RecordSet(features, np.concatenate([s.labels for s in sets]),
+                     np.concatenate([s.ids for s in sets]), name)
+
+
+def reference_signals(pool: RecordSet, label_index: np.ndarray, recipe: Recipe, n_models: int,
+                      train_size: int, seed: int, runner: Runner, cache: OutputCache,
+                      n_classes: int,
+                      trainable: np.ndarray | None = None,
+                      progress: Callable[[int], None] | None = None) -> ReferenceSignals:
+    """Train (or load from ``cache``) ``n_models`` reference models and compute their signals
+    on every pool record. ``trainable`` limits which pool rows models may train on."""
+    mask = balanced_design(len(pool), n_models, train_size, seed, trainable)
+    digest = pool_digest(pool)
+    fingerprint = recipe.fingerprint()
+    seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=n_models)
+    keys = [model_key(digest, fingerprint, int(seeds[m]), np.nonzero(mask[m])[0])
+            for m in range(n_models)]
+    outputs: dict[int, tuple[str, np.ndarray]] = {}
+    jobs = []
+    for m, key in enumerate(keys):
+        cached = cache.get(key)
+        if cached is not None:
+            outputs[m] = cached
+            if progress is not None:
+                progress(1)
+        else:
+            jobs.append(Job(m, int(seeds[m]), np.nonzero(mask[m])[0]))
+    for index, kind, values in runner(recipe, pool, jobs):
+        cache.put(keys[index], kind, values)  # saved as each model finishes: resumable
+        outputs[index] = (kind, values)
+        if progress is not None:
+            progress(1)
+    per_model = []
+    for m in range(n_models):
+        kind, values = outputs[m]
+        exposure = Exposure(kind)
+        per_model.append(compute_signals(Outputs(exposure, values.astype(np.float64),
+                                                 n_classes), label_index))
+    stacked = {name: np.stack([p[name] for p in per_model]) for name in per_model[0]}
+    return ReferenceSignals(stacked, mask, cache_hits=n_models - len(jobs), trained=len(jobs))
