@@ -93,6 +93,21 @@ def test_audit_from_precomputed_outputs(project: Path, tmp_path: Path) -> None:
     assert report["attacks"][0]["auc"] > 0.6
 
 
+def test_reference_models_from_the_command_line(project: Path, tmp_path: Path) -> None:
+    args = ["audit", "--config", str(project / "audit.toml"), "--out", str(tmp_path / "r"),
+            "--format", "json", "--attacks", "loss,lira-offline,lira-online",
+            "--reference-models", "2", "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    first = run(*args)
+    assert first.returncode == 0, first.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["reference_models"]["trained"] == 2
+    assert [a["name"] for a in report["attacks"]] == ["loss", "lira-offline", "lira-online"]
+    second = run(*args)
+    assert second.returncode == 0, second.stderr
+    again = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert again["reference_models"]["cache_hits"] == 2 and again["attacks"] == report["attacks"]
+
+
 def test_gate_exit_codes(project: Path, tmp_path: Path) -> None:
     failing = run("audit", "--outputs", str(project / "outputs.csv"), "--out", str(tmp_path),
                   "--attacks", "loss", "--fail-on", "auc>0.55", "--quiet")

@@ -131,6 +131,12 @@ _common = [
     click.option("--seed", type=int, default=None,
                  help="Seed for every random choice (default 0)."),
     click.option("--quiet", is_flag=True, help="No progress bars or summary table."),
+    click.option("--reference-models", type=click.IntRange(min=0), default=None,
+                 help="Train N models like the target for LiRA and RMIA (default 0)."),
+    click.option("--executor", type=click.Choice(["local", "inline"]), default=None,
+                 help="Where reference models train: local process pool (default) or inline."),
+    click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                 help="Keep reference-model outputs here; a re-run trains nothing twice."),
 ]
 
 
@@ -150,7 +156,8 @@ def main() -> None:
 @_with_common
 @_input_errors_exit_2
 def demo(out: str | None, formats: str | None, attacks: str | None, fail_on: str | None,
-         seed: int | None, quiet: bool) -> None:
+         seed: int | None, quiet: bool, reference_models: int | None, executor: str | None,
+         cache_dir: str | None) -> None:
     """Train the bundled over-fitted hospital model, audit it and write a report."""
     from miaudit.audit import audit
     from miaudit.demo import demo_setup
@@ -167,7 +174,9 @@ def demo(out: str | None, formats: str | None, attacks: str | None, fail_on: str
         if trained is not None:
             trained(1)
         result = audit(target, members, nonmembers, attacks=_split_list(attacks),
-                       seed=seed or 0, fprs=fprs, progress=bars)
+                       seed=seed or 0, fprs=fprs, progress=bars,
+                       reference_models=reference_models or 0, executor=executor,
+                       cache_dir=cache_dir)
     _finish(result, out or DEFAULT_OUT, chosen_formats, conditions, quiet)
 
 
@@ -196,7 +205,9 @@ def audit_command(config_path: str | None, outputs_path: str | None, model_path:
                   population: str | None, label_column: str, id_column: str | None,
                   categorical: str | None, allow_overlap: bool, dp_epsilon: float | None,
                   out: str | None, formats: str | None, attacks: str | None,
-                  fail_on: str | None, seed: int | None, quiet: bool) -> None:
+                  fail_on: str | None, seed: int | None, quiet: bool,
+                  reference_models: int | None, executor: str | None,
+                  cache_dir: str | None) -> None:
     """Audit your own model: from --config, from --outputs, or from --model with records."""
     from miaudit.cli_sources import AuditPlan, plan_from_config, plan_from_flags
 
@@ -210,7 +221,8 @@ def audit_command(config_path: str | None, outputs_path: str | None, model_path:
                                population, label_column, id_column,
                                _split_list(categorical) or [], allow_overlap, dp_epsilon)
     plan = plan.override(attacks=_split_list(attacks), fail_on=_split_list(fail_on), seed=seed,
-                         out=out)
+                         out=out, reference_models=reference_models, executor=executor,
+                         cache_dir=cache_dir)
     chosen_formats = _formats(formats, plan.formats)
     with _progress(quiet) as bars:
         result = plan.run(bars)
@@ -228,6 +240,10 @@ def list_attacks() -> None:
     table.add_column("what it does")
     for name, attack in REGISTRY.items():
         needs = "predicted label" if attack.needs == ("correct",) else "probabilities or logits"
+        if attack.min_reference_models:
+            needs += f", ≥ {attack.min_reference_models} reference model(s)"
+        if "population" in attack.needs:
+            needs += ", a population"
         table.add_row(name, needs, attack.description)
     Console().print(table)
 

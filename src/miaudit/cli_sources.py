@@ -33,6 +33,9 @@ class AuditPlan:
     out: str | None = None
     formats: list[str] | None = None
     fail_on: list[str] = field(default_factory=list)
+    reference_models: int = 0
+    executor: str | None = None
+    cache_dir: str | None = None
 
     def override(self, **values: Any) -> AuditPlan:
         """Replace the fields given a value (CLI flags win over the config)."""
@@ -46,7 +49,9 @@ class AuditPlan:
         return audit(self.target, self.members, self.nonmembers, self.population,
                      attacks=self.attacks, seed=self.seed, delta=self.delta,
                      confidence=self.confidence, fprs=fprs, allow_overlap=self.allow_overlap,
-                     dp_epsilon=self.dp_epsilon, progress=progress)
+                     dp_epsilon=self.dp_epsilon, progress=progress,
+                     reference_models=self.reference_models, executor=self.executor,
+                     cache_dir=self.cache_dir)
 
 
 def _target_from_config(config: Config) -> Target:
@@ -99,7 +104,9 @@ def plan_from_config(path: str | Path) -> AuditPlan:
                      delta=a.delta, confidence=a.confidence, fprs=a.fprs,
                      allow_overlap=a.allow_overlap, dp_epsilon=a.dp_epsilon,
                      out=str(config.resolve(r.out)) if r.out else None, formats=r.formats,
-                     fail_on=r.fail_on)
+                     fail_on=r.fail_on, reference_models=a.reference_models,
+                     executor=a.executor,
+                     cache_dir=str(config.resolve(a.cache_dir)) if a.cache_dir else None)
 
 
 def plan_from_flags(outputs: str | None, model: str | None, trust: bool, members: str | None,

@@ -63,6 +63,9 @@ class AuditConfig(_Strict):
     fprs: list[float] = Field(default_factory=lambda: list(DEFAULT_FPRS))
     allow_overlap: bool = False
     dp_epsilon: float | None = Field(None, ge=0)
+    reference_models: int = Field(0, ge=0)
+    executor: Literal["local", "inline"] = "local"
+    cache_dir: str | None = None
 
     @field_validator("fprs")
     @classmethod

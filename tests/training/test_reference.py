@@ -66,6 +66,9 @@ def test_lira_and_rmia_beat_metric_attacks_at_low_fpr(seed: int) -> None:
         assert result.attack(name).tpr(0.01).tpr.value >= best_metric + 0.015, name
     assert result.reference is not None
     assert "global variance" in result.reference["variants"]["lira-online"]
+    page = result.render("html")
+    assert "8 reference models: online, global variance" in page
+    assert "Reference models: 8 (8 trained, 0 from cache)" in result.render("md")
 
 
 def test_cache_hit_resume_and_executors_agree(tmp_path: Path) -> None:

@@ -44,6 +44,10 @@ class MarkdownFormat(ReportFormat):
                 + f" | {estimate(a.advantage)} | {a.epsilon.value:.2f} |")
         for s in result.skipped:
             lines.append(f"| {s.name} | not run: {_cell(s.reason)} |" + " |" * (len(fprs) + 2))
+        if result.reference:
+            ref = result.reference
+            lines += ["", f"Reference models: {ref['n_models']} ({ref['trained']} trained, "
+                          f"{ref['cache_hits']} from cache)."]
         unresolved = {f for a in result.attacks for t in a.tpr_at_fpr if t.tpr.value is None
                       for f in [t.fpr]}
         if unresolved:
