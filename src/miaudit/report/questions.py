@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from miaudit.result import AttackResult, AuditResult
 
 
+DP_QUESTION = "Is differential privacy applied?"
+GAP_QUESTION = "What is the train–test gap?"
+EXPOSED_QUESTION = "Are confidence scores exposed?"
+TESTED_QUESTION = "Has the model been tested for membership inference?"
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -75,51 +81,51 @@ def audit_questions(result: AuditResult) -> list[Answer]:
     delta = result.settings.delta
     declared = result.declared_dp_epsilon
     if strongest is None:
-        dp = Answer("Is differential privacy applied?", "unknown" if declared is None
+        dp = Answer(DP_QUESTION, "unknown" if declared is None
                     else "declared", (
                         "no attack could run on this target, so no lower bound on ε was "
                         "measured" + ("" if declared is None else f"; declared ε = {declared:g}")))
     elif declared is None:
-        dp = Answer("Is differential privacy applied?", "unknown", (
+        dp = Answer(DP_QUESTION, "unknown", (
             "not declared to this audit, and outputs alone cannot prove it. The measured "
             f"lower bound is ε ≥ {eps:.2f} at δ={delta:g} (95% confidence); a DP guarantee "
             "below that would be false"))
     elif eps > declared:
-        dp = Answer("Is differential privacy applied?", "inconsistent", (
+        dp = Answer(DP_QUESTION, "inconsistent", (
             f"declared ε = {declared:g}, but the audit proves ε ≥ {eps:.2f} at δ={delta:g} "
             "(95% confidence): the declared guarantee cannot hold for this training run"))
     else:
-        dp = Answer("Is differential privacy applied?", "declared", (
+        dp = Answer(DP_QUESTION, "declared", (
             f"declared ε = {declared:g}; the measured lower bound ε ≥ {eps:.2f} at "
             f"δ={delta:g} is consistent with it (an audit can refute a guarantee, not prove it)"))
     model = result.model
     gap = model.generalization_gap
-    gap_answer = Answer("What is the train–test gap?", _pct(gap.value), (
+    gap_answer = Answer(GAP_QUESTION, _pct(gap.value), (
         f"train accuracy {_pct(model.train_accuracy.value)} on {result.n_members} members, "
         f"held-out accuracy {_pct(model.test_accuracy.value)} on {result.n_nonmembers} "
         f"non-members; gap interval [{_pct(gap.ci[0] if gap.ci else None)}, "
         f"{_pct(gap.ci[1] if gap.ci else None)}]"))
     exposes = result.target.get("exposes", "unknown")
     if result.target.get("kind") == "precomputed":
-        exposed = Answer("Are confidence scores exposed?", "unknown", (
+        exposed = Answer(EXPOSED_QUESTION, "unknown", (
             f"this audit read precomputed {exposes}; whether the deployed API returns them "
             "is not known to it"))
     elif exposes in ("logits", "probabilities"):
         note = result.target.get("outputs_note")
-        exposed = Answer("Are confidence scores exposed?", "yes", (
+        exposed = Answer(EXPOSED_QUESTION, "yes", (
             f"the audited interface returns {exposes}" + (f" ({note})" if note else "")
             + "; hardening to top-k or label-only removes most of what the score-based "
             "attacks use"))
     else:
-        exposed = Answer("Are confidence scores exposed?", "no",
+        exposed = Answer(EXPOSED_QUESTION, "no",
                          "the audited interface returns labels only")
     not_run = "; ".join(f"{s.name}: {s.reason}" for s in result.skipped)
     if strongest is None:
-        tested = Answer("Has the model been tested for membership inference?", "no", (
+        tested = Answer(TESTED_QUESTION, "no", (
             f"this audit could run none of the requested attacks ({not_run}); choose attacks "
             "the target supports, e.g. gap for a label-only API"))
     else:
-        tested = Answer("Has the model been tested for membership inference?", "yes", (
+        tested = Answer(TESTED_QUESTION, "yes", (
             f"{len(result.attacks)} attacks on {result.created[:10]} by miaudit "
             f"{result.version}; {_strongest_line(strongest)}"
             + (f"; not run: {', '.join(s.name for s in result.skipped)}" if not_run else "")))
