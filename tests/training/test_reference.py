@@ -108,3 +108,21 @@ def test_reference_attacks_explain_when_they_cannot_run() -> None:
     assert "at least 2 reference models" in one.skipped[0].reason
     with pytest.raises(InputError, match="1 reference model"):
         audit(target, members, nonmembers, reference_models=1, attacks=["lira-offline"])
+
+
+def test_reference_outputs_keep_float64_and_rare_classes_are_named(tmp_path: Path) -> None:
+    target, members, nonmembers, population = _overfit_task(0)
+    audit(target, members, nonmembers, population, attacks=["lira-offline"],
+          reference_models=2, executor="inline", cache_dir=tmp_path)
+    for entry in tmp_path.glob("reference-*.npz"):
+        with np.load(entry) as archive:
+            assert archive["values"].dtype == np.float64
+    x, y = members
+    rare = y.copy()
+    rare[:1] = 3  # a class with one record: some reference model cannot learn it
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(max_iter=500).fit(x, rare)
+    with pytest.raises(InputError, match="missed a class"):
+        audit(SklearnTarget(model), (x, rare), nonmembers, population,
+              attacks=["lira-offline"], reference_models=4, executor="inline")

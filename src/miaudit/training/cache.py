@@ -31,8 +31,12 @@ def pool_digest(pool: RecordSet) -> str:
     return digest.hexdigest()
 
 
+#: Bumped whenever what an entry holds changes, so old entries are never misread.
+CACHE_FORMAT = "miaudit.reference-outputs/1"
+
+
 def model_key(pool_hash: str, recipe: str, seed: int, train_rows: np.ndarray) -> str:
-    digest = hashlib.sha256(f"{pool_hash}|{recipe}|{seed}|".encode())
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{pool_hash}|{recipe}|{seed}|".encode())
     digest.update(np.asarray(train_rows, dtype=np.int64).tobytes())
     return digest.hexdigest()[:32]
 

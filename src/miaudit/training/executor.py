@@ -32,7 +32,20 @@ def train_and_query(recipe: Recipe, pool: RecordSet, job: Job) -> tuple[int, str
         pool.features[rows]
     target = recipe.fit(features, pool.labels[rows], job.seed)
     outputs = target.outputs(pool)
-    return job.index, outputs.kind.value, outputs.values.astype(np.float32)
+    # float64, never float32: float32 probabilities round to 1.0 above 1 − 6e-8, erasing
+    # exactly the confident records the reference-model attacks compare.
+    return job.index, outputs.kind.value, outputs.values.astype(np.float64, copy=False)
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _worker_init(recipe: Recipe, pool: RecordSet) -> None:
+    _WORKER["recipe"], _WORKER["pool"] = recipe, pool
+
+
+def _worker_job(job: Job) -> tuple[int, str, np.ndarray]:
+    return train_and_query(_WORKER["recipe"], _WORKER["pool"], job)  # type: ignore[arg-type]
 
 
 Runner = Callable[[Recipe, RecordSet, Sequence[Job]], Iterator[tuple[int, str, np.ndarray]]]
@@ -51,8 +64,10 @@ def run_local(recipe: Recipe, pool: RecordSet, jobs: Sequence[Job],
     if workers <= 1:
         yield from run_inline(recipe, pool, jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool_executor:
-        futures = [pool_executor.submit(train_and_query, recipe, pool, job) for job in jobs]
+    # The pool travels to each worker once (initializer), not once per model.
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+                             initargs=(recipe, pool)) as pool_executor:
+        futures = [pool_executor.submit(_worker_job, job) for job in jobs]
         for future in as_completed(futures):
             yield future.result()
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from miaudit.data import RecordSet
+from miaudit.errors import InputError
 from miaudit.signals import compute_signals
 from miaudit.targets.interface import Exposure, Outputs
 from miaudit.training.cache import OutputCache, model_key, pool_digest
@@ -74,6 +75,11 @@ def reference_signals(pool: RecordSet, label_index: np.ndarray, recipe: Recipe, 
     for m in range(n_models):
         kind, values = outputs[m]
         exposure = Exposure(kind)
+        if exposure is not Exposure.LABEL and values.shape[1] != n_classes:
+            raise InputError(
+                f"reference model {m} knows {values.shape[1]} of the target's {n_classes} "
+                "classes: its training rows missed a class. Classes this rare cannot be "
+                "audited with reference models; merge or drop them")
         per_model.append(compute_signals(Outputs(exposure, values.astype(np.float64),
                                                  n_classes), label_index))
     stacked = {name: np.stack([p[name] for p in per_model]) for name in per_model[0]}
