@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,13 +26,19 @@ from miaudit.result import (
     SkippedAttack,
 )
 from miaudit.signals import compute_signals
-from miaudit.targets.interface import Target, label_indices
+from miaudit.targets.interface import Exposure, Target, label_indices
 from miaudit.targets.precomputed import PrecomputedTarget
 from miaudit.targets.sklearn import SklearnTarget
 from miaudit.training.cache import OutputCache
 from miaudit.training.executor import get_runner
+from miaudit.training.outputs_file import ReferenceOutputs, load_reference_outputs
 from miaudit.training.recipe import Recipe, SklearnRecipe
-from miaudit.training.reference import ReferenceSignals, concatenate, reference_signals
+from miaudit.training.reference import (
+    ReferenceSignals,
+    concatenate,
+    reference_signals,
+    stack_signals,
+)
 
 Records = RecordSet | tuple[Any, Any]
 
@@ -71,10 +77,14 @@ def audit(
     allow_overlap: bool = False,
     dp_epsilon: float | None = None,
     top_records: int = 20,
+    attack_params: Mapping[str, Mapping[str, Any]] | None = None,
     reference_models: int = 0,
     recipe: Recipe | None = None,
+    reference_train_size: int | None = None,
     executor: str | None = "local",
+    ray_address: str | None = None,
     cache_dir: str | Path | None = None,
+    reference_outputs: str | Path | ReferenceOutputs | None = None,
     progress: Progress | None = None,
 ) -> AuditResult:
     """Audit ``target`` for membership inference.
@@ -87,9 +97,13 @@ def audit(
     measured lower bound against it.
 
     ``reference_models`` > 0 trains that many models like the target (``recipe``; automatic for
-    scikit-learn targets) on balanced halves of the records, on ``executor`` (``"local"``
-    process pool or ``"inline"``), caching their outputs under ``cache_dir`` so a re-run trains
-    nothing twice; LiRA and RMIA use them.
+    scikit-learn targets), each on ``reference_train_size`` records (default: as many as the
+    members) drawn from all records with a balanced design, on ``executor`` (``"local"``
+    process pool, ``"inline"``, or ``"ray"`` — the cluster at ``ray_address``, or a local one),
+    caching their outputs under ``cache_dir`` so a re-run trains nothing twice.
+    ``reference_outputs`` (a file, see :mod:`miaudit.training.outputs_file`) supplies
+    reference models trained elsewhere instead. The shadow, LiRA and RMIA attacks use them;
+    ``attack_params`` sets their parameters, e.g. ``{"rmia-offline": {"a": 0.5}}``.
     """
     progress = progress or _Silent()
     if not 0 < delta < 1:
@@ -100,8 +114,16 @@ def audit(
         raise InputError(f"fprs must be in (0, 1), got {list(fprs)}")
     if reference_models < 0:
         raise InputError(f"reference_models must be 0 or more, got {reference_models}")
+    if reference_outputs is not None and reference_models:
+        raise InputError("pass reference_models (train them here) or reference_outputs (trained "
+                         "elsewhere), not both")
+    if isinstance(reference_outputs, (str, Path)):
+        reference_outputs = load_reference_outputs(reference_outputs)
+    if reference_outputs is not None:
+        reference_models = reference_outputs.n_models
     chosen = get_attacks(list(attacks) if attacks is not None else None,
-                         with_reference=reference_models > 0)
+                         with_reference=reference_models > 0, params=attack_params)
+    temperatures = tuple(sorted({t for a in chosen for t in a.temperatures}))
     if members is None and nonmembers is None and isinstance(target, PrecomputedTarget):
         members, nonmembers, table_population = target.table.split()
         population = population if population is not None else table_population
@@ -118,18 +140,49 @@ def audit(
         advance = progress.task(f"querying the model on {records.name}", len(records))
         outputs = target.outputs(records, advance)
         signal_parts.append(compute_signals(outputs, label_indices(records.labels,
-                                                                   target.classes)))
+                                                                   target.classes),
+                                            temperatures))
     signals = {k: np.concatenate([p[k] for p in signal_parts]) for k in signal_parts[0]}
+    label_index = label_indices(np.concatenate([s.labels for s in sets]), target.classes)
     available = set(signals) | ({"population"} if population_set is not None else set())
     reference = None
+    reference_source = ""
     if reference_models > 0 and any(a.min_reference_models for a in chosen):
-        reference = _reference(target, sets, recipe, reference_models, len(member_set),
-                               population_set, seed, executor, cache_dir, progress)
+        if reference_outputs is not None:
+            pool = concatenate(sets)
+            per_model, trained_on = reference_outputs.for_pool(pool, target.classes)
+            reference = ReferenceSignals(stack_signals(per_model, label_index,
+                                                       len(target.classes), temperatures),
+                                         trained_on, cache_hits=0, trained=0)
+            reference_source = f"file {reference_outputs.source}"
+        else:
+            train_size = (len(member_set) if reference_train_size is None
+                          else int(reference_train_size))
+            reference = _reference(target, sets, recipe, reference_models, train_size,
+                                   population_set, seed, executor, ray_address, cache_dir,
+                                   progress, temperatures)
+            reference_source = "trained"
+        # an attack reads reference signals only where the reference models provide them
+        available = (available - set(signals)) | (set(signals) & set(reference.signals))
         available.add("reference")
     membership = np.concatenate([
         np.full(len(member_set), MEMBER, np.int8), np.full(len(nonmember_set), NONMEMBER, np.int8),
         np.full(len(population_set) if population_set else 0, POPULATION, np.int8)])
     n_audit = len(member_set) + len(nonmember_set)
+    full_input = None  # before dropping rows: what attacks that train on reference rows see
+    used = np.ones(len(membership), dtype=bool)
+    if reference is not None:
+        full_input = AttackInput(signals, membership, seed, reference.signals,
+                                 reference.trained_on, label_index)
+        # Population records that every reference model trained on (all of a lone model's
+        # training rows) have no OUT model to compare with: they leave the population.
+        used = (membership != POPULATION) | ~reference.trained_on.all(axis=0)
+        if not used.all():
+            signals = {k: v[used] for k, v in signals.items()}
+            membership, label_index = membership[used], label_index[used]
+            reference = ReferenceSignals({k: v[:, used] for k, v in reference.signals.items()},
+                                         reference.trained_on[:, used], reference.cache_hits,
+                                         reference.trained)
     labels = np.concatenate([member_set.labels, nonmember_set.labels]).astype(str)
     class_names, class_index = np.unique(labels, return_inverse=True)
     by_class = np.argsort(class_index, kind="stable")
@@ -153,15 +206,20 @@ def audit(
     advance = progress.task("running attacks", len(chosen))
     for attack in chosen:
         reason = _cannot_run(attack, available, reference_models, target)
+        data = AttackInput(signals, membership, seed,
+                           reference.signals if reference else None,
+                           reference.trained_on if reference else None, label_index)
+        reason = reason or attack.unusable(data)
         if reason:
             skipped.append(SkippedAttack(attack.name, reason))
             advance(1)
             continue
-        data = AttackInput(signals, membership, seed,
-                           reference.signals if reference else None,
-                           reference.trained_on if reference else None)
-        variants[attack.name] = attack.variant(data)
-        scores = attack.scores(data)
+        if attack.trains_on_reference_rows and full_input is not None:
+            variants[attack.name] = attack.variant(full_input)
+            scores = attack.scores(full_input)[used]
+        else:
+            variants[attack.name] = attack.variant(data)
+            scores = attack.scores(data)
         if scores.shape != membership.shape or not np.all(np.isfinite(scores)):
             raise RuntimeError(f"attack {attack.name} returned invalid scores")  # a bug, not input
         score_columns[attack.name] = scores[:n_audit]
@@ -185,15 +243,17 @@ def audit(
         model=ModelUtility(train, test, gap),
         n_members=len(member_set),
         n_nonmembers=len(nonmember_set),
-        n_population=len(population_set) if population_set else 0,
+        n_population=int((membership == POPULATION).sum()),
         attacks=tuple(results),
         skipped=tuple(skipped),
         settings=AuditSettings(seed, delta, confidence, tuple(fprs), calibrated_by),
         declared_dp_epsilon=dp_epsilon,
         reference=None if reference is None else {
-            "n_models": reference.n_models, "trained": reference.trained,
-            "cache_hits": reference.cache_hits, "train_size": len(member_set),
+            "n_models": reference.n_models, "source": reference_source,
+            "trained": reference.trained, "cache_hits": reference.cache_hits,
+            "train_size": int(np.median(reference.trained_on.sum(axis=1))),
             "variants": {k: v for k, v in variants.items() if v}},
+        notes=_notes(target, signals, membership, reference is not None),
         score_table=ScoreTable(ids, labels, membership[:n_audit].copy(), score_columns),
     )
 
@@ -213,10 +273,29 @@ def _cannot_run(attack: Attack, available: set[str], reference_models: int,
     return None
 
 
+def _notes(target: Target, signals: dict[str, np.ndarray], membership: np.ndarray,
+           with_reference: bool) -> tuple[str, ...]:
+    """What a reader must know to trust the numbers (shown in every report format)."""
+    notes = []
+    if target.exposes is Exposure.PROBABILITIES and "confidence" in signals:
+        audited = membership != POPULATION
+        saturated = int((signals["confidence"][audited] >= 1.0).sum())
+        if saturated:
+            notes.append(
+                f"Only probabilities were available, and {saturated:,} of "
+                f"{int(audited.sum()):,} audited records have a true-class probability of "
+                "exactly 1.0: their logit-scaled confidence and loss are cut off by the "
+                "probabilities' precision and tie with each other, so the loss-based attacks"
+                + (", LiRA and RMIA" if with_reference else "")
+                + " cannot rank them. Expose logits (or float64 probabilities) for a stronger "
+                "audit.")
+    return tuple(notes)
+
+
 def _reference(target: Target, sets: list[RecordSet], recipe: Recipe | None, n_models: int,
                train_size: int, population: RecordSet | None, seed: int,
-               executor: str | None, cache_dir: str | Path | None,
-               progress: Progress) -> ReferenceSignals:
+               executor: str | None, ray_address: str | None, cache_dir: str | Path | None,
+               progress: Progress, temperatures: tuple[float, ...]) -> ReferenceSignals:
     if recipe is None:
         if not isinstance(target, SklearnTarget):
             raise InputError("reference models need a recipe to train models like the target; "
@@ -232,10 +311,11 @@ def _reference(target: Target, sets: list[RecordSet], recipe: Recipe | None, n_m
         trainable = np.r_[np.zeros(len(pool) - len(population), bool),
                           np.ones(len(population), bool)]
     label_index = label_indices(pool.labels, target.classes)
+    runner = get_runner(executor, ray_address)
     advance = progress.task(f"training {n_models} reference models", n_models)
     return reference_signals(pool, label_index, recipe, n_models, train_size, seed,
-                             get_runner(executor), OutputCache(cache_dir), len(target.classes),
-                             trainable, advance)
+                             runner, OutputCache(cache_dir), target.classes,
+                             trainable, advance, temperatures)
 
 
 def _evaluate(name: str, description: str, scores: np.ndarray, membership: np.ndarray,

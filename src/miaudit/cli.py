@@ -132,12 +132,47 @@ _common = [
                  help="Seed for every random choice (default 0)."),
     click.option("--quiet", is_flag=True, help="No progress bars or summary table."),
     click.option("--reference-models", type=click.IntRange(min=0), default=None,
-                 help="Train N models like the target for LiRA and RMIA (default 0)."),
-    click.option("--executor", type=click.Choice(["local", "inline"]), default=None,
-                 help="Where reference models train: local process pool (default) or inline."),
+                 help="Train N models like the target for shadow, LiRA and RMIA (default 0)."),
+    click.option("--reference-train-size", type=click.IntRange(min=1), default=None,
+                 help="Records each reference model trains on (default: number of members)."),
+    click.option("--executor", type=click.Choice(["local", "inline", "ray"]), default=None,
+                 help="Where reference models train: local process pool (default), inline, "
+                      "or a Ray cluster."),
+    click.option("--ray-address", default=None,
+                 help="Ray cluster address for --executor ray (default: RAY_ADDRESS, or a "
+                      "local cluster)."),
     click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
                  help="Keep reference-model outputs here; a re-run trains nothing twice."),
+    click.option("--reference-outputs", type=click.Path(dir_okay=False), default=None,
+                 help="Reference models' outputs trained elsewhere (NPZ; see "
+                      "docs/reference-models.md), instead of --reference-models."),
+    click.option("--attack-param", "attack_param", multiple=True,
+                 help="An attack parameter, ATTACK.NAME=VALUE, e.g. rmia-offline.a=0.5 "
+                      "(repeatable)."),
 ]
+
+_REFERENCE_OPTIONS = ("reference_models", "reference_train_size", "executor", "ray_address",
+                      "cache_dir", "reference_outputs")
+
+
+def _attack_params(items: tuple[str, ...]) -> dict[str, dict[str, str]] | None:
+    """``("rmia-offline.a=0.5", ...)`` → ``{"rmia-offline": {"a": "0.5"}}``."""
+    params: dict[str, dict[str, str]] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        attack, _, key = name.strip().rpartition(".")
+        if not attack or not key or not value.strip():
+            raise InputError(f"--attack-param {item!r}: expected ATTACK.NAME=VALUE, e.g. "
+                             "rmia-offline.a=0.5")
+        params.setdefault(attack, {})[key] = value.strip()
+    return params or None
+
+
+def _reference_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """The reference-model keyword arguments of ``audit`` from the common CLI options."""
+    settings = {k: options[k] for k in _REFERENCE_OPTIONS}
+    settings["attack_params"] = _attack_params(options["attack_param"])
+    return settings
 
 
 def _with_common(command: F) -> F:
@@ -156,8 +191,7 @@ def main() -> None:
 @_with_common
 @_input_errors_exit_2
 def demo(out: str | None, formats: str | None, attacks: str | None, fail_on: str | None,
-         seed: int | None, quiet: bool, reference_models: int | None, executor: str | None,
-         cache_dir: str | None) -> None:
+         seed: int | None, quiet: bool, **options: Any) -> None:
     """Train the bundled over-fitted hospital model, audit it and write a report."""
     from miaudit.audit import audit
     from miaudit.demo import demo_setup
@@ -173,10 +207,10 @@ def demo(out: str | None, formats: str | None, attacks: str | None, fail_on: str
         target, members, nonmembers = demo_setup(seed or 0)
         if trained is not None:
             trained(1)
+        settings = _reference_settings(options)
+        settings["reference_models"] = settings["reference_models"] or 0
         result = audit(target, members, nonmembers, attacks=_split_list(attacks),
-                       seed=seed or 0, fprs=fprs, progress=bars,
-                       reference_models=reference_models or 0, executor=executor,
-                       cache_dir=cache_dir)
+                       seed=seed or 0, fprs=fprs, progress=bars, **settings)
     _finish(result, out or DEFAULT_OUT, chosen_formats, conditions, quiet)
 
 
@@ -205,9 +239,7 @@ def audit_command(config_path: str | None, outputs_path: str | None, model_path:
                   population: str | None, label_column: str, id_column: str | None,
                   categorical: str | None, allow_overlap: bool, dp_epsilon: float | None,
                   out: str | None, formats: str | None, attacks: str | None,
-                  fail_on: str | None, seed: int | None, quiet: bool,
-                  reference_models: int | None, executor: str | None,
-                  cache_dir: str | None) -> None:
+                  fail_on: str | None, seed: int | None, quiet: bool, **options: Any) -> None:
     """Audit your own model: from --config, from --outputs, or from --model with records."""
     from miaudit.cli_sources import AuditPlan, plan_from_config, plan_from_flags
 
@@ -221,8 +253,7 @@ def audit_command(config_path: str | None, outputs_path: str | None, model_path:
                                population, label_column, id_column,
                                _split_list(categorical) or [], allow_overlap, dp_epsilon)
     plan = plan.override(attacks=_split_list(attacks), fail_on=_split_list(fail_on), seed=seed,
-                         out=out, reference_models=reference_models, executor=executor,
-                         cache_dir=cache_dir)
+                         out=out, **_reference_settings(options))
     chosen_formats = _formats(formats, plan.formats)
     with _progress(quiet) as bars:
         result = plan.run(bars)

@@ -34,8 +34,12 @@ class AuditPlan:
     formats: list[str] | None = None
     fail_on: list[str] = field(default_factory=list)
     reference_models: int = 0
+    reference_train_size: int | None = None
     executor: str | None = None
+    ray_address: str | None = None
     cache_dir: str | None = None
+    reference_outputs: str | None = None
+    attack_params: dict[str, dict[str, Any]] | None = None
 
     def override(self, **values: Any) -> AuditPlan:
         """Replace the fields given a value (CLI flags win over the config)."""
@@ -50,8 +54,11 @@ class AuditPlan:
                      attacks=self.attacks, seed=self.seed, delta=self.delta,
                      confidence=self.confidence, fprs=fprs, allow_overlap=self.allow_overlap,
                      dp_epsilon=self.dp_epsilon, progress=progress,
-                     reference_models=self.reference_models, executor=self.executor,
-                     cache_dir=self.cache_dir)
+                     reference_models=self.reference_models,
+                     reference_train_size=self.reference_train_size, executor=self.executor,
+                     ray_address=self.ray_address, cache_dir=self.cache_dir,
+                     reference_outputs=self.reference_outputs,
+                     attack_params=self.attack_params)
 
 
 def _target_from_config(config: Config) -> Target:
@@ -105,8 +112,12 @@ def plan_from_config(path: str | Path) -> AuditPlan:
                      allow_overlap=a.allow_overlap, dp_epsilon=a.dp_epsilon,
                      out=str(config.resolve(r.out)) if r.out else None, formats=r.formats,
                      fail_on=r.fail_on, reference_models=a.reference_models,
-                     executor=a.executor,
-                     cache_dir=str(config.resolve(a.cache_dir)) if a.cache_dir else None)
+                     reference_train_size=a.reference_train_size, executor=a.executor,
+                     ray_address=a.ray_address,
+                     cache_dir=str(config.resolve(a.cache_dir)) if a.cache_dir else None,
+                     reference_outputs=(str(config.resolve(a.reference_outputs))
+                                        if a.reference_outputs else None),
+                     attack_params=a.attack_params)
 
 
 def plan_from_flags(outputs: str | None, model: str | None, trust: bool, members: str | None,

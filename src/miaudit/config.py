@@ -64,8 +64,13 @@ class AuditConfig(_Strict):
     allow_overlap: bool = False
     dp_epsilon: float | None = Field(None, ge=0)
     reference_models: int = Field(0, ge=0)
-    executor: Literal["local", "inline"] = "local"
+    reference_train_size: int | None = Field(None, ge=1)
+    executor: Literal["local", "inline", "ray"] = "local"
+    ray_address: str | None = None
     cache_dir: str | None = None
+    reference_outputs: str | None = None
+    #: Attack parameters by attack name, e.g. {"rmia-offline": {"a": 0.5, "gamma": 2}}.
+    attack_params: dict[str, dict[str, float]] | None = None
 
     @field_validator("fprs")
     @classmethod

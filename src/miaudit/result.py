@@ -157,6 +157,8 @@ class AuditResult:
     declared_dp_epsilon: float | None = None
     #: Reference models used, if any: counts, cache hits, and each attack's chosen variant.
     reference: dict[str, Any] | None = None
+    #: Caveats a reader needs to trust the numbers (e.g. saturated probabilities).
+    notes: tuple[str, ...] = ()
     score_table: ScoreTable | None = field(default=None, repr=False, compare=False)
 
     def attack(self, name: str) -> AttackResult | None:
@@ -179,6 +181,7 @@ class AuditResult:
                         "n_population": self.n_population},
             "settings": self.settings.to_dict(),
             "reference_models": self.reference,
+            "notes": list(self.notes),
             "risk": risk_level(self).to_dict(),
             "attacks": [a.to_dict() for a in self.attacks],
             "skipped_attacks": [{"name": s.name, "reason": s.reason} for s in self.skipped],

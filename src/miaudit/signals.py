@@ -72,17 +72,39 @@ def _score_signals(logp: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def compute_signals(outputs: Outputs, label_index: np.ndarray) -> dict[str, np.ndarray]:
-    """Every signal the outputs allow, per record. ``label_index`` is the true class column."""
+def tempered_loss_name(temperature: float) -> str:
+    """The signal holding −log softmax(z / T)_y; ``loss`` itself at T = 1."""
+    return "loss" if temperature == 1.0 else f"loss@T={temperature:g}"
+
+
+def _tempered_loss(logp: np.ndarray, y: np.ndarray, temperature: float) -> np.ndarray:
+    # Log-probabilities are logits up to a per-row constant, which softmax ignores: the
+    # tempered distribution is well defined from probabilities as well as from logits.
+    scaled = logp / temperature
+    rows = np.arange(len(y))
+    others = scaled.copy()
+    others[rows, y] = -np.inf
+    return np.logaddexp(0.0, logsumexp(others, axis=1) - scaled[rows, y])
+
+
+def compute_signals(outputs: Outputs, label_index: np.ndarray,
+                    temperatures: tuple[float, ...] = ()) -> dict[str, np.ndarray]:
+    """Every signal the outputs allow, per record. ``label_index`` is the true class column;
+    each of ``temperatures`` adds the loss of the tempered softmax (see
+    :func:`tempered_loss_name`)."""
     n = len(outputs)
     if outputs.kind is Exposure.LABEL:
         return {"correct": (outputs.values == label_index).astype(np.float64)}
-    names = (*SCORE_SIGNALS, *LABEL_SIGNALS)
+    extra = tuple(t for t in dict.fromkeys(temperatures) if t != 1.0)
+    names = (*SCORE_SIGNALS, *LABEL_SIGNALS, *map(tempered_loss_name, extra))
     result = {name: np.empty(n, dtype=np.float64) for name in names}
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
         chunk = outputs.values[start:stop].astype(np.float64, copy=False)
         logp = log_probabilities(chunk, outputs.kind)
-        for name, column in _score_signals(logp, label_index[start:stop]).items():
+        y = label_index[start:stop]
+        for name, column in _score_signals(logp, y).items():
             result[name][start:stop] = column
+        for t in extra:
+            result[tempered_loss_name(t)][start:stop] = _tempered_loss(logp, y, t)
     return result

@@ -10,12 +10,14 @@ from miaudit.attacks import REGISTRY, get_attacks
 from miaudit.attacks.interface import AttackInput
 from miaudit.errors import InputError
 from miaudit.signals import SCORE_SIGNALS
+from miaudit.training.design import balanced_design
 
 
 def test_registry_names_are_the_contract() -> None:
     assert list(REGISTRY) == ["loss", "confidence", "entropy", "modified-entropy",
                               "logit-confidence", "margin", "gap", "classifier",
-                              "lira-offline", "lira-online", "rmia-offline", "rmia-online"]
+                              "shadow", "lira-offline", "lira-online", "rmia-offline",
+                              "rmia-online"]
     without_reference = [a.name for a in get_attacks(None)]
     assert without_reference == list(REGISTRY)[:8]
     assert len(get_attacks(None, with_reference=True)) == len(REGISTRY)
@@ -64,3 +66,133 @@ def test_classifier_finds_real_signal_and_scores_population() -> None:
     assert m.auc(scores[:n], scores[n:2 * n]) > 0.78
     # Population records are non-members: they must look like the audit non-members.
     assert abs(m.auc(scores[2 * n:], scores[n:2 * n]) - 0.5) < 0.06
+
+
+def _reference_input(n_members: int, n_population: int, n_models: int, seed: int = 0
+                     ) -> AttackInput:
+    """Synthetic losses: members have lower loss under the target; reference models' losses
+    scatter around each record's own difficulty, lower when they trained on it."""
+    rng = np.random.default_rng(seed)
+    n = 2 * n_members + n_population
+    membership = np.r_[np.ones(n_members), np.zeros(n_members), -np.ones(n_population)]
+    difficulty = rng.gamma(2.0, 0.5, size=n)
+    trained_in = balanced_design(n, n_models, n // 2, seed)  # every record IN and OUT
+    reference_loss = difficulty * np.where(trained_in, 0.3, 1.0) * rng.lognormal(
+        0, 0.2, size=(n_models, n))
+    target_loss = difficulty * np.where(membership == 1, 0.3, 1.0) * rng.lognormal(0, 0.2, n)
+    return AttackInput({"loss": target_loss}, membership.astype(np.int8), seed,
+                       {"loss": reference_loss}, trained_in, np.zeros(n, np.int64))
+
+
+def _rmia_brute_force(log_ratio: np.ndarray, membership: np.ndarray, gamma: float = 1.0
+                      ) -> np.ndarray:
+    """Zarifzadeh et al. eq. 4 literally: the n × |Z| matrix of LR(x, z) ≥ γ."""
+    z = log_ratio[membership == -1]
+    beats = (log_ratio[:, None] - z[None, :]) >= np.log(gamma)
+    return beats.mean(axis=1)
+
+
+def test_rmia_matches_the_pairwise_definition() -> None:
+    data = _reference_input(150, 300, 6)
+    p_target = np.exp(-data.signals["loss"])
+    p_ref = np.exp(-data.reference["loss"])
+    out = ~data.reference_in
+    marginals = {"rmia-online": p_ref.mean(axis=0),
+                 "rmia-offline": 0.5 * (1.3 * (p_ref * out).sum(0) / out.sum(0) + 0.7)}
+    audited = data.membership >= 0
+    for name, marginal in marginals.items():
+        for gamma in (1.0, 2.0):
+            attack = get_attacks([name], params={name: {"gamma": gamma}})[0]
+            expected = _rmia_brute_force(np.log(p_target / marginal), data.membership, gamma)
+            np.testing.assert_allclose(attack.scores(data)[audited], expected[audited],
+                                       atol=1e-12)
+
+
+def test_rmia_works_in_log_space_where_probabilities_saturate() -> None:
+    # Confident records: losses of 1e-20 .. 1e-17 are probabilities that all round to 1.0,
+    # so a ratio of probabilities ties every record. To first order in the loss,
+    # log Pr(x|θ) − log Pr(x) = −loss(x) + mean(loss) (online) or + ½(1+a)·mean_out(loss).
+    data = _reference_input(200, 400, 4)
+    tiny = {"loss": data.signals["loss"] * 1e-20}
+    reference = {"loss": data.reference["loss"] * 1e-20}
+    assert (np.exp(-tiny["loss"]) == 1.0).all() and (np.exp(-reference["loss"]) == 1.0).all()
+    saturated = AttackInput(tiny, data.membership, 0, reference, data.reference_in,
+                            data.label_index)
+    out = ~data.reference_in
+    first_order = {
+        "rmia-online": reference["loss"].mean(axis=0),
+        "rmia-offline": 0.65 * (reference["loss"] * out).sum(0) / out.sum(0)}
+    audited = data.membership >= 0
+    for name, shift in first_order.items():
+        scores = REGISTRY[name].scores(saturated)
+        expected = _rmia_brute_force((shift - tiny["loss"]) * 1e20, data.membership)
+        assert np.mean(np.abs(scores - expected)[audited] < 1e-9) > 0.99
+        auc = m.auc_with_ci(scores[data.membership == 1], scores[data.membership == 0])
+        assert auc.value > 0.8
+
+
+def test_rmia_parameters() -> None:
+    data = _reference_input(200, 400, 4)
+    default = REGISTRY["rmia-offline"].scores(data)
+    same = get_attacks(["rmia-offline"], params={"rmia-offline": {"a": "0.3"}})[0]
+    np.testing.assert_array_equal(same.scores(data), default)
+    bolder = get_attacks(["rmia-offline"], params={"rmia-offline": {"gamma": 2}})[0]
+    assert (bolder.scores(data) <= default).all()  # a higher bar beats fewer z
+    hot = get_attacks(["rmia-online"], params={"rmia-online": {"temperature": 2}})[0]
+    assert hot.needs[0] == "loss@T=2" and hot.temperatures == (2.0,)
+    for params, message in [({"a": 1.5}, "a must be in"), ({"gamma": 0}, "gamma"),
+                            ({"temperature": -1}, "temperature"), ({"beta": 1}, "no parameter"),
+                            ({"a": "x"}, "must be numbers")]:
+        with pytest.raises(InputError, match=message):
+            get_attacks(["rmia-offline"], params={"rmia-offline": params})
+    with pytest.raises(InputError, match="does not run"):
+        get_attacks(["loss"], params={"rmia-offline": {"a": 0.5}})
+    with pytest.raises(InputError, match="takes no parameters"):
+        get_attacks(["loss"], params={"loss": {"a": 0.5}})
+
+
+def test_tempered_loss_matches_a_direct_softmax() -> None:
+    from miaudit.signals import compute_signals
+    from miaudit.targets.interface import Exposure, Outputs
+
+    logits = np.random.default_rng(0).normal(0, 3, size=(50, 4))
+    y = np.arange(50) % 4
+    signals = compute_signals(Outputs(Exposure.LOGITS, logits, 4), y, (0.5, 1.0, 3.0))
+    for t in (0.5, 3.0):
+        z = logits / t
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(signals[f"loss@T={t:g}"], -np.log(p[np.arange(50), y]),
+                                   rtol=1e-12)
+    assert "loss@T=1" not in signals  # T = 1 is the loss itself
+
+
+def test_rmia_never_builds_the_pairwise_matrix() -> None:
+    import tracemalloc
+
+    # 50,000 audited records against 10,000 population records: the n × |Z| matrix alone
+    # would be 60,000 × 10,000 × 8 bytes = 4.8 GB.
+    data = _reference_input(25_000, 10_000, 8)
+    for name in ("rmia-offline", "rmia-online"):
+        tracemalloc.start()
+        REGISTRY[name].scores(data)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert peak < 100 * 2**20, f"{name}: {peak / 2**20:.0f} MiB"
+
+
+def test_shadow_attack_learns_in_from_out_per_class() -> None:
+    data = _reference_input(300, 600, 4)
+    signals = {s: data.signals["loss"] * (1 if s != "confidence" else -1)
+               for s in SCORE_SIGNALS}
+    reference = {s: data.reference["loss"] for s in SCORE_SIGNALS}
+    labels = np.arange(len(data.membership)) % 3
+    labels[:5] = 3  # a class with 5 records, too few for a classifier of its own
+    shadow_input = AttackInput(signals, data.membership, 0, reference, data.reference_in,
+                               labels)
+    attack = REGISTRY["shadow"]
+    scores = attack.scores(shadow_input)
+    members, nonmembers = scores[data.membership == 1], scores[data.membership == 0]
+    assert m.auc_with_ci(members, nonmembers).ci[0] > 0.7
+    assert "each of 3 classes; 1 class with" in attack.variant(shadow_input)
+    np.testing.assert_array_equal(scores, attack.scores(shadow_input))  # seeded

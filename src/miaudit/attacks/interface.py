@@ -9,9 +9,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
+
+from miaudit.errors import InputError
 
 MEMBER, NONMEMBER, POPULATION = 1, 0, -1
 
@@ -29,6 +31,21 @@ class AttackInput:
     #: Reference models' signals, (M, n) per name, and the (M, n) mask of their training rows.
     reference: Mapping[str, np.ndarray] | None = None
     reference_in: np.ndarray | None = None
+    #: Column index of each record's true class in the model's outputs, (n,).
+    label_index: np.ndarray | None = None
+
+
+def uncovered(data: AttackInput, side: str) -> str | None:
+    """A reason if some record is ``side`` ("IN" or "OUT") for no reference model."""
+    assert data.reference_in is not None
+    n_in = data.reference_in.sum(axis=0)
+    count = n_in if side == "IN" else data.reference_in.shape[0] - n_in
+    bad = int((count == 0).sum())
+    if not bad:
+        return None
+    return (f"{bad} records are {side} for none of the {data.reference_in.shape[0]} reference "
+            f"models; it needs every record {side} for at least one (use more reference models"
+            + (" or the offline variant)" if side == "IN" else ")"))
 
 
 class Attack(ABC):
@@ -40,6 +57,9 @@ class Attack(ABC):
     needs: tuple[str, ...]
     #: Reference models needed (0: the attack uses none).
     min_reference_models: int = 0
+    #: True if the attack learns from every reference row, including population records the
+    #: audit cannot score (those a lone reference model trained on): it then sees them all.
+    trains_on_reference_rows: bool = False
 
     @abstractmethod
     def scores(self, data: AttackInput) -> np.ndarray:
@@ -53,3 +73,16 @@ class Attack(ABC):
     def variant(self, data: AttackInput) -> str | None:
         """Which variant ran and why, for the report (``None``: nothing to say)."""
         return None
+
+    def unusable(self, data: AttackInput) -> str | None:
+        """Why this attack cannot score these data (``None``: it can), checked before it runs."""
+        return None
+
+    #: Softmax temperatures whose tempered loss this attack reads (signals.tempered_loss_name).
+    temperatures: tuple[float, ...] = ()
+
+    def configure(self, **params: Any) -> Attack:
+        """A copy of this attack with ``params`` set; attacks without parameters take none."""
+        if params:
+            raise InputError(f"attack {self.name} takes no parameters, got {sorted(params)}")
+        return self

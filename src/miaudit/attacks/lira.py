@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 from scipy import stats
 
-from miaudit.attacks.interface import Attack, AttackInput
+from miaudit.attacks.interface import Attack, AttackInput, uncovered
 
 #: Reference models needed on a side before each record gets its own variance.
 MIN_PER_RECORD = 16
@@ -52,6 +52,9 @@ class LiraAttack(Attack):
             "(Carlini et al. 2022)" if online else
             "one-sided test against OUT reference models (Carlini et al. 2022, offline)")
         self.needs = ("logit_confidence", "reference")
+
+    def unusable(self, data: AttackInput) -> str | None:
+        return uncovered(data, "OUT") or (uncovered(data, "IN") if self.online else None)
 
     def _per_record(self, data: AttackInput) -> bool:
         assert data.reference_in is not None

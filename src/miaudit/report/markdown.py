@@ -46,8 +46,14 @@ class MarkdownFormat(ReportFormat):
             lines.append(f"| {s.name} | not run: {_cell(s.reason)} |" + " |" * (len(fprs) + 2))
         if result.reference:
             ref = result.reference
-            lines += ["", f"Reference models: {ref['n_models']} ({ref['trained']} trained, "
-                          f"{ref['cache_hits']} from cache)."]
+            if ref.get("source", "trained") == "trained":
+                lines += ["", f"Reference models: {ref['n_models']} ({ref['trained']} trained, "
+                              f"{ref['cache_hits']} from cache)."]
+            else:
+                lines += ["", f"Reference models: {ref['n_models']}, outputs from "
+                              f"{_cell(ref['source'])}."]
+        for note in result.notes:
+            lines += ["", f"> **Note:** {_cell(note)}"]
         unresolved = {f for a in result.attacks for t in a.tpr_at_fpr if t.tpr.value is None
                       for f in [t.fpr]}
         if unresolved:

@@ -1,7 +1,15 @@
-"""Training reference models like the target: recipes, design, executors, cache."""
+"""Training reference models like the target: recipes, design, executors, cache, and reference
+outputs trained elsewhere."""
 
 from miaudit.training.cache import OutputCache
-from miaudit.training.recipe import Recipe, SklearnRecipe
+from miaudit.training.outputs_file import (
+    ReferenceOutputs,
+    load_reference_outputs,
+    save_reference_outputs,
+)
+from miaudit.training.recipe import FunctionRecipe, Recipe, SklearnRecipe, TorchRecipe
 from miaudit.training.reference import ReferenceSignals, reference_signals
 
-__all__ = ["OutputCache", "Recipe", "ReferenceSignals", "SklearnRecipe", "reference_signals"]
+__all__ = ["FunctionRecipe", "OutputCache", "Recipe", "ReferenceOutputs", "ReferenceSignals",
+           "SklearnRecipe", "TorchRecipe", "load_reference_outputs", "reference_signals",
+           "save_reference_outputs"]

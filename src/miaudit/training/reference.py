@@ -43,11 +43,28 @@ def concatenate(sets: list[RecordSet], name: str = "pool") -> RecordSet:
                      np.concatenate([s.ids for s in sets]), name)
 
 
+def stack_signals(outputs: list[tuple[str, np.ndarray]], label_index: np.ndarray,
+                  n_classes: int, temperatures: tuple[float, ...] = ()) -> dict[str, np.ndarray]:
+    """Each model's signals on the pool, stacked to (M, N) per signal name."""
+    per_model = []
+    for m, (kind, values) in enumerate(outputs):
+        exposure = Exposure(kind)
+        if exposure is not Exposure.LABEL and values.shape[1] != n_classes:
+            raise InputError(
+                f"reference model {m} knows {values.shape[1]} of the target's {n_classes} "
+                "classes: its training rows missed a class. Classes this rare cannot be "
+                "audited with reference models; merge or drop them")
+        per_model.append(compute_signals(Outputs(exposure, values.astype(np.float64),
+                                                 n_classes), label_index, temperatures))
+    return {name: np.stack([p[name] for p in per_model]) for name in per_model[0]}
+
+
 def reference_signals(pool: RecordSet, label_index: np.ndarray, recipe: Recipe, n_models: int,
                       train_size: int, seed: int, runner: Runner, cache: OutputCache,
-                      n_classes: int,
+                      classes: np.ndarray,
                       trainable: np.ndarray | None = None,
-                      progress: Callable[[int], None] | None = None) -> ReferenceSignals:
+                      progress: Callable[[int], None] | None = None,
+                      temperatures: tuple[float, ...] = ()) -> ReferenceSignals:
     """Train (or load from ``cache``) ``n_models`` reference models and compute their signals
     on every pool record. ``trainable`` limits which pool rows models may train on."""
     mask = balanced_design(len(pool), n_models, train_size, seed, trainable)
@@ -65,22 +82,12 @@ def reference_signals(pool: RecordSet, label_index: np.ndarray, recipe: Recipe, 
             if progress is not None:
                 progress(1)
         else:
-            jobs.append(Job(m, int(seeds[m]), np.nonzero(mask[m])[0]))
+            jobs.append(Job(m, int(seeds[m]), np.nonzero(mask[m])[0], np.asarray(classes)))
     for index, kind, values in runner(recipe, pool, jobs):
         cache.put(keys[index], kind, values)  # saved as each model finishes: resumable
         outputs[index] = (kind, values)
         if progress is not None:
             progress(1)
-    per_model = []
-    for m in range(n_models):
-        kind, values = outputs[m]
-        exposure = Exposure(kind)
-        if exposure is not Exposure.LABEL and values.shape[1] != n_classes:
-            raise InputError(
-                f"reference model {m} knows {values.shape[1]} of the target's {n_classes} "
-                "classes: its training rows missed a class. Classes this rare cannot be "
-                "audited with reference models; merge or drop them")
-        per_model.append(compute_signals(Outputs(exposure, values.astype(np.float64),
-                                                 n_classes), label_index))
-    stacked = {name: np.stack([p[name] for p in per_model]) for name in per_model[0]}
+    stacked = stack_signals([outputs[m] for m in range(n_models)], label_index, len(classes),
+                            temperatures)
     return ReferenceSignals(stacked, mask, cache_hits=n_models - len(jobs), trained=len(jobs))
