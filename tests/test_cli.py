@@ -214,3 +214,18 @@ def test_callable_and_torch_targets_from_config(project: Path, tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "t" / "report.json").read_text())
     assert report["target"] == {"kind": "torch", "exposes": "logits", "n_classes": 3}
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--attack-param", "rmia-offline"], "expected ATTACK.NAME=VALUE"),
+    (["--attacks", "loss", "--attack-param", "loss.a=1"], "takes no parameters"),
+    (["--attacks", "loss", "--attack-param", "rmia-offline.a=0.5"], "does not run"),
+    (["--reference-outputs", "absent.npz"], "does not exist"),
+    (["--executor", "local", "--ray-address", "127.0.0.1:1"], "for executor 'ray'"),
+])
+def test_reference_flags_reject_bad_input(project: Path, tmp_path: Path, flags: list[str],
+                                          message: str) -> None:
+    done = run("audit", "--config", str(project / "audit.toml"), "--out", str(tmp_path),
+               *flags, "--quiet", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr

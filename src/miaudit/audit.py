@@ -114,6 +114,7 @@ def audit(
         raise InputError(f"fprs must be in (0, 1), got {list(fprs)}")
     if reference_models < 0:
         raise InputError(f"reference_models must be 0 or more, got {reference_models}")
+    get_runner(executor, ray_address)  # an unknown executor is an error before any work
     if reference_outputs is not None and reference_models:
         raise InputError("pass reference_models (train them here) or reference_outputs (trained "
                          "elsewhere), not both")

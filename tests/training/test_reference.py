@@ -69,6 +69,10 @@ def test_cache_hit_resume_and_executors_agree(tmp_path: Path) -> None:
     assert again.reference["trained"] == 0 and again.reference["cache_hits"] == 4
     entries = sorted(cache.glob("reference-*.npz"))
     assert len(entries) == 4
+    (design,) = cache.glob("design-*.npz")  # the assignment is recorded
+    with np.load(design) as archive:
+        assert archive["trained_on"].shape == (4, 2000) and len(archive["ids"]) == 2000
+        assert (archive["trained_on"].sum(axis=1) == 500).all()
     for entry in entries[:2]:  # as if the first run had been interrupted after two models
         entry.unlink()
     resumed = audit(target, members, nonmembers, population, cache_dir=cache, **kwargs)

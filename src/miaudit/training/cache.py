@@ -63,6 +63,18 @@ class OutputCache:
             self.hits += 1
             return str(archive["kind"]), archive["values"]
 
+    def put_design(self, key: str, ids: np.ndarray, trained_on: np.ndarray,
+                   seeds: np.ndarray) -> Path | None:
+        """Record which records each reference model trained on (ids, (M, N) mask, seeds)."""
+        if self.directory is None:
+            return None
+        path = self.directory / f"design-{key}.npz"
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
+        np.savez_compressed(tmp, ids=np.asarray(ids).astype(str), trained_on=trained_on,
+                            seeds=seeds)
+        tmp.replace(path)
+        return path
+
     def put(self, key: str, kind: str, values: np.ndarray) -> None:
         if self.directory is None:
             return

@@ -73,6 +73,9 @@ def reference_signals(pool: RecordSet, label_index: np.ndarray, recipe: Recipe, 
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=n_models)
     keys = [model_key(digest, fingerprint, int(seeds[m]), np.nonzero(mask[m])[0])
             for m in range(n_models)]
+    # the assignment, for the record: which records each model trained on, and its seed
+    cache.put_design(model_key(digest, fingerprint, seed, mask.sum(axis=0)), pool.ids, mask,
+                     seeds)
     outputs: dict[int, tuple[str, np.ndarray]] = {}
     jobs = []
     for m, key in enumerate(keys):
