@@ -163,8 +163,6 @@ def audit(
                                    population_set, seed, executor, ray_address, cache_dir,
                                    progress, temperatures)
             reference_source = "trained"
-        # an attack reads reference signals only where the reference models provide them
-        available = (available - set(signals)) | (set(signals) & set(reference.signals))
         available.add("reference")
     membership = np.concatenate([
         np.full(len(member_set), MEMBER, np.int8), np.full(len(nonmember_set), NONMEMBER, np.int8),
@@ -210,6 +208,11 @@ def audit(
         data = AttackInput(signals, membership, seed,
                            reference.signals if reference else None,
                            reference.trained_on if reference else None, label_index)
+        if not reason and reference is not None and "reference" in attack.needs:
+            lacking = [s for s in attack.needs if s in signals and s not in reference.signals]
+            if lacking:  # e.g. label-only reference outputs
+                reason = (f"needs {', '.join(lacking)} from the reference models, whose "
+                          "outputs do not provide it")
         reason = reason or attack.unusable(data)
         if reason:
             skipped.append(SkippedAttack(attack.name, reason))

@@ -186,3 +186,15 @@ def test_saturated_probabilities_are_reported() -> None:
     assert len(result.notes) == 1 and "40 of 200 audited records" in result.notes[0]
     assert "exactly 1.0" in result.render("md") and "exactly 1.0" in result.render("html")
     assert result.to_dict()["notes"] == list(result.notes)
+
+
+def test_label_only_reference_outputs_skip_only_the_attacks_that_need_scores(
+        tmp_path: Path) -> None:
+    target, members, nonmembers, population = overfit_task(0)
+    ids, logits, mask = _trained_elsewhere(members, nonmembers, population, 2)
+    path = save_reference_outputs(tmp_path / "labels.npz", ids, logits.argmax(axis=2), mask,
+                                  kind="label")
+    result = audit(target, members, nonmembers, population, reference_outputs=path,
+                   attacks=["loss", "lira-offline"])
+    assert [a.name for a in result.attacks] == ["loss"]  # the metric attack is unaffected
+    assert "from the reference models" in result.skipped[0].reason
