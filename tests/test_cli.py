@@ -222,6 +222,8 @@ def test_callable_and_torch_targets_from_config(project: Path, tmp_path: Path) -
     (["--attacks", "loss", "--attack-param", "rmia-offline.a=0.5"], "does not run"),
     (["--reference-outputs", "absent.npz"], "does not exist"),
     (["--executor", "local", "--ray-address", "127.0.0.1:1"], "for executor 'ray'"),
+    (["--reference-models", "2", "--executor", "ray", "--ray-address", "127.0.0.1:1"],
+     "cannot reach the Ray cluster"),
 ])
 def test_reference_flags_reject_bad_input(project: Path, tmp_path: Path, flags: list[str],
                                           message: str) -> None:

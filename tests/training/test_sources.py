@@ -98,6 +98,12 @@ def test_ray_executor_gives_the_same_scores_as_local() -> None:
     with pytest.raises(InputError, match="not 'local'"):
         audit(target, members, nonmembers, population, executor="local",
               ray_address="127.0.0.1:1", **kwargs)
+    # an address nobody answers at fails at once (ray.init alone would retry forever)
+    for address, message in [("127.0.0.1:1", "cannot reach the Ray cluster"),
+                             ("head-node", "expected HOST:PORT")]:
+        with pytest.raises(InputError, match=message):
+            audit(target, members, nonmembers, population, executor="ray",
+                  ray_address=address, **kwargs)
 
 
 def _trained_elsewhere(members: tuple, nonmembers: tuple, population: tuple, n_models: int
