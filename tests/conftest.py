@@ -11,6 +11,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="session")
 def breast_cancer_split() -> tuple[np.ndarray, ...]:

@@ -29,3 +29,26 @@ def test_torch_is_optional_and_pinned_only_for_tests() -> None:
     core = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
     assert "torch" not in core
     assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text()
+
+
+def _audit_flags() -> set[str]:
+    from miaudit.cli import main
+
+    return {opt for param in main.commands["audit"].params for opt in param.opts}
+
+
+def test_the_action_and_the_ci_docs_use_real_flags() -> None:
+    import yaml
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    runs = " ".join(step.get("run", "") for step in action["runs"]["steps"])
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    workflows = re.findall(r"```yaml\n(.+?)\n```", docs, re.S)
+    for workflow in workflows:
+        yaml.safe_load(workflow)  # every snippet is valid YAML
+    used = set(re.findall(r"(--[a-z][a-z-]+)", runs + " ".join(
+        line for w in workflows for line in w.splitlines() if "miaudit audit" in line
+        or line.strip().startswith("--"))))
+    assert {"--config", "--format", "--baseline", "--cache-dir"} <= used
+    assert used <= _audit_flags(), used - _audit_flags()

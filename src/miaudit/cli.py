@@ -63,10 +63,12 @@ def _split_list(value: str | None) -> list[str] | None:
 
 
 def _formats(value: str | None, configured: list[str] | None) -> list[str]:
-    from miaudit.report import FORMATS, get_format
+    from miaudit.report import DEFAULT_FORMATS, FORMATS, get_format
 
     names = _split_list(value) if value is not None else configured
-    if not names or names == ["all"]:
+    if not names:
+        return list(DEFAULT_FORMATS)
+    if names == ["all"]:
         return list(FORMATS)
     for name in names:
         get_format(name)
@@ -104,18 +106,47 @@ def _summary(result: Any, paths: list[Path], console: Console) -> None:
         console.print(f"wrote {path}", highlight=False)
 
 
-def _finish(result: Any, out: str, formats: list[str], fail_on: list[str], quiet: bool) -> None:
+def _finish(result: Any, out: str, formats: list[str], fail_on: list[str], quiet: bool,
+            gate: dict[str, Any], source: str | None = None) -> None:
+    """Check the gate, attach the verdict, write the reports, tell CI, set the exit code."""
+    import dataclasses
+
+    from miaudit.baseline import Baseline, save_baseline
+    from miaudit.ci import github_actions
     from miaudit.gate import evaluate, parse_conditions
 
     conditions = parse_conditions(fail_on)
+    baseline = Baseline.load(gate["baseline"]) if gate.get("baseline") else None
+    verdict = evaluate(result, conditions, baseline, gate.get("tolerance") or 0.0,
+                       bool(gate.get("soft_fail")))
+    result = dataclasses.replace(result, gate=verdict, source=source)
     paths = result.write(out, formats)
+    if gate.get("save_baseline"):
+        paths.append(save_baseline(result, gate["save_baseline"]))
+    if gate.get("mlflow"):
+        from miaudit.mlflow_log import log_to_mlflow
+
+        run_id = log_to_mlflow(result, out)
+        if not quiet:
+            Console(stderr=True).print(f"logged to MLflow run {run_id}", highlight=False)
     console = Console(width=max(Console().width, SUMMARY_WIDTH))
     if not quiet:
         _summary(result, paths, console)
-    verdict = evaluate(result, conditions)
+    github_actions(result)  # annotations and a job summary, when running there
+    errors = Console(stderr=True)
+    for check in verdict.checks:
+        if not check.passed:
+            errors.print(f"[bold red]gate failed:[/] {check.detail}", highlight=False)
+    if verdict.checks and not quiet:
+        passed = sum(c.passed for c in verdict.checks)
+        console.print(f"gate: {passed} of {len(verdict.checks)} checks passed"
+                      + (f" (baseline {verdict.baseline})" if verdict.baseline else ""),
+                      highlight=False)
     if not verdict.passed:
-        for breach in verdict.breaches:
-            Console(stderr=True).print(f"[bold red]gate failed:[/] {breach}", highlight=False)
+        if verdict.soft:
+            errors.print("--soft-fail: reporting the failure without failing the job",
+                         highlight=False)
+            return
         sys.exit(EXIT_GATE)
 
 
@@ -123,7 +154,8 @@ _common = [
     click.option("--out", type=click.Path(file_okay=False), default=None,
                  help=f"Report folder (default ./{DEFAULT_OUT}/)."),
     click.option("--format", "formats", default=None,
-                 help="Comma-separated: json,html,md,csv (default: all)."),
+                 help="Comma-separated: json,html,md,csv,sarif,junit or all (default: "
+                      "json,html,md,csv)."),
     click.option("--attacks", default=None, help="Comma-separated attack names (default: all)."),
     click.option("--fail-on", "fail_on", default=None,
                  help="Comma-separated conditions, e.g. 'auc>0.6,tpr@0.001>0.01'; "
@@ -149,7 +181,21 @@ _common = [
     click.option("--attack-param", "attack_param", multiple=True,
                  help="An attack parameter, ATTACK.NAME=VALUE, e.g. rmia-offline.a=0.5 "
                       "(repeatable)."),
+    click.option("--baseline", type=click.Path(dir_okay=False), default=None,
+                 help="Fail on a significant regression against this saved report."),
+    click.option("--save-baseline", type=click.Path(dir_okay=False), default=None,
+                 help="Save this audit as a baseline for later runs."),
+    click.option("--tolerance", type=click.FloatRange(0, 1, max_open=True), default=None,
+                 help="How far above the baseline's interval a new interval must lie to fail "
+                      "(default 0)."),
+    click.option("--soft-fail", is_flag=True, default=None,
+                 help="Report gate failures but exit 0."),
+    click.option("--mlflow", "mlflow", is_flag=True, default=None,
+                 help="Log metrics, the verdict and the report to the active MLflow tracking "
+                      "URI (MLFLOW_TRACKING_URI)."),
 ]
+
+_GATE_OPTIONS = ("baseline", "save_baseline", "tolerance", "soft_fail", "mlflow")
 
 _REFERENCE_OPTIONS = ("reference_models", "reference_train_size", "executor", "ray_address",
                       "cache_dir", "reference_outputs")
@@ -211,7 +257,8 @@ def demo(out: str | None, formats: str | None, attacks: str | None, fail_on: str
         settings["reference_models"] = settings["reference_models"] or 0
         result = audit(target, members, nonmembers, attacks=_split_list(attacks),
                        seed=seed or 0, fprs=fprs, progress=bars, **settings)
-    _finish(result, out or DEFAULT_OUT, chosen_formats, conditions, quiet)
+    _finish(result, out or DEFAULT_OUT, chosen_formats, conditions, quiet,
+            {k: options[k] for k in _GATE_OPTIONS})
 
 
 @main.command(name="audit")
@@ -241,6 +288,9 @@ def audit_command(config_path: str | None, outputs_path: str | None, model_path:
                   out: str | None, formats: str | None, attacks: str | None,
                   fail_on: str | None, seed: int | None, quiet: bool, **options: Any) -> None:
     """Audit your own model: from --config, from --outputs, or from --model with records."""
+    for flag in ("soft_fail", "mlflow"):
+        if not options[flag]:
+            options[flag] = None  # an absent flag must not override the config
     from miaudit.cli_sources import AuditPlan, plan_from_config, plan_from_flags
 
     sources = [p for p in (config_path, outputs_path, model_path) if p]
@@ -253,11 +303,13 @@ def audit_command(config_path: str | None, outputs_path: str | None, model_path:
                                population, label_column, id_column,
                                _split_list(categorical) or [], allow_overlap, dp_epsilon)
     plan = plan.override(attacks=_split_list(attacks), fail_on=_split_list(fail_on), seed=seed,
-                         out=out, **_reference_settings(options))
+                         out=out, **_reference_settings(options),
+                         **{k: options[k] for k in _GATE_OPTIONS})
     chosen_formats = _formats(formats, plan.formats)
     with _progress(quiet) as bars:
         result = plan.run(bars)
-    _finish(result, plan.out or DEFAULT_OUT, chosen_formats, plan.fail_on, quiet)
+    _finish(result, plan.out or DEFAULT_OUT, chosen_formats, plan.fail_on, quiet,
+            {k: getattr(plan, k) for k in _GATE_OPTIONS}, plan.source)
 
 
 @main.command(name="attacks")

@@ -40,6 +40,13 @@ class AuditPlan:
     cache_dir: str | None = None
     reference_outputs: str | None = None
     attack_params: dict[str, dict[str, Any]] | None = None
+    baseline: str | None = None
+    save_baseline: str | None = None
+    tolerance: float = 0.0
+    soft_fail: bool = False
+    mlflow: bool = False
+    #: The file this plan came from (config, outputs table or model): where findings point.
+    source: str | None = None
 
     def override(self, **values: Any) -> AuditPlan:
         """Replace the fields given a value (CLI flags win over the config)."""
@@ -117,7 +124,12 @@ def plan_from_config(path: str | Path) -> AuditPlan:
                      cache_dir=str(config.resolve(a.cache_dir)) if a.cache_dir else None,
                      reference_outputs=(str(config.resolve(a.reference_outputs))
                                         if a.reference_outputs else None),
-                     attack_params=a.attack_params)
+                     attack_params=a.attack_params,
+                     baseline=str(config.resolve(r.baseline)) if r.baseline else None,
+                     save_baseline=(str(config.resolve(r.save_baseline))
+                                    if r.save_baseline else None),
+                     tolerance=r.tolerance, soft_fail=r.soft_fail, mlflow=r.mlflow,
+                     source=str(path))
 
 
 def plan_from_flags(outputs: str | None, model: str | None, trust: bool, members: str | None,
@@ -131,7 +143,7 @@ def plan_from_flags(outputs: str | None, model: str | None, trust: bool, members
             raise InputError("--outputs carries membership in its 'member' column; drop "
                              "--members/--nonmembers")
         return AuditPlan(PrecomputedTarget.from_file(outputs), None, None,
-                         dp_epsilon=dp_epsilon)
+                         dp_epsilon=dp_epsilon, source=outputs)
     from miaudit.targets.sklearn import SklearnTarget
 
     if not members or not nonmembers:
@@ -145,4 +157,4 @@ def plan_from_flags(outputs: str | None, model: str | None, trust: bool, members
 
     return AuditPlan(target, records(members, "members"), records(nonmembers, "non-members"),
                      records(population, "population"), allow_overlap=allow_overlap,
-                     dp_epsilon=dp_epsilon)
+                     dp_epsilon=dp_epsilon, source=model)

@@ -84,6 +84,11 @@ class ReportConfig(_Strict):
     out: str | None = None
     formats: list[str] | None = None
     fail_on: list[str] = Field(default_factory=list)
+    baseline: str | None = None
+    save_baseline: str | None = None
+    tolerance: float = Field(0.0, ge=0, lt=1)
+    soft_fail: bool = False
+    mlflow: bool = False
 
 
 class Config(_Strict):

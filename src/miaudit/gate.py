@@ -12,9 +12,13 @@ import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from miaudit.errors import InputError
 from miaudit.result import AttackResult, AuditResult
+
+if TYPE_CHECKING:
+    from miaudit.baseline import Baseline
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
@@ -39,9 +43,46 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Check:
+    """One gate check — a policy condition or a comparison with the baseline — and its outcome.
+
+    ``detail`` says what was compared and why it passed or failed, for every output format."""
+
+    name: str
+    kind: str  # "policy" or "regression"
     passed: bool
-    breaches: tuple[str, ...]
+    detail: str
+    metric: str
+    attack: str | None = None
+    value: float | None = None
+    limit: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "passed": self.passed,
+                "detail": self.detail, "metric": self.metric, "attack": self.attack,
+                "value": self.value, "limit": self.limit}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Every check; the gate fails if one fails (``soft``: reported, exit 0 nonetheless)."""
+
+    checks: tuple[Check, ...] = ()
+    baseline: str | None = None
+    tolerance: float = 0.0
+    soft: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def breaches(self) -> tuple[str, ...]:
+        return tuple(c.detail for c in self.checks if not c.passed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "soft_fail": self.soft, "baseline": self.baseline,
+                "tolerance": self.tolerance, "checks": [c.to_dict() for c in self.checks]}
 
 
 def parse_conditions(expressions: Iterable[str]) -> list[Condition]:
@@ -92,35 +133,57 @@ def _unresolved(attack: AttackResult, condition: Condition) -> str:
     return f"--fail-on {condition.text!r} cannot be evaluated for {attack.name}: {reason}"
 
 
-def evaluate(result: AuditResult, conditions: Iterable[Condition]) -> Verdict:
-    """Check every condition; raise :class:`InputError` if one cannot be evaluated."""
-    breaches = []
-    for condition in conditions:
-        compare = _OPERATORS[condition.op]
-        if condition.metric in MODEL_METRICS:
-            name = "generalization_gap" if condition.metric == "gap" else condition.metric
-            value = getattr(result.model, name).value
-            if value is not None and compare(value, condition.value):
-                breaches.append(f"{condition.text}: {condition.metric} = {value:.4g}")
-            continue
-        attacks = list(result.attacks)
-        if condition.attack is not None:
-            found = result.attack(condition.attack)
-            if found is None:
-                raise InputError(f"--fail-on {condition.text!r}: attack {condition.attack!r} "
-                                 "did not run in this audit")
-            attacks = [found]
-        if not attacks:
-            raise InputError(f"--fail-on {condition.text!r}: no attack ran")
-        for attack in attacks:
-            value = _attack_value(attack, condition)
-            if value is None:
-                raise InputError(_unresolved(attack, condition))
-            if compare(value, condition.value):
-                breaches.append(f"{condition.text}: {attack.name} {condition.metric}"
-                                f"{'@' + format(condition.fpr, 'g') if condition.fpr else ''}"
-                                f" = {value:.4g}")
-    return Verdict(not breaches, tuple(breaches))
+def _label(condition: Condition) -> str:
+    return condition.metric + (f"@{condition.fpr:g}" if condition.fpr is not None else "")
+
+
+def _policy_check(result: AuditResult, condition: Condition) -> Check:
+    compare = _OPERATORS[condition.op]
+    label = _label(condition)
+    if condition.metric in MODEL_METRICS:
+        name = "generalization_gap" if condition.metric == "gap" else condition.metric
+        value = getattr(result.model, name).value
+        breached = value is not None and compare(value, condition.value)
+        shown = "n/a" if value is None else f"{value:.4g}"
+        return Check(condition.text, "policy", not breached,
+                     f"{condition.text}: {condition.metric} = {shown}"
+                     + ("" if breached else f" — within the limit {condition.value:g}"),
+                     condition.metric, None, value, condition.value)
+    attacks = list(result.attacks)
+    if condition.attack is not None:
+        found = result.attack(condition.attack)
+        if found is None:
+            raise InputError(f"--fail-on {condition.text!r}: attack {condition.attack!r} "
+                             "did not run in this audit")
+        attacks = [found]
+    if not attacks:
+        raise InputError(f"--fail-on {condition.text!r}: no attack ran")
+    values = []
+    for attack in attacks:
+        value = _attack_value(attack, condition)
+        if value is None:
+            raise InputError(_unresolved(attack, condition))
+        values.append((value, attack.name))
+    # the worst case for this condition: the largest value for > / >=, the smallest for < / <=
+    value, worst = (max if condition.op.startswith(">") else min)(values)
+    breached = compare(value, condition.value)
+    scope = "" if condition.attack else f" over {len(attacks)} attacks"
+    detail = (f"{condition.text}: {worst} {label} = {value:.4g}"
+              + (f" (worst{scope})" if scope else "")
+              + ("" if breached else f" — within the limit {condition.value:g}"))
+    return Check(condition.text, "policy", not breached, detail, label, worst, value,
+                 condition.value)
+
+
+def evaluate(result: AuditResult, conditions: Iterable[Condition],
+             baseline: Baseline | None = None, tolerance: float = 0.0,
+             soft: bool = False) -> Verdict:
+    """Check every condition, and every metric against ``baseline`` if given; raise
+    :class:`InputError` if a condition cannot be evaluated."""
+    checks = [_policy_check(result, c) for c in conditions]
+    if baseline is not None:
+        checks += baseline.compare(result, tolerance)
+    return Verdict(tuple(checks), baseline.source if baseline else None, tolerance, soft)
 
 
 def required_fprs(conditions: Iterable[Condition]) -> list[float]:

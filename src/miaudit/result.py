@@ -159,6 +159,11 @@ class AuditResult:
     reference: dict[str, Any] | None = None
     #: Caveats a reader needs to trust the numbers (e.g. saturated probabilities).
     notes: tuple[str, ...] = ()
+    #: The gate's verdict (a :class:`miaudit.gate.Verdict`) once checked; ``None`` before.
+    gate: Any = None
+    #: The file the audit was configured from (config, outputs table or model), if any: where
+    #: CI findings are located.
+    source: str | None = None
     score_table: ScoreTable | None = field(default=None, repr=False, compare=False)
 
     def attack(self, name: str) -> AttackResult | None:
@@ -169,6 +174,7 @@ class AuditResult:
         return max(self.attacks, key=lambda a: a.auc.value or 0.0, default=None)
 
     def to_dict(self) -> dict[str, Any]:
+        from miaudit.report.findings import ATLAS, OWASP, findings
         from miaudit.report.questions import audit_questions, risk_level
 
         return {
@@ -182,10 +188,15 @@ class AuditResult:
             "settings": self.settings.to_dict(),
             "reference_models": self.reference,
             "notes": list(self.notes),
+            "source": self.source,
+            "gate": self.gate.to_dict() if self.gate is not None else None,
             "risk": risk_level(self).to_dict(),
             "attacks": [a.to_dict() for a in self.attacks],
             "skipped_attacks": [{"name": s.name, "reason": s.reason} for s in self.skipped],
             "audit_questions": [q.to_dict() for q in audit_questions(self)],
+            "findings": [{"rule": f.rule.id, "name": f.rule.name, "level": f.level,
+                          "message": f.message, "mitre_atlas": ATLAS, "owasp_ml": OWASP}
+                         for f in findings(self)],
         }
 
     def render(self, fmt: str) -> str:

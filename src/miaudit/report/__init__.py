@@ -7,11 +7,16 @@ from miaudit.report.csv import CsvFormat
 from miaudit.report.html import HtmlFormat
 from miaudit.report.interface import ReportFormat
 from miaudit.report.json import JsonFormat
+from miaudit.report.junit import JunitFormat
 from miaudit.report.markdown import MarkdownFormat
+from miaudit.report.sarif import SarifFormat
 
 FORMATS: dict[str, ReportFormat] = {
-    f.name: f for f in (JsonFormat(), HtmlFormat(), MarkdownFormat(), CsvFormat())
+    f.name: f for f in (JsonFormat(), HtmlFormat(), MarkdownFormat(), CsvFormat(),
+                        SarifFormat(), JunitFormat())
 }
+#: Written when no format is asked for; ``--format all`` writes every format.
+DEFAULT_FORMATS = ("json", "html", "md", "csv")
 
 
 def get_format(name: str) -> ReportFormat:
@@ -22,4 +27,4 @@ def get_format(name: str) -> ReportFormat:
             from None
 
 
-__all__ = ["FORMATS", "ReportFormat", "get_format"]
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "ReportFormat", "get_format"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 import jinja2
 
 from miaudit.report import text
+from miaudit.report.findings import findings
 from miaudit.report.interface import ReportFormat
 from miaudit.report.plots import histogram_plot, roc_plot
 from miaudit.report.questions import audit_questions, risk_level
@@ -40,6 +41,7 @@ class HtmlFormat(ReportFormat):
             slices=slices,
             n_slices=len(strongest.slices) if strongest else 0,
             risk=risk_level(result),
+            findings=findings(result),
             questions=audit_questions(result),
             roc_plot=roc_plot(result),
             histogram_plot=histogram_plot(result),

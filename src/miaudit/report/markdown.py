@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from miaudit.report.findings import findings
 from miaudit.report.interface import ReportFormat
 from miaudit.report.questions import audit_questions, risk_level
 from miaudit.report.text import estimate, fpr_label, tpr
@@ -60,6 +61,22 @@ class MarkdownFormat(ReportFormat):
             reason = next(t.tpr.reason for a in result.attacks for t in a.tpr_at_fpr
                           if t.tpr.value is None)
             lines += ["", f"_{_cell(reason or '')}._"]
+        gate = result.gate
+        if gate is not None and gate.checks:
+            state = "passed" if gate.passed else ("failed (soft)" if gate.soft else "failed")
+            lines += ["", f"**Gate: {state}**"
+                      + (f" — compared with baseline `{gate.baseline}`" if gate.baseline else ""),
+                      "", "| check | result | what was compared |", "|---|---|---|"]
+            lines += [f"| {_cell(c.name)} | {'pass' if c.passed else '**FAIL**'} | "
+                      f"{_cell(c.detail)} |" for c in gate.checks if not c.passed]
+            passed = [c for c in gate.checks if c.passed]
+            if passed:
+                lines.append(f"| {len(passed)} other checks | pass | |")
+        found = findings(result)
+        if found:
+            lines += ["", "| finding | level | detail |", "|---|---|---|"]
+            lines += [f"| {f.rule.id} {f.rule.name} | {f.level} | {_cell(f.message)} |"
+                      for f in found]
         lines += ["", "| audit question | answer | detail |", "|---|---|---|"]
         lines += [f"| {q.question} | **{q.answer}** | {_cell(q.detail)} |"
                   for q in audit_questions(result)]

@@ -87,7 +87,9 @@ def audit_questions(result: AuditResult) -> list[Answer]:
                         "measured" + ("" if declared is None else f"; declared ε = {declared:g}")))
     elif declared is None:
         dp = Answer(DP_QUESTION, "unknown", (
-            "not declared to this audit, and outputs alone cannot prove it. The measured "
+            "DP ε not recorded: none was declared to this audit (--dp-epsilon, or "
+            "audit.dp_epsilon from the training metadata), and outputs alone cannot prove "
+            "it. The measured "
             f"lower bound is ε ≥ {eps:.2f} at δ={delta:g} (95% confidence); a DP guarantee "
             "below that would be false"))
     elif eps > declared:
