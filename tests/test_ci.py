@@ -55,7 +55,7 @@ attacks = {json.dumps(ATTACKS.split(","))}
 
 [report]
 fail_on = ["auc>0.6", "gap>0.3"]
-formats = ["json", "md", "sarif", "junit"]
+formats = ["json", "md", "html", "sarif", "junit"]
 """)
     return root
 
@@ -66,6 +66,10 @@ def test_policy_gate_fails_a_leaky_model_and_passes_a_regularised_one(models: Pa
                 cwd=models)
     assert leaky.returncode == 1, leaky.stderr
     assert "gate failed:" in leaky.stderr and "auc>0.6" in leaky.stderr
+    page = (tmp_path / "leaky" / "report.html").read_text()
+    assert "Gate: failed" in page and "MIA001 MembershipLeakageAbovePolicy" in page
+    summary = (tmp_path / "leaky" / "report.md").read_text()
+    assert "AML.T0024.000" in summary and "**Gate: failed**" in summary
     good = run("audit", "--config", "regularised.toml", "--out", str(tmp_path / "good"),
                "--quiet", cwd=models)
     assert good.returncode == 0, good.stderr

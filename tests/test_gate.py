@@ -38,3 +38,29 @@ def test_gate_verdicts(overfit_model: tuple) -> None:
         evaluate(result, parse_conditions(["tpr@0.001>0.01"]))  # 150 calibration non-members
     with pytest.raises(InputError, match="did not run"):
         evaluate(result, parse_conditions(["margin:auc>0.5"]))
+
+
+def test_baseline_tolerance_and_what_is_compared(overfit_model: tuple, tmp_path) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from miaudit.baseline import Baseline, save_baseline
+
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    regularised = LogisticRegression(C=0.01, max_iter=1000).fit(x_in, y_in)
+    kwargs = dict(attacks=["loss", "gap"], seed=0)
+    before = audit(SklearnTarget(regularised), (x_in, y_in), (x_out, y_out), **kwargs)
+    after = audit(SklearnTarget(model), (x_in, y_in), (x_out, y_out), **kwargs)
+    baseline = Baseline.load(save_baseline(before, tmp_path / "b.json"))
+    strict = evaluate(after, [], baseline)
+    failed = {c.name for c in strict.checks if not c.passed}
+    assert "no regression: loss auc" in failed and not strict.passed
+    # every check says what it compared: values and both intervals
+    loss_auc = next(c for c in strict.checks if c.name == "no regression: loss auc")
+    assert "vs baseline" in loss_auc.detail and loss_auc.detail.count("[") == 2
+    # a tolerance wider than any possible AUC gap lets everything pass
+    assert evaluate(after, [], baseline, tolerance=0.99).passed
+    # itself as its own baseline: never a regression
+    assert evaluate(before, [], baseline).passed
+    with pytest.raises(InputError, match="none of this audit's attacks"):
+        evaluate(audit(SklearnTarget(model), (x_in, y_in), (x_out, y_out), attacks=["margin"]),
+                 [], baseline)

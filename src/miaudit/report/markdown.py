@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from miaudit.report.findings import findings
+from miaudit.report.findings import ATLAS, OWASP, findings
 from miaudit.report.interface import ReportFormat
 from miaudit.report.questions import audit_questions, risk_level
 from miaudit.report.text import estimate, fpr_label, tpr
@@ -74,7 +74,8 @@ class MarkdownFormat(ReportFormat):
                 lines.append(f"| {len(passed)} other checks | pass | |")
         found = findings(result)
         if found:
-            lines += ["", "| finding | level | detail |", "|---|---|---|"]
+            lines += ["", f"| finding ({ATLAS}, OWASP {OWASP}) | level | detail |",
+                      "|---|---|---|"]
             lines += [f"| {f.rule.id} {f.rule.name} | {f.level} | {_cell(f.message)} |"
                       for f in found]
         lines += ["", "| audit question | answer | detail |", "|---|---|---|"]
