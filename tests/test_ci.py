@@ -204,6 +204,20 @@ def test_sarif_validates_and_junit_parses(models: Path, tmp_path: Path) -> None:
     assert "auc>0.6" in failed[0].find("failure").get("message")
 
 
+def test_sensitive_data_without_dp_is_a_finding(models: Path, tmp_path: Path) -> None:
+    def rules(*flags: str) -> set[str]:
+        out = tmp_path / "-".join(flags or ("plain",))
+        done = run("audit", "--config", "regularised.toml", "--out", str(out), "--quiet",
+                   "--format", "sarif", *flags, cwd=models)
+        assert done.returncode == 0, done.stderr
+        return {r["ruleId"] for r in json.loads((out / "report.sarif").read_text())["runs"][0]
+                ["results"]}
+
+    assert "MIA004" not in rules()  # no leakage detected, data not marked sensitive
+    assert "MIA004" in rules("--sensitive-data")
+    assert "MIA004" not in rules("--sensitive-data", "--dp-epsilon", "8")  # DP declared
+
+
 def test_github_actions_annotations_and_summary(models: Path, tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     done = run("audit", "--config", "leaky.toml", "--out", str(tmp_path / "r"), "--quiet",

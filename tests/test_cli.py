@@ -222,6 +222,7 @@ def test_callable_and_torch_targets_from_config(project: Path, tmp_path: Path) -
     (["--attacks", "loss", "--attack-param", "rmia-offline.a=0.5"], "does not run"),
     (["--reference-outputs", "absent.npz"], "does not exist"),
     (["--executor", "local", "--ray-address", "127.0.0.1:1"], "for executor 'ray'"),
+    (["--members", "members.csv"], "go with --model"),
     (["--reference-models", "2", "--executor", "ray", "--ray-address", "127.0.0.1:1"],
      "cannot reach the Ray cluster"),
 ])

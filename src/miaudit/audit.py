@@ -76,6 +76,7 @@ def audit(
     fprs: Sequence[float] = m.DEFAULT_FPRS,
     allow_overlap: bool = False,
     dp_epsilon: float | None = None,
+    sensitive_data: bool = False,
     top_records: int = 20,
     attack_params: Mapping[str, Mapping[str, Any]] | None = None,
     reference_models: int = 0,
@@ -93,7 +94,9 @@ def audit(
     distribution); ``population`` is optional extra non-member data used only to calibrate
     thresholds. Each is a :class:`RecordSet` or an ``(X, y)`` pair. For a
     :class:`PrecomputedTarget` the sets may be omitted: they come from the table's ``member``
-    column. ``dp_epsilon`` is the ε the model owner declares, if any; the report checks the
+    column. ``sensitive_data`` marks training data as sensitive (medical, financial, personal):
+    CI findings then flag a missing DP guarantee even when no leakage was detected.
+    ``dp_epsilon`` is the ε the model owner declares, if any; the report checks the
     measured lower bound against it.
 
     ``reference_models`` > 0 trains that many models like the target (``recipe``; automatic for
@@ -252,6 +255,7 @@ def audit(
         skipped=tuple(skipped),
         settings=AuditSettings(seed, delta, confidence, tuple(fprs), calibrated_by),
         declared_dp_epsilon=dp_epsilon,
+        sensitive_data=sensitive_data,
         reference=None if reference is None else {
             "n_models": reference.n_models, "source": reference_source,
             "trained": reference.trained, "cache_hits": reference.cache_hits,

@@ -119,7 +119,9 @@ def _finish(result: Any, out: str, formats: list[str], fail_on: list[str], quiet
     baseline = Baseline.load(gate["baseline"]) if gate.get("baseline") else None
     verdict = evaluate(result, conditions, baseline, gate.get("tolerance") or 0.0,
                        bool(gate.get("soft_fail")))
-    result = dataclasses.replace(result, gate=verdict, source=source)
+    result = dataclasses.replace(result, gate=verdict, source=source,
+                                 sensitive_data=bool(gate.get("sensitive_data"))
+                                 or result.sensitive_data)
     paths = result.write(out, formats)
     if gate.get("save_baseline"):
         paths.append(save_baseline(result, gate["save_baseline"]))
@@ -190,12 +192,16 @@ _common = [
                       "(default 0)."),
     click.option("--soft-fail", is_flag=True, default=None,
                  help="Report gate failures but exit 0."),
+    click.option("--sensitive-data", "sensitive_data", is_flag=True, default=None,
+                 help="The training data are sensitive: flag a missing DP guarantee even "
+                      "without measured leakage."),
     click.option("--mlflow", "mlflow", is_flag=True, default=None,
                  help="Log metrics, the verdict and the report to the active MLflow tracking "
                       "URI (MLFLOW_TRACKING_URI)."),
 ]
 
-_GATE_OPTIONS = ("baseline", "save_baseline", "tolerance", "soft_fail", "mlflow")
+_GATE_OPTIONS = ("baseline", "save_baseline", "tolerance", "soft_fail", "mlflow",
+                 "sensitive_data")
 
 _REFERENCE_OPTIONS = ("reference_models", "reference_train_size", "executor", "ray_address",
                       "cache_dir", "reference_outputs")
@@ -288,7 +294,7 @@ def audit_command(config_path: str | None, outputs_path: str | None, model_path:
                   out: str | None, formats: str | None, attacks: str | None,
                   fail_on: str | None, seed: int | None, quiet: bool, **options: Any) -> None:
     """Audit your own model: from --config, from --outputs, or from --model with records."""
-    for flag in ("soft_fail", "mlflow"):
+    for flag in ("soft_fail", "mlflow", "sensitive_data"):
         if not options[flag]:
             options[flag] = None  # an absent flag must not override the config
     from miaudit.cli_sources import AuditPlan, plan_from_config, plan_from_flags
@@ -297,7 +303,15 @@ def audit_command(config_path: str | None, outputs_path: str | None, model_path:
     if len(sources) != 1:
         raise click.UsageError("give exactly one of --config, --outputs or --model")
     if config_path:
+        stray = [flag for flag, value in (
+            ("--members", members), ("--nonmembers", nonmembers), ("--population", population),
+            ("--id-column", id_column), ("--categorical", categorical),
+            ("--trust-model-file", trust_model_file)) if value]
+        if stray:
+            raise click.UsageError(f"{', '.join(stray)} go with --model; with --config the "
+                                   "config file's [target] and [data] sections say this")
         plan: AuditPlan = plan_from_config(config_path)
+        plan = plan.override(dp_epsilon=dp_epsilon, allow_overlap=allow_overlap or None)
     else:
         plan = plan_from_flags(outputs_path, model_path, trust_model_file, members, nonmembers,
                                population, label_column, id_column,

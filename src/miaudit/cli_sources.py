@@ -45,6 +45,7 @@ class AuditPlan:
     tolerance: float = 0.0
     soft_fail: bool = False
     mlflow: bool = False
+    sensitive_data: bool = False
     #: The file this plan came from (config, outputs table or model): where findings point.
     source: str | None = None
 
@@ -129,6 +130,7 @@ def plan_from_config(path: str | Path) -> AuditPlan:
                      save_baseline=(str(config.resolve(r.save_baseline))
                                     if r.save_baseline else None),
                      tolerance=r.tolerance, soft_fail=r.soft_fail, mlflow=r.mlflow,
+                     sensitive_data=a.sensitive_data,
                      source=str(path))
 
 

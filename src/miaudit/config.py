@@ -63,6 +63,7 @@ class AuditConfig(_Strict):
     fprs: list[float] = Field(default_factory=lambda: list(DEFAULT_FPRS))
     allow_overlap: bool = False
     dp_epsilon: float | None = Field(None, ge=0)
+    sensitive_data: bool = False
     reference_models: int = Field(0, ge=0)
     reference_train_size: int | None = Field(None, ge=1)
     executor: Literal["local", "inline", "ray"] = "local"

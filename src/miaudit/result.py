@@ -155,6 +155,8 @@ class AuditResult:
     skipped: tuple[SkippedAttack, ...]
     settings: AuditSettings
     declared_dp_epsilon: float | None = None
+    #: The owner says the training data are sensitive (medical, financial, personal).
+    sensitive_data: bool = False
     #: Reference models used, if any: counts, cache hits, and each attack's chosen variant.
     reference: dict[str, Any] | None = None
     #: Caveats a reader needs to trust the numbers (e.g. saturated probabilities).
@@ -188,6 +190,7 @@ class AuditResult:
             "settings": self.settings.to_dict(),
             "reference_models": self.reference,
             "notes": list(self.notes),
+            "sensitive_data": self.sensitive_data,
             "source": self.source,
             "gate": self.gate.to_dict() if self.gate is not None else None,
             "risk": risk_level(self).to_dict(),

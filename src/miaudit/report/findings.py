@@ -46,10 +46,10 @@ RULES = {r.id: r for r in (
          "attacks use. Return top-k labels or labels only where the product allows.",
          "warning", 5.0),
     Rule("MIA004", "NoDifferentialPrivacy",
-         "No differential-privacy guarantee declared for a model that leaks",
-         "Leakage was detected and no DP ε was declared (or the declared ε is refuted by the "
-         "measured lower bound). Train with DP-SGD and declare its ε, or document why not.",
-         "warning", 6.0),
+         "No differential-privacy guarantee for sensitive data or a model that leaks",
+         "The training data are marked sensitive, or leakage was detected, and no DP ε was "
+         "declared (or the declared ε is refuted by the measured lower bound). Train with "
+         "DP-SGD and declare its ε, or document why not.", "warning", 6.0),
     Rule("MIA005", "MembershipInferenceRisk",
          "Membership inference succeeds against the model",
          "An attack beat chance with confidence: records of the training set can be told "
@@ -86,12 +86,16 @@ def findings(result: AuditResult) -> list[Finding]:
                            f"membership-inference risk {risk.level}: {risk.reason}", "risk"))
     declared = result.declared_dp_epsilon
     measured = max((a.epsilon.value for a in result.attacks), default=0.0)
-    if leaks and (declared is None or measured > declared):
-        rule = RULES["MIA004"]
-        message = ("no DP ε declared, and the audit measured ε ≥ " if declared is None else
-                   f"the declared ε = {declared:g} is refuted: the audit measured ε ≥ ")
-        out.append(Finding(rule, "error" if declared is not None else rule.level,
-                           message + f"{measured:.2f} at δ = {result.settings.delta:g}", "dp"))
+    if declared is not None and measured > declared:
+        out.append(Finding(RULES["MIA004"], "error",
+                           f"the declared ε = {declared:g} is refuted: the audit measured "
+                           f"ε ≥ {measured:.2f} at δ = {result.settings.delta:g}", "dp"))
+    elif declared is None and (leaks or result.sensitive_data):
+        why = ("the training data are marked sensitive" if result.sensitive_data
+               else "membership leakage was detected")
+        out.append(Finding(RULES["MIA004"], RULES["MIA004"].level,
+                           f"no DP ε declared, {why}; the audit measured ε ≥ {measured:.2f} "
+                           f"at δ = {result.settings.delta:g}", "dp"))
     exposes = result.target.get("exposes")
     if result.target.get("kind") != "precomputed" and exposes in ("logits", "probabilities"):
         rule = RULES["MIA003"]
