@@ -8,6 +8,7 @@ condition the audit cannot evaluate (an unresolvable TPR) is an input error, nev
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 import re
 from collections.abc import Callable, Iterable
@@ -58,9 +59,7 @@ class Check:
     limit: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "passed": self.passed,
-                "detail": self.detail, "metric": self.metric, "attack": self.attack,
-                "value": self.value, "limit": self.limit}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
