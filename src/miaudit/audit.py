@@ -86,6 +86,7 @@ def audit(
     ray_address: str | None = None,
     cache_dir: str | Path | None = None,
     reference_outputs: str | Path | ReferenceOutputs | None = None,
+    reference_lm: Any = None,
     progress: Progress | None = None,
 ) -> AuditResult:
     """Audit ``target`` for membership inference.
@@ -107,7 +108,21 @@ def audit(
     ``reference_outputs`` (a file, see :mod:`miaudit.training.outputs_file`) supplies
     reference models trained elsewhere instead. The shadow, LiRA and RMIA attacks use them;
     ``attack_params`` sets their parameters, e.g. ``{"rmia-offline": {"a": 0.5}}``.
+
+    A :class:`~miaudit.targets.lm.CausalLMTarget` takes lists of texts (or
+    :class:`~miaudit.text_data.TextRecords`) as members and non-members, and runs the
+    language-model attacks (``reference`` needs ``reference_lm``, a second causal LM).
     """
+    if getattr(target, "kind", None) == "transformers":  # a language model: texts, not features
+        from miaudit.lm_audit import audit_language_model
+
+        if reference_models or reference_outputs is not None or recipe is not None:
+            raise InputError("reference models are for classifiers; a language-model audit "
+                             "takes a reference LM instead (attack 'reference')")
+        return audit_language_model(target, members, nonmembers, population, attacks, seed,  # type: ignore[arg-type]
+                                    delta=delta, confidence=confidence, fprs=fprs,
+                                    allow_overlap=allow_overlap, top_records=top_records,
+                                    reference=reference_lm, progress=progress)
     progress = progress or _Silent()
     if not 0 < delta < 1:
         raise InputError(f"delta must be in (0, 1), got {delta}")
@@ -193,13 +208,8 @@ def audit(
         strict=True))
     ids = np.concatenate([member_set.ids, nonmember_set.ids])
 
-    rng = np.random.default_rng(seed)
-    is_member = membership[:n_audit] == MEMBER
-    calibration = np.zeros(n_audit, dtype=bool)  # half of each class, for threshold choice
-    for group in (np.nonzero(is_member)[0], np.nonzero(~is_member)[0]):
-        calibration[rng.permutation(group)[: len(group) // 2]] = True
-    calibrated_by = ("population" if population_set is not None
-                     else "half of the non-members (seeded split)")
+    calibration = _calibration_split(membership[:n_audit], seed)
+    calibrated_by = _calibrated_by(population_set is not None)
 
     results: list[AttackResult] = []
     skipped: list[SkippedAttack] = []
@@ -237,17 +247,14 @@ def audit(
         advance(1)
 
     correct = signals["correct"]
-    train = m.rate(int(correct[membership == MEMBER].sum()), len(member_set), confidence)
-    test = m.rate(int(correct[membership == NONMEMBER].sum()), len(nonmember_set), confidence)
-    assert train.ci is not None and test.ci is not None
-    gap = m.Estimate(train.value - test.value,  # type: ignore[operator]
-                     (train.ci[0] - test.ci[1], train.ci[1] - test.ci[0]),
-                     "interval: difference of the two accuracy intervals")
+    utility = _utility(int(correct[membership == MEMBER].sum()), len(member_set),
+                       int(correct[membership == NONMEMBER].sum()), len(nonmember_set),
+                       confidence)
     return AuditResult(
         version=__version__,
         created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         target=target.describe(),
-        model=ModelUtility(train, test, gap),
+        model=utility,
         n_members=len(member_set),
         n_nonmembers=len(nonmember_set),
         n_population=int((membership == POPULATION).sum()),
@@ -264,6 +271,33 @@ def audit(
         notes=_notes(target, signals, membership, reference is not None),
         score_table=ScoreTable(ids, labels, membership[:n_audit].copy(), score_columns),
     )
+
+
+def _calibration_split(membership: np.ndarray, seed: int) -> np.ndarray:
+    """A seeded half of the members and half of the non-members: where thresholds are chosen
+    (the other half is where rates are reported)."""
+    rng = np.random.default_rng(seed)
+    calibration = np.zeros(len(membership), dtype=bool)
+    is_member = membership == MEMBER
+    for group in (np.nonzero(is_member)[0], np.nonzero(~is_member)[0]):
+        calibration[rng.permutation(group)[: len(group) // 2]] = True
+    return calibration
+
+
+def _calibrated_by(has_population: bool) -> str:
+    return "population" if has_population else "half of the non-members (seeded split)"
+
+
+def _utility(train_correct: int, n_train: int, test_correct: int, n_test: int,
+             confidence: float) -> ModelUtility:
+    """Accuracy on members and non-members with intervals, and their difference."""
+    train = m.rate(train_correct, n_train, confidence)
+    test = m.rate(test_correct, n_test, confidence)
+    assert train.ci is not None and test.ci is not None
+    gap = m.Estimate(train.value - test.value,  # type: ignore[operator]
+                     (train.ci[0] - test.ci[1], train.ci[1] - test.ci[0]),
+                     "interval: difference of the two accuracy intervals")
+    return ModelUtility(train, test, gap)
 
 
 def _cannot_run(attack: Attack, available: set[str], reference_models: int,

@@ -240,11 +240,15 @@ def main() -> None:
 
 
 @main.command()
+@click.argument("example", required=False, type=click.Choice(["llm"]))
 @_with_common
 @_input_errors_exit_2
-def demo(out: str | None, formats: str | None, attacks: str | None, fail_on: str | None,
-         seed: int | None, quiet: bool, **options: Any) -> None:
-    """Train the bundled over-fitted hospital model, audit it and write a report."""
+def demo(example: str | None, out: str | None, formats: str | None, attacks: str | None,
+         fail_on: str | None, seed: int | None, quiet: bool, **options: Any) -> None:
+    """Train the bundled over-fitted hospital model, audit it and write a report.
+
+    EXAMPLE "llm": train a tiny language model from scratch on generated text and audit it
+    with the language-model attacks (a minute or two on 2 cores; needs miaudit[llm])."""
     from miaudit.audit import audit
     from miaudit.demo import demo_setup
     from miaudit.gate import parse_conditions, required_fprs
@@ -253,6 +257,22 @@ def demo(out: str | None, formats: str | None, attacks: str | None, fail_on: str
     conditions = _split_list(fail_on) or []
     fprs = sorted(set(DEFAULT_FPRS) | set(required_fprs(parse_conditions(conditions))))
     chosen_formats = _formats(formats, None)
+    if example == "llm":
+        if any(options[k] for k in _REFERENCE_OPTIONS) or options["attack_param"]:
+            raise InputError("reference-model options are for classifiers, not the llm demo")
+        from miaudit.lm_demo import demo_lm
+
+        with _progress(quiet) as bars:
+            trained = bars.task("training a tiny language model on generated text", 1) \
+                if bars is not None else None
+            target, members, nonmembers, _ = demo_lm(seed or 0)
+            if trained is not None:
+                trained(1)
+            result = audit(target, members, nonmembers, attacks=_split_list(attacks),
+                           seed=seed or 0, fprs=fprs, progress=bars)
+        _finish(result, out or DEFAULT_OUT, chosen_formats, conditions, quiet,
+                {k: options[k] for k in _GATE_OPTIONS})
+        return
     with _progress(quiet) as bars:
         trained = bars.task("training the demo model (MLP on breast-cancer data)", 1) \
             if bars is not None else None

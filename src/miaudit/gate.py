@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from miaudit.errors import InputError
-from miaudit.result import AttackResult, AuditResult
+from miaudit.result import MODEL_FREE_ATTACKS, AttackResult, AuditResult
 
 if TYPE_CHECKING:
     from miaudit.baseline import Baseline
@@ -148,7 +148,7 @@ def _policy_check(result: AuditResult, condition: Condition) -> Check:
                      f"{condition.text}: {condition.metric} = {shown}"
                      + ("" if breached else f" — within the limit {condition.value:g}"),
                      condition.metric, None, value, condition.value)
-    attacks = list(result.attacks)
+    attacks = [a for a in result.attacks if a.name not in MODEL_FREE_ATTACKS]
     if condition.attack is not None:
         found = result.attack(condition.attack)
         if found is None:

@@ -15,6 +15,9 @@ import numpy as np
 from miaudit.metrics import EpsilonBound, Estimate, TprAtFpr
 
 SCHEMA = "miaudit.report/1"
+#: Attacks that never query the model (they measure the data split, not the model): reported,
+#: but never the "strongest attack" and not in a gate's worst case unless named.
+MODEL_FREE_ATTACKS = frozenset({"blind-baseline"})
 
 
 @dataclass(frozen=True)
@@ -172,8 +175,9 @@ class AuditResult:
         return next((a for a in self.attacks if a.name == name), None)
 
     def strongest(self) -> AttackResult | None:
-        """The attack with the highest AUC (ties: the first)."""
-        return max(self.attacks, key=lambda a: a.auc.value or 0.0, default=None)
+        """The attack on the model with the highest AUC (ties: the first)."""
+        return max((a for a in self.attacks if a.name not in MODEL_FREE_ATTACKS),
+                   key=lambda a: a.auc.value or 0.0, default=None)
 
     def to_dict(self) -> dict[str, Any]:
         from miaudit.report.findings import ATLAS, OWASP, findings

@@ -33,6 +33,8 @@ class AttackInput:
     reference_in: np.ndarray | None = None
     #: Column index of each record's true class in the model's outputs, (n,).
     label_index: np.ndarray | None = None
+    #: The records' texts (language-model audits), for attacks that read the text itself.
+    texts: np.ndarray | None = None
 
 
 def uncovered(data: AttackInput, side: str) -> str | None:

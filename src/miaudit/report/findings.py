@@ -97,7 +97,8 @@ def findings(result: AuditResult) -> list[Finding]:
                            f"no DP ε declared, {why}; the audit measured ε ≥ {measured:.2f} "
                            f"at δ = {result.settings.delta:g}", "dp"))
     exposes = result.target.get("exposes")
-    if result.target.get("kind") != "precomputed" and exposes in ("logits", "probabilities"):
+    if result.target.get("kind") != "precomputed" and (
+            exposes in ("logits", "probabilities") or "log-probabilities" in str(exposes)):
         rule = RULES["MIA003"]
         out.append(Finding(rule, rule.level if leaks else "note",
                            f"the audited interface returns {exposes}", "exposure"))

@@ -112,7 +112,7 @@ def audit_questions(result: AuditResult) -> list[Answer]:
         exposed = Answer(EXPOSED_QUESTION, "unknown", (
             f"this audit read precomputed {exposes}; whether the deployed API returns them "
             "is not known to it"))
-    elif exposes in ("logits", "probabilities"):
+    elif exposes in ("logits", "probabilities") or "log-probabilities" in str(exposes):
         note = result.target.get("outputs_note")
         exposed = Answer(EXPOSED_QUESTION, "yes", (
             f"the audited interface returns {exposes}" + (f" ({note})" if note else "")

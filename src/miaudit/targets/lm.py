@@ -1,0 +1,167 @@
+"""Causal language models (Hugging Face ``transformers``; the ``llm`` extra).
+
+For each text: the log-probability of every token given the tokens before it, and — for
+Min-K%++ — the mean and standard deviation of log p(v) over the model's own next-token
+distribution, plus whether the most likely next token was the actual one. Texts are batched with
+padding (attention mask), and a text longer than the context is scored with a sliding window:
+every token once, each with at least ``max_length − stride`` tokens of context after the first
+window. Nothing is downloaded: models load from a local directory or come in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from miaudit.errors import InputError, require
+
+_FEATURE = "Auditing a language model"
+
+
+@dataclass(frozen=True, eq=False)
+class TokenStats:
+    """Per-token statistics of n texts, flat; text i owns ``offsets[i]:offsets[i+1]``."""
+
+    offsets: np.ndarray
+    logp: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    correct: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+def _torch() -> Any:
+    return require("torch", "llm", _FEATURE)
+
+
+class CausalLMTarget:
+    """A causal LM and its tokenizer, queried in ``eval()`` mode under ``torch.no_grad()``."""
+
+    kind = "transformers"
+
+    def __init__(self, model: Any, tokenizer: Any, batch_size: int = 8,
+                 max_length: int | None = None, stride: int | None = None,
+                 device: str = "cpu") -> None:
+        torch = _torch()
+        if not isinstance(model, torch.nn.Module):
+            raise InputError(f"expected a transformers causal LM, got {type(model).__name__}")
+        if not callable(tokenizer):
+            raise InputError("tokenizer must be a Hugging Face tokenizer (callable on text)")
+        self.model = model.to(device).eval()
+        self.tokenizer = tokenizer
+        self.device = device
+        self.batch_size = int(batch_size)
+        limit = (getattr(model.config, "n_positions", None)
+                 or getattr(model.config, "max_position_embeddings", None) or 1024)
+        self.max_length = int(max_length or limit)
+        if not 2 <= self.max_length <= limit:
+            raise InputError(f"max_length must be in [2, {limit}] for this model, got "
+                             f"{self.max_length}")
+        self.stride = int(stride or self.max_length // 2)
+        if not 1 <= self.stride <= self.max_length - 1:
+            raise InputError(f"stride must be in [1, {self.max_length - 1}], got {self.stride}")
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, **kwargs: Any) -> CausalLMTarget:
+        """Load a model and tokenizer from a local directory (never from the network)."""
+        transformers: Any = require("transformers", "llm", _FEATURE)
+        path = Path(path)
+        if not path.is_dir():
+            raise InputError(f"language model directory not found: {path} (models are only "
+                             "loaded from local directories)")
+        try:
+            model = transformers.AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot load a causal LM from {path}: {exc}") from exc
+        return cls(model, tokenizer, **kwargs)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "exposes": "token log-probabilities",
+                "model": type(self.model).__name__, "max_length": self.max_length}
+
+    def encode(self, text: str) -> list[int]:
+        ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        bos = getattr(self.tokenizer, "bos_token_id", None)
+        return ([bos] if bos is not None else []) + ids  # so that the first token is scored
+
+    def token_stats(self, texts: Sequence[str], names: Sequence[str] | None = None,
+                    progress: Callable[[int], None] | None = None) -> TokenStats:
+        encoded = [self.encode(t) for t in texts]
+        short = [i for i, ids in enumerate(encoded) if len(ids) < 2]
+        if short:
+            who = names[short[0]] if names is not None else f"text {short[0]}"
+            raise InputError(f"{who} has fewer than 2 tokens: nothing to score")
+        pieces: list[tuple[np.ndarray, ...] | None] = [None] * len(texts)
+        order = np.argsort([len(ids) for ids in encoded], kind="stable")
+        fitting = [i for i in order if len(encoded[i]) <= self.max_length]
+        for start in range(0, len(fitting), self.batch_size):
+            batch = fitting[start:start + self.batch_size]
+            for i, stats in zip(batch, self._score([encoded[i] for i in batch],
+                                                   [1] * len(batch)), strict=True):
+                pieces[i] = stats
+            if progress is not None:
+                progress(len(batch))
+        for i in order:
+            if len(encoded[i]) > self.max_length:
+                pieces[i] = self._long(encoded[i])
+                if progress is not None:
+                    progress(1)
+        counts = np.array([len(p[0]) for p in pieces if p is not None])
+        offsets = np.r_[0, np.cumsum(counts)]
+        logp, mean, std, correct = (np.concatenate([p[k] for p in pieces if p is not None])
+                                    for k in range(4))
+        return TokenStats(offsets, logp, mean, std, correct.astype(bool))
+
+    def _long(self, ids: list[int]) -> tuple[np.ndarray, ...]:
+        """Sliding windows of ``max_length`` moved by ``stride``; each token scored once."""
+        windows, firsts, scored_to = [], [], 1
+        for begin in range(0, len(ids) - 1, self.stride):
+            end = min(begin + self.max_length, len(ids))
+            windows.append(ids[begin:end])
+            firsts.append(scored_to - begin)  # first position in the window still unscored
+            scored_to = end
+            if end == len(ids):
+                break
+        parts = []
+        for start in range(0, len(windows), self.batch_size):
+            parts += self._score(windows[start:start + self.batch_size],
+                                 firsts[start:start + self.batch_size])
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))
+
+    def _score(self, sequences: list[list[int]], firsts: list[int]) -> list[tuple[np.ndarray,
+                                                                                   ...]]:
+        """Statistics of tokens ``firsts[j]:`` of each sequence (position 0 has no context)."""
+        torch = _torch()
+        width = max(len(s) for s in sequences)
+        ids = torch.zeros((len(sequences), width), dtype=torch.long)
+        mask = torch.zeros((len(sequences), width), dtype=torch.long)
+        for j, sequence in enumerate(sequences):
+            ids[j, :len(sequence)] = torch.tensor(sequence)
+            mask[j, :len(sequence)] = 1
+        with torch.no_grad():
+            logits = self.model(input_ids=ids.to(self.device),
+                                attention_mask=mask.to(self.device)).logits
+            out = []
+            for j, sequence in enumerate(sequences):
+                n = len(sequence)
+                logp_all = torch.log_softmax(logits[j, :n - 1].double(), dim=-1)
+                target = ids[j, 1:n].to(logp_all.device)
+                actual = logp_all.gather(1, target[:, None])[:, 0]
+                p = logp_all.exp()
+                mean = (p * logp_all).sum(-1)
+                var = (p * logp_all.square()).sum(-1) - mean.square()
+                correct = logp_all.argmax(-1) == target
+                keep = slice(max(firsts[j], 1) - 1, None)
+                out.append(tuple(t[keep].cpu().numpy() for t in (
+                    actual, mean, var.clamp_min(0).sqrt(), correct)))
+        return out

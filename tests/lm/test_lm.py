@@ -1,0 +1,178 @@
+"""Language-model audits on a tiny causal LM trained here from scratch (nothing downloaded)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("transformers")
+torch = pytest.importorskip("torch")
+
+from miaudit import audit  # noqa: E402
+from miaudit.errors import InputError  # noqa: E402
+from miaudit.lm_demo import demo_lm, ledger_texts, train_tiny_lm  # noqa: E402
+from miaudit.lm_signals import lm_signals  # noqa: E402
+from miaudit.targets.lm import CausalLMTarget  # noqa: E402
+from miaudit.text_data import TextRecords  # noqa: E402
+
+MODEL_ATTACKS = ["lm-loss", "zlib", "min-k", "min-k++"]
+
+
+@pytest.fixture(scope="module")
+def lm() -> tuple:
+    torch.set_num_threads(2)
+    return demo_lm(seed=0, n=200, epochs=30)
+
+
+def test_attacks_find_members_and_the_blind_baseline_does_not(lm: tuple) -> None:
+    target, members, nonmembers, _ = lm
+    result = audit(target, members, nonmembers, attacks=[*MODEL_ATTACKS, "blind-baseline"])
+    best = result.strongest()
+    # 200 members seen 30 times vs 200 fresh records of the same generator: observed best
+    # AUC 0.92 (lm-loss), interval ± 0.03; the blind baseline 0.54 [0.49, 0.60].
+    assert best is not None and best.auc.value >= 0.8
+    assert result.attack("blind-baseline").auc.value <= 0.6
+    assert best.name != "blind-baseline"
+    assert not any("Warning" in note for note in result.notes)
+    report = json.loads(result.render("json"))
+    assert report["target"]["kind"] == "transformers"
+    assert {a["name"] for a in report["attacks"]} == {*MODEL_ATTACKS, "blind-baseline"}
+
+
+def test_blind_baseline_warns_when_the_split_is_shifted(lm: tuple) -> None:
+    target, members, _, _ = lm
+    # non-members from another source: the same ledger, but shouted
+    shifted = [t.upper() for t in ledger_texts(400, seed=9)[200:]]
+    result = audit(target, members, shifted, attacks=["lm-loss", "blind-baseline"])
+    assert result.attack("blind-baseline").auc.value > 0.95
+    assert any(note.startswith("Warning: the blind baseline") for note in result.notes)
+    assert "Warning: the blind baseline" in result.render("md")
+
+
+def test_padding_and_the_sliding_window_change_nothing(lm: tuple) -> None:
+    target, members, _, _ = lm
+    texts = [" ".join(members[:4]), *members[4:12]]  # one text longer than a 16-token window
+    full = CausalLMTarget(target.model, target.tokenizer, batch_size=1).token_stats(texts)
+    batched = CausalLMTarget(target.model, target.tokenizer, batch_size=32).token_stats(texts)
+    np.testing.assert_allclose(batched.logp, full.logp, atol=1e-5)
+    windowed = CausalLMTarget(target.model, target.tokenizer, max_length=16,
+                              stride=8).token_stats(texts)
+    # every token is scored exactly once, whatever the window
+    assert np.array_equal(windowed.counts(), full.counts())
+    assert windowed.counts()[0] == len(target.encode(texts[0])) - 1
+    # inside the first window the context is the same, so the log-probabilities are too
+    np.testing.assert_allclose(windowed.logp[:15], full.logp[:15], atol=1e-5)
+    # beyond it the context is shorter (8–15 tokens instead of all): the loss differs
+    assert not np.allclose(windowed.logp[: windowed.counts()[0]],
+                           full.logp[: full.counts()[0]], atol=1e-3)
+
+
+def test_min_k_plus_plus_by_hand(lm: tuple) -> None:
+    target, members, _, _ = lm
+    text = members[0]
+    stats = target.token_stats([text])
+    ids = torch.tensor([target.encode(text)])
+    with torch.no_grad():
+        logp = torch.log_softmax(target.model(input_ids=ids).logits[0, :-1].double(), -1)
+    actual = logp.gather(1, ids[0, 1:, None])[:, 0].numpy()
+    p = logp.exp().numpy()
+    mu = (p * logp.numpy()).sum(1)
+    sigma = np.sqrt((p * logp.numpy() ** 2).sum(1) - mu ** 2)
+    z = np.sort((actual - mu) / sigma)
+    k = int(np.ceil(0.2 * len(z)))
+    signals = lm_signals(stats, [text])
+    assert signals["min_k_pp"][0] == pytest.approx(z[:k].mean(), rel=1e-6)
+    assert signals["min_k"][0] == pytest.approx(np.sort(actual)[:k].mean(), rel=1e-6)
+    assert signals["lm_loss"][0] == pytest.approx(-actual.mean(), rel=1e-9)
+
+
+def test_reference_and_lowercase_attacks(lm: tuple) -> None:
+    target, members, nonmembers, other = lm
+    reference = train_tiny_lm(other, target.tokenizer, epochs=10, seed=1)
+    ref_target = CausalLMTarget(reference.model, reference.tokenizer, batch_size=32)
+    result = audit(target, members, nonmembers, attacks=["reference", "lowercase"],
+                   reference_lm=ref_target)
+    assert result.attack("reference").auc.value > 0.8
+    assert "already lowercase" in result.skipped[0].reason
+    without = audit(target, members, nonmembers, attacks=["reference"])
+    assert "reference_lm" in without.skipped[0].reason
+
+
+def test_text_records_from_files_and_bad_input(tmp_path: Path, lm: tuple) -> None:
+    texts = ledger_texts(30, seed=3)
+    (tmp_path / "a.txt").write_text("\n".join(texts) + "\n\n")
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps({"text": t, "id": i})
+                                                for i, t in enumerate(texts)))
+    import pandas as pd
+
+    pd.DataFrame({"body": texts}).to_csv(tmp_path / "a.csv", index=False)
+    for records in (TextRecords.from_file(tmp_path / "a.txt"),
+                    TextRecords.from_file(tmp_path / "a.jsonl", id_column="id"),
+                    TextRecords.from_file(tmp_path / "a.csv", column="body")):
+        assert records.texts.tolist() == texts
+    target, members, nonmembers, _ = lm
+    (tmp_path / "bad.jsonl").write_text('{"text": "x"}\nnot json\n')
+    cases = [
+        (lambda: TextRecords.from_file(tmp_path / "bad.jsonl"), "line 2 is not JSON"),
+        (lambda: TextRecords.from_file(tmp_path / "a.csv"), "no column 'text'"),
+        (lambda: TextRecords.from_texts(["ok", ""]), "record 1 is empty"),
+        (lambda: TextRecords.from_texts(["ok", 3]), "not text"),
+        (lambda: TextRecords.from_texts("one string"), "list of texts"),
+        (lambda: TextRecords.from_texts(["a", "b"], ids=[1, 1]), "duplicate record ids"),
+        (lambda: audit(target, members, members[:50]), "share 50 identical texts"),
+        (lambda: audit(target, members[:10], nonmembers), "only 10 texts"),
+        (lambda: audit(target, members, nonmembers, attacks=["loss"]), "unknown language"),
+        (lambda: CausalLMTarget(target.model, target.tokenizer, max_length=4096), "max_length"),
+        (lambda: CausalLMTarget.from_pretrained(tmp_path / "nope"), "not found"),
+    ]
+    for call, message in cases:
+        with pytest.raises(InputError, match=message):
+            call()
+
+
+def test_demo_llm_from_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "miaudit", "demo", "llm", "--out",
+                           str(tmp_path), "--format", "json,md", "--quiet"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    aucs = {a["name"]: a["auc"] for a in report["attacks"]}
+    assert max(v for k, v in aucs.items() if k != "blind-baseline") >= 0.8
+    assert aucs["blind-baseline"] <= 0.6
+    assert "already lowercase" in (tmp_path / "report.md").read_text()
+
+
+def test_canary_exposure_separates_inserted_canaries() -> None:
+    from miaudit.canary import CanaryFormat, canary_exposure
+    from miaudit.lm_demo import train_tokenizer
+
+    fmt = CanaryFormat("the patient's record number is ####-####")
+    canaries = fmt.sample(60, seed=5)
+    inserted, kept_aside = canaries[:30], canaries[30:]
+    corpus = ledger_texts(400, seed=11)
+    tokenizer = train_tokenizer(corpus[200:] + fmt.sample(200, seed=6, exclude=canaries))
+    # each inserted canary appears 3 times among 200 ordinary records, 30 epochs
+    lm = train_tiny_lm(corpus[:200] + inserted * 3, tokenizer, epochs=30, seed=0)
+    target = CausalLMTarget(lm.model, lm.tokenizer, batch_size=64)
+    report = canary_exposure(target, fmt, inserted, kept_aside, alternatives=500, seed=0)
+    exposure = {c.text: c for c in report.canaries}
+    inside = np.array([exposure[c].exposure for c in inserted])
+    outside = np.array([exposure[c].exposure for c in kept_aside])
+    # log2(501) ≈ 9 bits is the most 500 alternatives can show
+    assert inside.max() <= np.log2(501) + 1e-9
+    assert np.median(inside) > np.median(outside) + 3  # bits
+    assert report.membership.attack("lm-loss").auc.value > 0.9
+    extrapolated = np.array([exposure[c].exposure_extrapolated for c in inserted])
+    assert np.median(extrapolated) > np.median(inside) - 1  # reaches beyond the sample
+    document = report.to_dict()
+    assert document["space"] == 10 ** 8 and len(document["canaries"]) == 60
+    with pytest.raises(InputError, match="does not follow the format"):
+        canary_exposure(target, fmt, ["the patient's record number is 12-34"], kept_aside)
+    with pytest.raises(InputError, match="no '#' slot"):
+        CanaryFormat("no secret here")
