@@ -87,6 +87,7 @@ def audit(
     cache_dir: str | Path | None = None,
     reference_outputs: str | Path | ReferenceOutputs | None = None,
     reference_lm: Any = None,
+    masked_lm: Any = None,
     progress: Progress | None = None,
 ) -> AuditResult:
     """Audit ``target`` for membership inference.
@@ -111,7 +112,8 @@ def audit(
 
     A :class:`~miaudit.targets.lm.CausalLMTarget` takes lists of texts (or
     :class:`~miaudit.text_data.TextRecords`) as members and non-members, and runs the
-    language-model attacks (``reference`` needs ``reference_lm``, a second causal LM).
+    language-model attacks (``reference`` needs ``reference_lm``, a second causal LM;
+    ``neighbourhood`` needs ``masked_lm``, a :class:`~miaudit.lm_neighbours.MaskedLMNeighbours`).
     """
     if getattr(target, "kind", None) == "transformers":  # a language model: texts, not features
         from miaudit.lm_audit import audit_language_model
@@ -122,7 +124,8 @@ def audit(
         return audit_language_model(target, members, nonmembers, population, attacks, seed,  # type: ignore[arg-type]
                                     delta=delta, confidence=confidence, fprs=fprs,
                                     allow_overlap=allow_overlap, top_records=top_records,
-                                    reference=reference_lm, progress=progress)
+                                    reference=reference_lm, masked_lm=masked_lm,
+                                    progress=progress)
     progress = progress or _Silent()
     if not 0 < delta < 1:
         raise InputError(f"delta must be in (0, 1), got {delta}")

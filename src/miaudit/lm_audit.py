@@ -17,6 +17,7 @@ from miaudit import metrics as m
 from miaudit.attacks.interface import MEMBER, NONMEMBER, POPULATION, AttackInput
 from miaudit.attacks.lm import LM_REGISTRY
 from miaudit.errors import InputError
+from miaudit.lm_neighbours import MaskedLMNeighbours
 from miaudit.lm_signals import MIN_K, lm_signals
 from miaudit.result import (
     AttackResult,
@@ -29,7 +30,8 @@ from miaudit.targets.lm import CausalLMTarget, TokenStats
 from miaudit.text_data import TextRecords, check_text_sets
 
 #: Signals that need a second pass (lowercased texts) or a second model.
-_SIGNAL_OF = {"lowercase": "lowercase_ratio", "reference": "reference_difference"}
+_SIGNAL_OF = {"lowercase": "lowercase_ratio", "reference": "reference_difference",
+              "neighbourhood": "neighbourhood_difference"}
 
 
 def _texts(value: Any, name: str) -> TextRecords | None:
@@ -53,6 +55,7 @@ def get_lm_attacks(names: Sequence[str] | None) -> list[str]:
 def audit_language_model(target: CausalLMTarget, members: Any, nonmembers: Any,
                          population: Any = None, attacks: Sequence[str] | None = None,
                          seed: int = 0, *, reference: CausalLMTarget | None = None,
+                         masked_lm: MaskedLMNeighbours | None = None,
                          k: float = MIN_K, delta: float = 1e-5, confidence: float = 0.95,
                          fprs: Sequence[float] = m.DEFAULT_FPRS, allow_overlap: bool = False,
                          top_records: int = 20, progress: Any = None) -> AuditResult:
@@ -81,7 +84,13 @@ def audit_language_model(target: CausalLMTarget, members: Any, nonmembers: Any,
                  if "lowercase" in chosen and any(t != t.lower() for t in texts) else None)
     ref = (query(reference, list(texts), "scoring texts with the reference model")
            if reference is not None and "reference" in chosen else None)
-    signals = lm_signals(stats, list(texts), k, lowercase, ref)
+    near = None
+    if masked_lm is not None and "neighbourhood" in chosen:
+        made = masked_lm.neighbours(list(texts))
+        near = query(target, [t for group in made for t in group],
+                     f"scoring {masked_lm.n} neighbours per text")
+    signals = lm_signals(stats, list(texts), k, lowercase, ref, near,
+                         masked_lm.n if masked_lm is not None else 0)
     membership = np.concatenate([
         np.full(len(member_set), MEMBER, np.int8), np.full(len(nonmember_set), NONMEMBER, np.int8),
         np.full(len(population_set) if population_set else 0, POPULATION, np.int8)])
@@ -99,6 +108,10 @@ def audit_language_model(target: CausalLMTarget, members: Any, nonmembers: Any,
         if name == "reference" and needed not in signals:
             skipped.append(SkippedAttack(name, "needs a reference language model: pass "
                                                "reference_lm=CausalLMTarget(...)"))
+            continue
+        if name == "neighbourhood" and needed not in signals:
+            skipped.append(SkippedAttack(name, "needs a masked LM to make neighbours: pass "
+                                               "masked_lm=MaskedLMNeighbours(model, tokenizer)"))
             continue
         if name == "lowercase" and all(t == t.lower() for t in texts):
             skipped.append(SkippedAttack(name, "every text is already lowercase, so the "

@@ -55,9 +55,9 @@ def train_tokenizer(texts: list[str], vocab_size: int = 400) -> Any:
     tokenizer.decoder = decoders.ByteLevel()
     tokenizer.train_from_iterator(texts, trainers.BpeTrainer(
         vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        special_tokens=["<pad>", "<bos>"], show_progress=False))
+        special_tokens=["<pad>", "<bos>", "<mask>"], show_progress=False))
     return transformers.PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>",
-                                                bos_token="<bos>")
+                                                bos_token="<bos>", mask_token="<mask>")
 
 
 def train_tiny_lm(members: list[str], tokenizer: Any, epochs: int = 30, seed: int = 0,
@@ -73,14 +73,7 @@ def train_tiny_lm(members: list[str], tokenizer: Any, epochs: int = 30, seed: in
                                      n_layer=layers, n_head=2, bos_token_id=tokenizer.bos_token_id,
                                      eos_token_id=tokenizer.bos_token_id)
     model = transformers.GPT2LMHeadModel(config)
-    bos = tokenizer.bos_token_id
-    encoded = [[bos, *tokenizer(t, add_special_tokens=False)["input_ids"]] for t in members]
-    width_ = max(len(e) for e in encoded)
-    ids = torch.full((len(encoded), width_), tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for i, e in enumerate(encoded):
-        ids[i, :len(e)] = torch.tensor(e)
-        mask[i, :len(e)] = 1
+    ids, mask = _padded(members, tokenizer, [tokenizer.bos_token_id])
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     model.train()
@@ -93,6 +86,48 @@ def train_tiny_lm(members: list[str], tokenizer: Any, epochs: int = 30, seed: in
             optimiser.step()
     model.eval()
     return TinyLM(model, tokenizer)
+
+
+def _padded(texts: list[str], tokenizer: Any, prefix: list[int]) -> tuple[Any, Any]:
+    torch: Any = require("torch", "llm", "Training the demo language model")
+    encoded = [[*prefix, *tokenizer(t, add_special_tokens=False)["input_ids"]] for t in texts]
+    ids = torch.full((len(encoded), max(len(e) for e in encoded)), tokenizer.pad_token_id,
+                     dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, e in enumerate(encoded):
+        ids[i, :len(e)] = torch.tensor(e)
+        mask[i, :len(e)] = 1
+    return ids, mask
+
+
+def train_tiny_mlm(texts: list[str], tokenizer: Any, epochs: int = 10, seed: int = 0,
+                   width: int = 64, lr: float = 3e-3, batch_size: int = 16) -> Any:
+    """A small BERT-style masked LM built from a config and trained on ``texts`` (15% of tokens
+    masked): the neighbour generator of the neighbourhood attack in the demo and tests."""
+    torch: Any = require("torch", "llm", "Training the demo masked language model")
+    transformers: Any = require("transformers", "llm", "Training the demo masked language model")
+    torch.manual_seed(seed)
+    transformers.logging.set_verbosity_error()
+    config = transformers.BertConfig(vocab_size=len(tokenizer), hidden_size=width,
+                                     num_hidden_layers=2, num_attention_heads=2,
+                                     intermediate_size=2 * width, max_position_embeddings=128,
+                                     pad_token_id=tokenizer.pad_token_id)
+    model = transformers.BertForMaskedLM(config)
+    ids, mask = _padded(texts, tokenizer, [])
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(epochs):
+        for batch in torch.randperm(len(ids), generator=generator).split(batch_size):
+            chosen = (torch.rand(ids[batch].shape, generator=generator) < 0.15) & \
+                (mask[batch] == 1)
+            inputs = ids[batch].masked_fill(chosen, tokenizer.mask_token_id)
+            labels = ids[batch].masked_fill(~chosen, -100)
+            loss = model(input_ids=inputs, attention_mask=mask[batch], labels=labels).loss
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return model.eval()
 
 
 def demo_lm(seed: int = 0, n: int = 200, epochs: int = 30) -> tuple[Any, list[str], list[str],

@@ -34,7 +34,9 @@ def mean_loss(stats: TokenStats) -> np.ndarray:
 
 def lm_signals(stats: TokenStats, texts: Sequence[str], k: float = MIN_K,
                lowercase: TokenStats | None = None,
-               reference: TokenStats | None = None) -> dict[str, np.ndarray]:
+               reference: TokenStats | None = None,
+               neighbours: TokenStats | None = None,
+               per_text: int = 0) -> dict[str, np.ndarray]:
     loss = mean_loss(stats)
     zlib_bytes = np.array([len(zlib.compress(t.encode("utf-8"))) for t in texts], float)
     normalised = (stats.logp - stats.mean) / np.maximum(stats.std, _STD_FLOOR)
@@ -53,4 +55,7 @@ def lm_signals(stats: TokenStats, texts: Sequence[str], k: float = MIN_K,
         signals["lowercase_ratio"] = loss / np.maximum(mean_loss(lowercase), _STD_FLOOR)
     if reference is not None:  # Carlini et al. 2021: difference to a reference model
         signals["reference_difference"] = loss - mean_loss(reference)
+    if neighbours is not None:  # Mattern et al. 2023: loss minus the neighbours' mean loss
+        signals["neighbourhood_difference"] = loss - mean_loss(neighbours).reshape(
+            len(loss), per_text).mean(axis=1)
     return signals

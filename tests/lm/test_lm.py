@@ -113,6 +113,13 @@ def test_text_records_from_files_and_bad_input(tmp_path: Path, lm: tuple) -> Non
                     TextRecords.from_file(tmp_path / "a.jsonl", id_column="id"),
                     TextRecords.from_file(tmp_path / "a.csv", column="body")):
         assert records.texts.tolist() == texts
+    datasets = pytest.importorskip("datasets")
+    dataset = datasets.Dataset.from_dict({"text": texts, "key": [f"k{i}" for i in range(30)]})
+    from_hf = TextRecords.from_dataset(dataset, id_column="key")
+    assert from_hf.texts.tolist() == texts and from_hf.ids[0] == "k0"
+    assert TextRecords.from_texts(dataset).texts.tolist() == texts
+    with pytest.raises(InputError, match="no column 'body'"):
+        TextRecords.from_dataset(dataset, column="body")
     target, members, nonmembers, _ = lm
     (tmp_path / "bad.jsonl").write_text('{"text": "x"}\nnot json\n')
     cases = [
@@ -176,3 +183,34 @@ def test_canary_exposure_separates_inserted_canaries() -> None:
         canary_exposure(target, fmt, ["the patient's record number is 12-34"], kept_aside)
     with pytest.raises(InputError, match="no '#' slot"):
         CanaryFormat("no secret here")
+
+
+def test_neighbourhood_attack_compares_with_masked_lm_neighbours(lm: tuple) -> None:
+    from miaudit.lm_demo import train_tiny_mlm
+    from miaudit.lm_neighbours import MaskedLMNeighbours
+    from miaudit.lm_signals import mean_loss
+
+    target, members, nonmembers, other = lm
+    mlm = train_tiny_mlm(other, target.tokenizer, epochs=5, seed=0)
+    generator = MaskedLMNeighbours(mlm, target.tokenizer, n=4, seed=3)
+    made = generator.neighbours(members[:3])
+    assert made == MaskedLMNeighbours(mlm, target.tokenizer, n=4, seed=3).neighbours(
+        members[:3])  # seeded
+    for text, group in zip(members[:3], made, strict=True):
+        original = target.tokenizer(text, add_special_tokens=False)["input_ids"]
+        for neighbour in group:
+            assert neighbour != text
+            changed = target.tokenizer(neighbour, add_special_tokens=False)["input_ids"]
+            if len(changed) == len(original):  # re-tokenising may merge the new token
+                assert sum(a != b for a, b in zip(changed, original, strict=True)) == 1
+    result = audit(target, members, nonmembers, attacks=["neighbourhood"], masked_lm=generator)
+    scores = result.score_table.scores["neighbourhood"]
+    texts = members + nonmembers
+    neighbours = generator.neighbours(texts)
+    expected = mean_loss(target.token_stats(texts)) - np.array(
+        [mean_loss(target.token_stats(group)).mean() for group in neighbours])
+    np.testing.assert_allclose(scores, -expected, rtol=1e-9)  # higher = member
+    skipped = audit(target, members, nonmembers, attacks=["neighbourhood"])
+    assert "masked_lm=MaskedLMNeighbours" in skipped.skipped[0].reason
+    with pytest.raises(InputError, match="mask token"):
+        MaskedLMNeighbours(mlm, type("NoMask", (), {"mask_token_id": None})())

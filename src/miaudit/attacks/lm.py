@@ -32,6 +32,9 @@ LM_SIGNAL_ATTACKS = (
                  "loss minus a reference language model's loss (Carlini et al. 2021)"),
     SignalAttack("min-k", "min_k", 1.0,
                  "mean log-likelihood of the 20% least likely tokens (Shi et al. 2023)"),
+    SignalAttack("neighbourhood", "neighbourhood_difference", -1.0,
+                 "loss minus the mean loss of masked-LM neighbours of the text (Mattern et al. "
+                 "2023)"),
     SignalAttack("min-k++", "min_k_pp", 1.0,
                  "Min-K% of token log-likelihoods normalised by the model's next-token "
                  "distribution (Zhang et al. 2024)"),
