@@ -18,10 +18,12 @@ TPR at FPR and the ε lower bound they support, through the same metrics as ever
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,6 +100,17 @@ class CanaryReport:
                 "mean_exposure_inserted": float(np.mean(inserted)) if inserted else None,
                 "canaries": [c.to_dict() for c in self.canaries],
                 "membership": self.membership.to_dict()}
+
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """``canaries.json`` (every canary's rank and exposure) and the inserted-vs-kept-aside
+        membership report (json, html, md) into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "canaries.json"
+        path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n",
+                        encoding="utf-8")
+        return [path, *self.membership.write(out, ["json", "html", "md"])]
 
 
 def _total_loss(target: CausalLMTarget, texts: list[str]) -> np.ndarray:

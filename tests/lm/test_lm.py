@@ -70,6 +70,15 @@ def test_padding_and_the_sliding_window_change_nothing(lm: tuple) -> None:
                            full.logp[: full.counts()[0]], atol=1e-3)
 
 
+def test_loads_from_a_local_directory(lm: tuple, tmp_path: Path) -> None:
+    target, members, _, _ = lm
+    target.model.save_pretrained(tmp_path)
+    target.tokenizer.save_pretrained(tmp_path)
+    loaded = CausalLMTarget.from_pretrained(tmp_path, batch_size=16)
+    np.testing.assert_allclose(loaded.token_stats(members[:5]).logp,
+                               target.token_stats(members[:5]).logp, atol=1e-6)
+
+
 def test_min_k_plus_plus_by_hand(lm: tuple) -> None:
     target, members, _, _ = lm
     text = members[0]
@@ -155,7 +164,7 @@ def test_demo_llm_from_the_command_line(tmp_path: Path) -> None:
     assert "already lowercase" in (tmp_path / "report.md").read_text()
 
 
-def test_canary_exposure_separates_inserted_canaries() -> None:
+def test_canary_exposure_separates_inserted_canaries(tmp_path: Path) -> None:
     from miaudit.canary import CanaryFormat, canary_exposure
     from miaudit.lm_demo import train_tokenizer
 
@@ -179,6 +188,10 @@ def test_canary_exposure_separates_inserted_canaries() -> None:
     assert np.median(extrapolated) > np.median(inside) - 1  # reaches beyond the sample
     document = report.to_dict()
     assert document["space"] == 10 ** 8 and len(document["canaries"]) == 60
+    written = report.write(tmp_path)
+    assert json.loads((tmp_path / "canaries.json").read_text())["format"] == fmt.template
+    assert {p.name for p in written} == {"canaries.json", "report.json", "report.html",
+                                         "report.md"}
     with pytest.raises(InputError, match="does not follow the format"):
         canary_exposure(target, fmt, ["the patient's record number is 12-34"], kept_aside)
     with pytest.raises(InputError, match="no '#' slot"):
