@@ -121,10 +121,14 @@ def audit(
         if reference_models or reference_outputs is not None or recipe is not None:
             raise InputError("reference models are for classifiers; a language-model audit "
                              "takes a reference LM instead (attack 'reference')")
+        if attack_params:
+            raise InputError("attack parameters are for the classifier attacks; the "
+                             "language-model attacks take none")
         return audit_language_model(target, members, nonmembers, population, attacks, seed,  # type: ignore[arg-type]
                                     delta=delta, confidence=confidence, fprs=fprs,
                                     allow_overlap=allow_overlap, top_records=top_records,
                                     reference=reference_lm, masked_lm=masked_lm,
+                                    dp_epsilon=dp_epsilon, sensitive_data=sensitive_data,
                                     progress=progress)
     progress = progress or _Silent()
     if not 0 < delta < 1:

@@ -77,6 +77,11 @@ def _target_from_config(config: Config) -> Target:
 
         assert path is not None
         return SklearnTarget.from_file(path, trust=t.trust)
+    if t.kind == "transformers":
+        from miaudit.targets.lm import CausalLMTarget
+
+        assert path is not None
+        return CausalLMTarget.from_pretrained(path, trust=t.trust)  # type: ignore[return-value]
     if t.kind == "outputs":
         from miaudit.targets.precomputed import PrecomputedTarget
 
@@ -105,10 +110,14 @@ def plan_from_config(path: str | Path) -> AuditPlan:
     if config.data is not None:
         d = config.data
 
-        def records(file: str | None, name: str) -> RecordSet | None:
+        def records(file: str | None, name: str) -> Any:
             resolved = config.resolve(file)
             if resolved is None:
                 return None
+            if config.target.kind == "transformers":
+                from miaudit.text_data import TextRecords
+
+                return TextRecords.from_file(resolved, d.text, d.id, name)
             return RecordSet.from_file(resolved, d.label, d.id, d.categorical, name)
 
         members = records(d.members, "members")

@@ -29,7 +29,7 @@ class _Strict(BaseModel):
 class TargetConfig(_Strict):
     """How to reach the model."""
 
-    kind: Literal["sklearn", "torch", "callable", "outputs"]
+    kind: Literal["sklearn", "torch", "callable", "outputs", "transformers"]
     path: str | None = None
     function: str | None = None
     classes: list[int | str] | int | None = None
@@ -53,6 +53,8 @@ class DataConfig(_Strict):
     label: str = "label"
     id: str | None = None
     categorical: list[str] = Field(default_factory=list)
+    #: Language models (target.kind = "transformers"): the text column of JSONL/CSV/Parquet.
+    text: str = "text"
 
 
 class AuditConfig(_Strict):
@@ -127,7 +129,8 @@ def load_config(path: str | Path) -> Config:
     if config.target.kind != "outputs" and config.data is None:
         raise InputError(f"{path}: invalid config: data: required for target.kind = "
                          f"{config.target.kind!r} (members and nonmembers)")
-    if config.target.kind in ("sklearn", "torch", "outputs") and not config.target.path:
+    if config.target.kind in ("sklearn", "torch", "outputs", "transformers") and \
+            not config.target.path:
         raise InputError(f"{path}: invalid config: target.path: required for "
                          f"target.kind = {config.target.kind!r}")
     if config.target.kind == "callable" and not config.target.function:

@@ -58,7 +58,8 @@ def audit_language_model(target: CausalLMTarget, members: Any, nonmembers: Any,
                          masked_lm: MaskedLMNeighbours | None = None,
                          k: float = MIN_K, delta: float = 1e-5, confidence: float = 0.95,
                          fprs: Sequence[float] = m.DEFAULT_FPRS, allow_overlap: bool = False,
-                         top_records: int = 20, progress: Any = None) -> AuditResult:
+                         top_records: int = 20, dp_epsilon: float | None = None,
+                         sensitive_data: bool = False, progress: Any = None) -> AuditResult:
     from miaudit.audit import _calibrated_by, _calibration_split, _evaluate, _Silent, _utility
 
     progress = progress or _Silent()
@@ -139,6 +140,8 @@ def audit_language_model(target: CausalLMTarget, members: Any, nonmembers: Any,
         attacks=tuple(results), skipped=tuple(skipped),
         settings=AuditSettings(seed, delta, confidence, tuple(fprs),
                                _calibrated_by(population_set is not None)),
+        declared_dp_epsilon=dp_epsilon,
+        sensitive_data=sensitive_data,
         notes=_notes(results),
         score_table=ScoreTable(ids[:n_audit], labels, membership[:n_audit].copy(), columns),
     )

@@ -227,3 +227,44 @@ def test_neighbourhood_attack_compares_with_masked_lm_neighbours(lm: tuple) -> N
     assert "masked_lm=MaskedLMNeighbours" in skipped.skipped[0].reason
     with pytest.raises(InputError, match="mask token"):
         MaskedLMNeighbours(mlm, type("NoMask", (), {"mask_token_id": None})())
+
+
+def test_audit_a_checkpoint_from_a_config_file(lm: tuple, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    target, members, nonmembers, _ = lm
+    target.model.save_pretrained(tmp_path / "checkpoint")  # safetensors by default
+    target.tokenizer.save_pretrained(tmp_path / "checkpoint")
+    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps({"body": t}) for t in members))
+    (tmp_path / "heldout.txt").write_text("\n".join(nonmembers))
+    (tmp_path / "audit.toml").write_text("""
+[target]
+kind = "transformers"
+path = "checkpoint"
+
+[data]
+members = "train.jsonl"
+nonmembers = "heldout.txt"
+text = "body"
+
+[audit]
+attacks = ["lm-loss", "blind-baseline"]
+
+[report]
+formats = ["json"]
+fail_on = ["auc>0.8"]
+""")
+    done = subprocess.run([sys.executable, "-m", "miaudit", "audit", "--config",
+                           str(tmp_path / "audit.toml"), "--out", str(tmp_path / "r"),
+                           "--quiet"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr  # lm-loss AUC ≈ 0.92 breaches auc>0.8
+    assert "auc>0.8: lm-loss auc" in done.stderr  # the blind baseline is not the worst case
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["target"]["kind"] == "transformers"
+    (tmp_path / "checkpoint" / "model.safetensors").unlink()
+    torch.save({}, tmp_path / "checkpoint" / "pytorch_model.bin")
+    refused = subprocess.run([sys.executable, "-m", "miaudit", "audit", "--config",
+                              str(tmp_path / "audit.toml"), "--out", str(tmp_path / "r"),
+                              "--quiet"], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "pickled weights run code" in refused.stderr

@@ -71,16 +71,27 @@ class CausalLMTarget:
             raise InputError(f"stride must be in [1, {self.max_length - 1}], got {self.stride}")
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, **kwargs: Any) -> CausalLMTarget:
-        """Load a model and tokenizer from a local directory (never from the network)."""
+    def from_pretrained(cls, path: str | Path, trust: bool = False,
+                        **kwargs: Any) -> CausalLMTarget:
+        """Load a model and tokenizer from a local directory (never from the network).
+
+        Only ``safetensors`` weights load unless ``trust`` is set: pickled (``.bin``) weights
+        run code when unpickled. Remote code is never executed."""
         transformers: Any = require("transformers", "llm", _FEATURE)
         path = Path(path)
         if not path.is_dir():
             raise InputError(f"language model directory not found: {path} (models are only "
                              "loaded from local directories)")
+        if not trust and not any(path.glob("*.safetensors")):
+            raise InputError(f"{path} has no .safetensors weights; pickled weights run code "
+                             "when loaded — pass trust=True (config: target.trust = true) if "
+                             "you trust them")
         try:
-            model = transformers.AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
-            tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = transformers.AutoModelForCausalLM.from_pretrained(
+                path, local_files_only=True, use_safetensors=None if trust else True,
+                trust_remote_code=False)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                path, local_files_only=True, trust_remote_code=False)
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot load a causal LM from {path}: {exc}") from exc
         return cls(model, tokenizer, **kwargs)
