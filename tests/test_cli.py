@@ -232,3 +232,14 @@ def test_reference_flags_reject_bad_input(project: Path, tmp_path: Path, flags: 
                *flags, "--quiet", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_missing_extra_names_its_pip_line(tmp_path: Path) -> None:
+    # as if the llm extra were not installed: the error must keep "[llm]" (rich markup would
+    # eat an unescaped "[llm]")
+    script = ("import sys; sys.modules['tokenizers'] = None; from miaudit.cli import main; "
+              "main(['demo', 'llm', '--quiet', '--out', sys.argv[1]])")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 2
+    assert "pip install 'miaudit[llm]'" in done.stderr and "Traceback" not in done.stderr

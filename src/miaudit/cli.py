@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -31,7 +32,7 @@ def _input_errors_exit_2(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except (InputError, MissingExtraError) as exc:
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False,
+            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
                                        markup=True, soft_wrap=True)
             sys.exit(EXIT_INPUT)
     return wrapper  # type: ignore[return-value]
@@ -95,15 +96,16 @@ def _summary(result: Any, paths: list[Path], console: Console) -> None:
                       f"{a.epsilon.value:.2f}")
     console.print(table)
     for s in result.skipped:
-        console.print(f"  not run: {s.name} — {s.reason}", highlight=False)
+        console.print(escape(f"  not run: {s.name} — {s.reason}"), highlight=False)
     m = result.model
     console.print(f"model: train accuracy {estimate(m.train_accuracy, True)}, held-out "
                   f"{estimate(m.test_accuracy, True)}, gap {estimate(m.generalization_gap, True)}",
                   highlight=False)
     colour = {"high": "red", "elevated": "yellow"}.get(risk.level, "green")
-    console.print(f"[bold {colour}]risk: {risk.level}[/] — {risk.reason}", highlight=False)
+    console.print(f"[bold {colour}]risk: {risk.level}[/] — {escape(risk.reason)}",
+                  highlight=False)
     for path in paths:
-        console.print(f"wrote {path}", highlight=False)
+        console.print(escape(f"wrote {path}"), highlight=False)
 
 
 def _finish(result: Any, out: str, formats: list[str], fail_on: list[str], quiet: bool,
@@ -138,11 +140,11 @@ def _finish(result: Any, out: str, formats: list[str], fail_on: list[str], quiet
     errors = Console(stderr=True)
     for check in verdict.checks:
         if not check.passed:
-            errors.print(f"[bold red]gate failed:[/] {check.detail}", highlight=False)
+            errors.print(f"[bold red]gate failed:[/] {escape(check.detail)}", highlight=False)
     if verdict.checks and not quiet:
         passed = sum(c.passed for c in verdict.checks)
         console.print(f"gate: {passed} of {len(verdict.checks)} checks passed"
-                      + (f" (baseline {verdict.baseline})" if verdict.baseline else ""),
+                      + (escape(f" (baseline {verdict.baseline})") if verdict.baseline else ""),
                       highlight=False)
     if not verdict.passed:
         if verdict.soft:
