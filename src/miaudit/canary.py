@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,17 @@ from miaudit.errors import InputError
 from miaudit.lm_signals import mean_loss
 from miaudit.result import AuditResult
 from miaudit.targets.lm import CausalLMTarget
+
+
+def distinct(n: int, draw: Callable[[], str], exclude: Sequence[str] = ()) -> list[str]:
+    """``n`` distinct texts from repeated ``draw()``, none of them in ``exclude``."""
+    seen, out = set(exclude), []
+    while len(out) < n:
+        text = draw()
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+    return out
 
 
 @dataclass(frozen=True)
@@ -59,15 +70,13 @@ class CanaryFormat:
         if n > self.space - len(exclude):
             raise InputError(f"the format has only {self.space:,} canaries; asked for {n:,}")
         rng = np.random.default_rng(seed)
-        seen, out = set(exclude), []
-        while len(out) < n:
-            parts = self.template.split("#")
+        parts = self.template.split("#")
+
+        def draw() -> str:
             digits = rng.integers(0, 10, self.slots).astype(str)
-            text = parts[0] + "".join(d + p for d, p in zip(digits, parts[1:], strict=True))
-            if text not in seen:
-                seen.add(text)
-                out.append(text)
-        return out
+            return parts[0] + "".join(d + p for d, p in zip(digits, parts[1:], strict=True))
+
+        return distinct(n, draw, exclude)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from miaudit.canary import distinct
 from miaudit.errors import require
 
 _NAMES = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy")
@@ -23,19 +24,16 @@ _ITEMS = ("apples", "books", "coins", "lamps", "maps", "pens", "shoes", "tea", "
 def ledger_texts(n: int, seed: int = 0, sentences: int = 2) -> list[str]:
     """``n`` distinct synthetic ledger records."""
     rng = np.random.default_rng(seed)
-    out: list[str] = []
-    seen: set[str] = set()
-    while len(out) < n:
+
+    def draw() -> str:
         parts = []
         for _ in range(sentences):
             a, b, c = rng.integers(0, 10, 3)
             parts.append(f"{_NAMES[a]} sent {rng.integers(2, 99)} {_ITEMS[b]} to {_CITIES[c]} "
                          f"on day {rng.integers(1, 365)}.")
-        text = " ".join(parts)
-        if text not in seen:
-            seen.add(text)
-            out.append(text)
-    return out
+        return " ".join(parts)
+
+    return distinct(n, draw)
 
 
 @dataclass(frozen=True)
