@@ -25,8 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-METRIC_ATTACKS = ["loss", "confidence", "entropy", "modified-entropy", "logit-confidence",
-                  "margin", "gap"]
+METRIC_ATTACKS = [
+    "loss",
+    "confidence",
+    "entropy",
+    "modified-entropy",
+    "logit-confidence",
+    "margin",
+    "gap",
+]
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -56,10 +63,14 @@ def child(table: Path, attacks: list[str], out: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     roc_auc_score(result.score_table.membership, scores)  # type: ignore[union-attr]
     baseline = time.perf_counter() - t0
-    return {"load_s": loaded - start, "audit_s": audited - loaded, "write_s": written - audited,
-            "baseline_auc_s": baseline,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "strongest_auc": result.strongest().auc.value}  # type: ignore[union-attr]
+    return {
+        "load_s": loaded - start,
+        "audit_s": audited - loaded,
+        "write_s": written - audited,
+        "baseline_auc_s": baseline,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "strongest_auc": result.strongest().auc.value,
+    }  # type: ignore[union-attr]
 
 
 def main() -> None:
@@ -67,8 +78,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--classes", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--child", nargs=3, metavar=("TABLE", "ATTACKS", "OUT"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=3, metavar=("TABLE", "ATTACKS", "OUT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
         table, attacks, out = args.child
@@ -83,25 +95,51 @@ def main() -> None:
             runs = []
             for _ in range(args.repeats):
                 done = subprocess.run(
-                    [sys.executable, __file__, "--child", str(table), ",".join(attacks),
-                     str(Path(tmp) / "report")], capture_output=True, text=True, check=True)
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        str(table),
+                        ",".join(attacks),
+                        str(Path(tmp) / "report"),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
             summary[name] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             summary[name]["runs"] = len(runs)
-    header = (f"{'attacks':<28}{'load s':>8}{'audit s':>9}{'write s':>9}{'peak MB':>9}"
-              f"{'audit/AUC-baseline':>20}")
+    header = (
+        f"{'attacks':<28}{'load s':>8}{'audit s':>9}{'write s':>9}{'peak MB':>9}"
+        f"{'audit/AUC-baseline':>20}"
+    )
     print(f"{args.records:,} records × {args.classes} classes, median of {args.repeats} runs")
     print(header)
     for name, row in summary.items():
-        print(f"{name:<28}{row['load_s']:>8.2f}{row['audit_s']:>9.2f}{row['write_s']:>9.2f}"
-              f"{row['peak_rss_mb']:>9.0f}{row['audit_s'] / row['baseline_auc_s']:>19.1f}×")
+        print(
+            f"{name:<28}{row['load_s']:>8.2f}{row['audit_s']:>9.2f}{row['write_s']:>9.2f}"
+            f"{row['peak_rss_mb']:>9.0f}{row['audit_s'] / row['baseline_auc_s']:>19.1f}×"
+        )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "audit_scale.json"
-    out.write_text(json.dumps({
-        "records": args.records, "classes": args.classes, "repeats": args.repeats,
-        "machine": {"python": platform.python_version(), "processor": platform.machine(),
-                    "cpus": __import__("os").cpu_count()},
-        "results": summary}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "records": args.records,
+                "classes": args.classes,
+                "repeats": args.repeats,
+                "machine": {
+                    "python": platform.python_version(),
+                    "processor": platform.machine(),
+                    "cpus": __import__("os").cpu_count(),
+                },
+                "results": summary,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {out}")
 
 

@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     n = args.records
     texts = ledger_texts(3 * n, seed=0)
-    members, nonmembers, other = texts[:n], texts[n:2 * n], texts[2 * n:]
+    members, nonmembers, other = texts[:n], texts[n : 2 * n], texts[2 * n :]
     tokenizer = train_tokenizer(other)
     rows, throughput = [], None
     for epochs in map(int, args.epochs.split(",")):
@@ -47,16 +47,26 @@ def main() -> None:
         trained = time.perf_counter() - start
         target = CausalLMTarget(lm.model, lm.tokenizer, batch_size=32)
         result = audit(target, members, nonmembers, attacks=ATTACKS)
-        row = {"epochs": epochs, "train_s": trained,
-               "token_accuracy_members": result.model.train_accuracy.value,
-               "token_accuracy_nonmembers": result.model.test_accuracy.value}
+        row = {
+            "epochs": epochs,
+            "train_s": trained,
+            "token_accuracy_members": result.model.train_accuracy.value,
+            "token_accuracy_nonmembers": result.model.test_accuracy.value,
+        }
         for a in result.attacks:
-            row[a.name] = {"auc": a.auc.value, "auc_ci": list(a.auc.ci or ()),
-                           "tpr_0.01": a.tpr(0.01).tpr.value}
+            row[a.name] = {
+                "auc": a.auc.value,
+                "auc_ci": list(a.auc.ci or ()),
+                "tpr_0.01": a.tpr(0.01).tpr.value,
+            }
         rows.append(row)
-        print(f"epochs {epochs:>3}: " + "  ".join(
-            f"{a}: AUC {row[a]['auc']:.3f} TPR@1% {row[a]['tpr_0.01']:.3f}" for a in ATTACKS),
-            flush=True)
+        print(
+            f"epochs {epochs:>3}: "
+            + "  ".join(
+                f"{a}: AUC {row[a]['auc']:.3f} TPR@1% {row[a]['tpr_0.01']:.3f}" for a in ATTACKS
+            ),
+            flush=True,
+        )
         if throughput is None:  # the same model size every time: measure once
             corpus = members + nonmembers
             tokens = int(target.token_stats(corpus).counts().sum())
@@ -67,25 +77,37 @@ def main() -> None:
                 stats_s.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
                 for b in range(0, len(corpus), 32):
-                    batch = tokenizer(corpus[b:b + 32], padding=True, return_tensors="pt")
+                    batch = tokenizer(corpus[b : b + 32], padding=True, return_tensors="pt")
                     with torch.no_grad():
                         lm.model(**batch)
                 forward_s.append(time.perf_counter() - t0)
-            throughput = {"tokens": tokens, "threads": torch.get_num_threads(),
-                          "token_stats_s_median": statistics.median(stats_s),
-                          "forward_only_s_median": statistics.median(forward_s),
-                          "tokens_per_s": tokens / statistics.median(stats_s),
-                          "ratio_to_forward_only": statistics.median(stats_s)
-                          / statistics.median(forward_s)}
-    print(f"scoring: {throughput['tokens_per_s']:,.0f} tokens/s "
-          f"({throughput['tokens']:,} tokens in {throughput['token_stats_s_median']:.2f} s, "
-          f"{throughput['ratio_to_forward_only']:.1f}× a plain forward pass)")
+            throughput = {
+                "tokens": tokens,
+                "threads": torch.get_num_threads(),
+                "token_stats_s_median": statistics.median(stats_s),
+                "forward_only_s_median": statistics.median(forward_s),
+                "tokens_per_s": tokens / statistics.median(stats_s),
+                "ratio_to_forward_only": statistics.median(stats_s) / statistics.median(forward_s),
+            }
+    print(
+        f"scoring: {throughput['tokens_per_s']:,.0f} tokens/s "
+        f"({throughput['tokens']:,} tokens in {throughput['token_stats_s_median']:.2f} s, "
+        f"{throughput['ratio_to_forward_only']:.1f}× a plain forward pass)"
+    )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "lm_attacks.json"
-    out.write_text(json.dumps({"machine": {"python": platform.python_version(),
-                                           "platform": platform.platform()},
-                               "records": n, "rows": rows, "throughput": throughput},
-                              indent=2, default=float))
+    out.write_text(
+        json.dumps(
+            {
+                "machine": {"python": platform.python_version(), "platform": platform.platform()},
+                "records": n,
+                "rows": rows,
+                "throughput": throughput,
+            },
+            indent=2,
+            default=float,
+        )
+    )
     print(f"wrote {out}")
 
 

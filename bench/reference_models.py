@@ -45,8 +45,14 @@ ATTACKS = ["loss", "shadow", "lira-offline", "lira-online", "rmia-offline", "rmi
 LABELS = {"loss": "population (loss)"}
 
 
-def purchase_like(n: int, seed: int = 0, classes: int = 100, features: int = 600,
-                  flip: float = 0.38, density: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+def purchase_like(
+    n: int,
+    seed: int = 0,
+    classes: int = 100,
+    features: int = 600,
+    flip: float = 0.38,
+    density: float = 0.25,
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     prototypes = rng.random((classes, features)) < density
     y = rng.integers(0, classes, n)
@@ -75,7 +81,7 @@ def task(name: str) -> tuple[Any, tuple, tuple, tuple]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(x[:a], y[:a])
-    return model, (x[:a], y[:a]), (x[a:a + b], y[a:a + b]), (x[a + b:], y[a + b:])
+    return model, (x[:a], y[:a]), (x[a : a + b], y[a : a + b]), (x[a + b :], y[a + b :])
 
 
 def peak_rss_mb() -> float:
@@ -92,16 +98,31 @@ def child(name: str, n_models: int, cache: Path) -> dict[str, Any]:
     model, members, nonmembers, population = task(name)
     target = miaudit.SklearnTarget(model)
     start = time.perf_counter()
-    result = miaudit.audit(target, members, nonmembers, population, attacks=ATTACKS,
-                           reference_models=n_models, executor="local", cache_dir=cache,
-                           seed=0)
+    result = miaudit.audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        attacks=ATTACKS,
+        reference_models=n_models,
+        executor="local",
+        cache_dir=cache,
+        seed=0,
+    )
     elapsed = time.perf_counter() - start
     # RMIA at softmax temperature 2, from the same (now cached) reference models.
-    tempered = miaudit.audit(target, members, nonmembers, population,
-                             attacks=["rmia-offline", "rmia-online"], reference_models=n_models,
-                             executor="local", cache_dir=cache, seed=0,
-                             attack_params={"rmia-offline": {"temperature": 2},
-                                            "rmia-online": {"temperature": 2}})
+    tempered = miaudit.audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        attacks=["rmia-offline", "rmia-online"],
+        reference_models=n_models,
+        executor="local",
+        cache_dir=cache,
+        seed=0,
+        attack_params={"rmia-offline": {"temperature": 2}, "rmia-online": {"temperature": 2}},
+    )
     table = result.score_table
     t0 = time.perf_counter()
     roc_auc_score(table.membership, table.scores["loss"])
@@ -114,19 +135,32 @@ def child(name: str, n_models: int, cache: Path) -> dict[str, Any]:
                 reason = next(s.reason for s in audited.skipped if s.name == attack)
                 rows[attack + suffix] = {"skipped": reason}
                 continue
-            rows[attack + suffix] = {"auc": found.auc.value,
-                                     "tpr_0.001": found.tpr(0.001).tpr.value,
-                                     "tpr_0.01": found.tpr(0.01).tpr.value,
-                                     "variant": audited.reference["variants"].get(attack)}
-    return {"task": name, "models": n_models, "trained": result.reference["trained"],
-            "seconds": elapsed, "baseline_auc_s": baseline, "peak_rss_mb": peak_rss_mb(),
-            "train_accuracy": result.model.train_accuracy.value,
-            "test_accuracy": result.model.test_accuracy.value, "attacks": rows}
+            rows[attack + suffix] = {
+                "auc": found.auc.value,
+                "tpr_0.001": found.tpr(0.001).tpr.value,
+                "tpr_0.01": found.tpr(0.01).tpr.value,
+                "variant": audited.reference["variants"].get(attack),
+            }
+    return {
+        "task": name,
+        "models": n_models,
+        "trained": result.reference["trained"],
+        "seconds": elapsed,
+        "baseline_auc_s": baseline,
+        "peak_rss_mb": peak_rss_mb(),
+        "train_accuracy": result.model.train_accuracy.value,
+        "test_accuracy": result.model.test_accuracy.value,
+        "attacks": rows,
+    }
 
 
 def run_child(name: str, n_models: int, cache: Path) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--child", name, str(n_models), str(cache)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", name, str(n_models), str(cache)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -138,8 +172,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default="purchase,digits")
     parser.add_argument("--models", default="1,2,4,8,16,32")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="runs per configuration: 1 cold (trains) + warm re-audits")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="runs per configuration: 1 cold (trains) + warm re-audits",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -155,38 +193,64 @@ def main() -> None:
                 warm = [run_child(name, n_models, cache) for _ in range(args.repeats - 1)]
                 assert all(w["trained"] == 0 for w in warm)
                 assert all(w["attacks"] == cold["attacks"] for w in warm)  # same scores
-                cold["warm_seconds_median"] = (statistics.median(w["seconds"] for w in warm)
-                                               if warm else None)
+                cold["warm_seconds_median"] = (
+                    statistics.median(w["seconds"] for w in warm) if warm else None
+                )
                 cold["baseline_auc_s_median"] = statistics.median(
-                    r["baseline_auc_s"] for r in [cold, *warm])
+                    r["baseline_auc_s"] for r in [cold, *warm]
+                )
                 records.append(cold)
-                print(f"{name} M={n_models}: cold {cold['seconds']:.1f} s "
-                      f"(trained {cold['trained']}), warm "
-                      f"{cold['warm_seconds_median'] or float('nan'):.1f} s, peak "
-                      f"{cold['peak_rss_mb']:.0f} MB", flush=True)
-    header = (f"{'task':<9} {'M':>3} {'attack':<18} {'AUC':>6} {'TPR@0.1%':>9} {'TPR@1%':>7} "
-              f"{'cold s':>7} {'warm s':>7} {'peak MB':>8}")
+                print(
+                    f"{name} M={n_models}: cold {cold['seconds']:.1f} s "
+                    f"(trained {cold['trained']}), warm "
+                    f"{cold['warm_seconds_median'] or float('nan'):.1f} s, peak "
+                    f"{cold['peak_rss_mb']:.0f} MB",
+                    flush=True,
+                )
+    header = (
+        f"{'task':<9} {'M':>3} {'attack':<18} {'AUC':>6} {'TPR@0.1%':>9} {'TPR@1%':>7} "
+        f"{'cold s':>7} {'warm s':>7} {'peak MB':>8}"
+    )
     lines = [header, "-" * len(header)]
     for r in records:
         for attack, row in r["attacks"].items():
             label = LABELS.get(attack, attack)
-            cost = (f"{r['seconds']:>7.1f} {r['warm_seconds_median'] or float('nan'):>7.1f} "
-                    f"{r['peak_rss_mb']:>8.0f}")
+            cost = (
+                f"{r['seconds']:>7.1f} {r['warm_seconds_median'] or float('nan'):>7.1f} "
+                f"{r['peak_rss_mb']:>8.0f}"
+            )
             if "skipped" in row:
-                why = ("needs more models" if "pass reference_models" in row["skipped"]
-                       else "a record is IN for no model")
-                lines.append(f"{r['task']:<9} {r['models']:>3} {label:<18} "
-                             f"{'not run: ' + why:<24} {cost}")
+                why = (
+                    "needs more models"
+                    if "pass reference_models" in row["skipped"]
+                    else "a record is IN for no model"
+                )
+                lines.append(
+                    f"{r['task']:<9} {r['models']:>3} {label:<18} {'not run: ' + why:<24} {cost}"
+                )
             else:
-                lines.append(f"{r['task']:<9} {r['models']:>3} {label:<18} {fmt(row['auc']):>6} "
-                             f"{fmt(row['tpr_0.001']):>9} {fmt(row['tpr_0.01']):>7} {cost}")
+                lines.append(
+                    f"{r['task']:<9} {r['models']:>3} {label:<18} {fmt(row['auc']):>6} "
+                    f"{fmt(row['tpr_0.001']):>9} {fmt(row['tpr_0.01']):>7} {cost}"
+                )
     print("\n".join(lines))
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "reference_models.json"
-    out.write_text(json.dumps({
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": __import__("os").cpu_count()},
-        "repeats": args.repeats, "runs": records, "table": lines}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "cpus": __import__("os").cpu_count(),
+                },
+                "repeats": args.repeats,
+                "runs": records,
+                "table": lines,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {out}")
 
 

@@ -35,8 +35,13 @@ def _normalise(report: dict) -> dict:
 
 def _cli(args: list[str], out: Path, name: str, env: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        done = subprocess.run([sys.executable, "-m", "miaudit", *args, "--out", folder, "--quiet"],
-                              env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "miaudit", *args, "--out", folder, "--quiet"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode not in (0, 1):
             raise SystemExit(f"{name}: exit {done.returncode}\n{done.stderr}")
         report = json.loads((Path(folder) / "report.json").read_text())
@@ -50,19 +55,27 @@ def _reference_audit(out: Path) -> None:
 
     import miaudit
 
-    x, y = make_classification(n_samples=900, n_features=12, n_informative=6, n_classes=3,
-                               flip_y=0.1, random_state=1)
+    x, y = make_classification(
+        n_samples=900, n_features=12, n_informative=6, n_classes=3, flip_y=0.1, random_state=1
+    )
     model = MLPClassifier((64,), alpha=0.0, max_iter=300, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x[:300], y[:300])
         result = miaudit.audit(
-            miaudit.SklearnTarget(model), (x[:300], y[:300]), (x[300:600], y[300:600]),
-            (x[600:], y[600:]), reference_models=4, executor="inline", seed=0,
-            attack_params={"rmia-offline": {"a": 0.5}})
+            miaudit.SklearnTarget(model),
+            (x[:300], y[:300]),
+            (x[300:600], y[300:600]),
+            (x[600:], y[600:]),
+            reference_models=4,
+            executor="inline",
+            seed=0,
+            attack_params={"rmia-offline": {"a": 0.5}},
+        )
     report = json.loads(result.render("json"))
     (out / "reference-python.json").write_text(
-        json.dumps(_normalise(report), indent=2, sort_keys=True))
+        json.dumps(_normalise(report), indent=2, sort_keys=True)
+    )
 
 
 def _outputs_table(folder: Path) -> Path:
@@ -92,8 +105,9 @@ def main() -> None:
     folder = Path(tempfile.gettempdir()) / "miaudit-snapshot"  # a fixed path: it is in the report
     folder.mkdir(exist_ok=True)
     table = _outputs_table(folder)
-    _cli(["audit", "--outputs", str(table), "--fail-on", "auc>0.6,gap>0.5"], out,
-         "outputs-gate", env)
+    _cli(
+        ["audit", "--outputs", str(table), "--fail-on", "auc>0.6,gap>0.5"], out, "outputs-gate", env
+    )
     print(f"wrote {len(list(out.glob('*.json')))} reports to {out}")
 
 

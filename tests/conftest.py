@@ -23,10 +23,10 @@ def breast_cancer_split() -> tuple[np.ndarray, ...]:
 @pytest.fixture(scope="session")
 def overfit_model() -> tuple[MLPClassifier, tuple[np.ndarray, ...]]:
     """A 3-class MLP that memorises 300 noisy training records (strong membership signal)."""
-    x, y = make_classification(n_samples=600, n_features=20, n_informative=5, n_classes=3,
-                               flip_y=0.2, random_state=0)
-    x_in, x_out, y_in, y_out = train_test_split(x, y, train_size=0.5, stratify=y,
-                                                random_state=0)
+    x, y = make_classification(
+        n_samples=600, n_features=20, n_informative=5, n_classes=3, flip_y=0.2, random_state=0
+    )
+    x_in, x_out, y_in, y_out = train_test_split(x, y, train_size=0.5, stratify=y, random_state=0)
     model = MLPClassifier((128,), alpha=0.0, max_iter=800, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -88,8 +88,7 @@ def test_precomputed_target_needs_no_sets() -> None:
     logits = rng.normal(size=(2 * n, 3))
     label = rng.integers(0, 3, 2 * n)
     logits[np.arange(2 * n), label] += 2.0 * member  # members: confident on their label
-    table = OutputsTable.from_arrays(id=np.arange(2 * n), label=label, member=member,
-                                     logits=logits)
+    table = OutputsTable.from_arrays(id=np.arange(2 * n), label=label, member=member, logits=logits)
     result = audit(PrecomputedTarget(table), attacks=["logit-confidence", "gap"])
     assert result.n_members == n and result.attack("logit-confidence").auc.value > 0.8
 

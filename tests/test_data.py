@@ -14,19 +14,26 @@ from miaudit.errors import InputError
 
 def records(n: int = 30, seed: int = 0, name: str = "members", offset: int = 0) -> RecordSet:
     rng = np.random.default_rng(seed)
-    return RecordSet.from_arrays(rng.normal(size=(n, 3)), rng.integers(0, 2, n),
-                                 [f"{name}-{i + offset}" for i in range(n)], name)
+    return RecordSet.from_arrays(
+        rng.normal(size=(n, 3)),
+        rng.integers(0, 2, n),
+        [f"{name}-{i + offset}" for i in range(n)],
+        name,
+    )
 
 
-@pytest.mark.parametrize(("features", "labels", "message"), [
-    (np.zeros((5, 2)), np.zeros(4), "shape mismatch"),
-    (np.array([[1.0, np.nan]] * 3), np.zeros(3), "NaN/inf"),
-    (np.array([[1.0, np.inf]] * 3), np.zeros(3), "NaN/inf"),
-    (np.zeros((0, 2)), np.zeros(0), "empty"),
-    (np.zeros((3, 2, 2)), np.zeros(3), "2-D"),
-    (np.array([["a", "b"]] * 3), np.zeros(3), "not numeric"),
-    (np.zeros((3, 2)), np.array([0.0, np.nan, 1.0]), "NaN or inf"),
-])
+@pytest.mark.parametrize(
+    ("features", "labels", "message"),
+    [
+        (np.zeros((5, 2)), np.zeros(4), "shape mismatch"),
+        (np.array([[1.0, np.nan]] * 3), np.zeros(3), "NaN/inf"),
+        (np.array([[1.0, np.inf]] * 3), np.zeros(3), "NaN/inf"),
+        (np.zeros((0, 2)), np.zeros(0), "empty"),
+        (np.zeros((3, 2, 2)), np.zeros(3), "2-D"),
+        (np.array([["a", "b"]] * 3), np.zeros(3), "not numeric"),
+        (np.zeros((3, 2)), np.array([0.0, np.nan, 1.0]), "NaN or inf"),
+    ],
+)
 def test_bad_arrays(features: np.ndarray, labels: np.ndarray, message: str) -> None:
     with pytest.raises(InputError, match=message):
         RecordSet.from_arrays(features, labels, name="members")
@@ -73,10 +80,12 @@ def test_tiny_sets_rejected() -> None:
 
 
 def test_single_class_rejected() -> None:
-    a = RecordSet.from_arrays(np.random.default_rng(0).normal(size=(25, 2)), np.zeros(25),
-                              name="members")
-    b = RecordSet.from_arrays(np.random.default_rng(1).normal(size=(25, 2)), np.zeros(25),
-                              name="non-members")
+    a = RecordSet.from_arrays(
+        np.random.default_rng(0).normal(size=(25, 2)), np.zeros(25), name="members"
+    )
+    b = RecordSet.from_arrays(
+        np.random.default_rng(1).normal(size=(25, 2)), np.zeros(25), name="non-members"
+    )
     with pytest.raises(InputError, match="single class"):
         check_audit_sets(a, b)
 
@@ -88,19 +97,22 @@ def test_labels_outside_model_classes() -> None:
 
 def test_overlap_by_id_and_by_identical_row() -> None:
     members = records()
-    same_ids = RecordSet.from_arrays(np.ones((30, 3)), np.arange(30) % 2, members.ids,
-                                     "non-members")
+    same_ids = RecordSet.from_arrays(
+        np.ones((30, 3)), np.arange(30) % 2, members.ids, "non-members"
+    )
     with pytest.raises(InputError, match="share 30 record ids"):
         check_audit_sets(members, same_ids)
-    copied_rows = RecordSet.from_arrays(members.features, members.labels,
-                                        [f"other-{i}" for i in range(30)], "non-members")
+    copied_rows = RecordSet.from_arrays(
+        members.features, members.labels, [f"other-{i}" for i in range(30)], "non-members"
+    )
     with pytest.raises(InputError, match="identical feature rows"):
         check_audit_sets(members, copied_rows)
     check_audit_sets(members, copied_rows, allow_overlap=True)  # the explicit escape hatch
 
 
 def test_feature_width_mismatch() -> None:
-    narrow = RecordSet.from_arrays(np.zeros((30, 2)) + np.arange(30)[:, None],
-                                   np.arange(30) % 2, name="non-members")
+    narrow = RecordSet.from_arrays(
+        np.zeros((30, 2)) + np.arange(30)[:, None], np.arange(30) % 2, name="non-members"
+    )
     with pytest.raises(InputError, match="feature counts differ"):
         check_audit_sets(records(), narrow)

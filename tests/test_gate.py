@@ -12,15 +12,23 @@ from miaudit.gate import evaluate, parse_conditions, required_fprs
 def test_parse_conditions() -> None:
     parsed = parse_conditions(["auc>0.6", "loss:tpr@0.001 >= 1e-2", "gap<0.1"])
     assert [(c.attack, c.metric, c.op, c.value, c.fpr) for c in parsed] == [
-        (None, "auc", ">", 0.6, None), ("loss", "tpr", ">=", 0.01, 0.001),
-        (None, "gap", "<", 0.1, None)]
+        (None, "auc", ">", 0.6, None),
+        ("loss", "tpr", ">=", 0.01, 0.001),
+        (None, "gap", "<", 0.1, None),
+    ]
     assert required_fprs(parsed) == [0.001]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("auc", "cannot parse"), ("auc=>0.5", "cannot parse"), ("recall>0.5", "unknown metric"),
-    ("tpr@2>0.1", "in \\(0, 1\\)"), ("loss:gap>0.1", "model metric"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("auc", "cannot parse"),
+        ("auc=>0.5", "cannot parse"),
+        ("recall>0.5", "unknown metric"),
+        ("tpr@2>0.1", "in \\(0, 1\\)"),
+        ("loss:gap>0.1", "model metric"),
+    ],
+)
 def test_bad_conditions(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_conditions([text])
@@ -62,5 +70,8 @@ def test_baseline_tolerance_and_what_is_compared(overfit_model: tuple, tmp_path)
     # itself as its own baseline: never a regression
     assert evaluate(before, [], baseline).passed
     with pytest.raises(InputError, match="none of this audit's attacks"):
-        evaluate(audit(SklearnTarget(model), (x_in, y_in), (x_out, y_out), attacks=["margin"]),
-                 [], baseline)
+        evaluate(
+            audit(SklearnTarget(model), (x_in, y_in), (x_out, y_out), attacks=["margin"]),
+            [],
+            baseline,
+        )

@@ -22,8 +22,11 @@ def true_tpr(fpr: float, mu: float) -> float:
 
 def true_epsilon(mu: float, delta: float) -> float:
     def profile(eps: float) -> float:
-        return (stats.norm.cdf(-eps / mu + mu / 2)
-                - np.exp(eps) * stats.norm.cdf(-eps / mu - mu / 2) - delta)
+        return (
+            stats.norm.cdf(-eps / mu + mu / 2)
+            - np.exp(eps) * stats.norm.cdf(-eps / mu - mu / 2)
+            - delta
+        )
 
     return brentq(profile, 0.0, 200.0)
 
@@ -50,8 +53,9 @@ def test_roc_points_lie_on_sklearn_curve() -> None:
     rng = np.random.default_rng(0)
     members, nonmembers = rng.normal(1, 1, 20_000), rng.normal(0, 1, 20_000)
     fpr, tpr = m.roc_points(members, nonmembers, max_points=100)
-    full_fpr, full_tpr, _ = roc_curve(np.r_[np.ones(20_000), np.zeros(20_000)],
-                                      np.r_[members, nonmembers])
+    full_fpr, full_tpr, _ = roc_curve(
+        np.r_[np.ones(20_000), np.zeros(20_000)], np.r_[members, nonmembers]
+    )
     assert len(fpr) <= 100
     pairs = set(zip(full_fpr.tolist(), full_tpr.tolist(), strict=True))
     assert all((a, b) in pairs for a, b in zip(fpr.tolist(), tpr.tolist(), strict=True))

@@ -47,8 +47,17 @@ def test_the_action_and_the_ci_docs_use_real_flags() -> None:
     workflows = re.findall(r"```yaml\n(.+?)\n```", docs, re.S)
     for workflow in workflows:
         yaml.safe_load(workflow)  # every snippet is valid YAML
-    used = set(re.findall(r"(--[a-z][a-z-]+)", runs + " ".join(
-        line for w in workflows for line in w.splitlines() if "miaudit audit" in line
-        or line.strip().startswith("--"))))
+    used = set(
+        re.findall(
+            r"(--[a-z][a-z-]+)",
+            runs
+            + " ".join(
+                line
+                for w in workflows
+                for line in w.splitlines()
+                if "miaudit audit" in line or line.strip().startswith("--")
+            ),
+        )
+    )
     assert {"--config", "--format", "--baseline", "--cache-dir"} <= used
     assert used <= _audit_flags(), used - _audit_flags()

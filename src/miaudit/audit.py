@@ -119,17 +119,33 @@ def audit(
         from miaudit.lm_audit import audit_language_model
 
         if reference_models or reference_outputs is not None or recipe is not None:
-            raise InputError("reference models are for classifiers; a language-model audit "
-                             "takes a reference LM instead (attack 'reference')")
+            raise InputError(
+                "reference models are for classifiers; a language-model audit "
+                "takes a reference LM instead (attack 'reference')"
+            )
         if attack_params:
-            raise InputError("attack parameters are for the classifier attacks; the "
-                             "language-model attacks take none")
-        return audit_language_model(target, members, nonmembers, population, attacks, seed,  # type: ignore[arg-type]
-                                    delta=delta, confidence=confidence, fprs=fprs,
-                                    allow_overlap=allow_overlap, top_records=top_records,
-                                    reference=reference_lm, masked_lm=masked_lm,
-                                    dp_epsilon=dp_epsilon, sensitive_data=sensitive_data,
-                                    progress=progress)
+            raise InputError(
+                "attack parameters are for the classifier attacks; the "
+                "language-model attacks take none"
+            )
+        return audit_language_model(
+            target,
+            members,
+            nonmembers,
+            population,
+            attacks,
+            seed,  # type: ignore[arg-type]
+            delta=delta,
+            confidence=confidence,
+            fprs=fprs,
+            allow_overlap=allow_overlap,
+            top_records=top_records,
+            reference=reference_lm,
+            masked_lm=masked_lm,
+            dp_epsilon=dp_epsilon,
+            sensitive_data=sensitive_data,
+            progress=progress,
+        )
     progress = progress or _Silent()
     if not 0 < delta < 1:
         raise InputError(f"delta must be in (0, 1), got {delta}")
@@ -141,14 +157,19 @@ def audit(
         raise InputError(f"reference_models must be 0 or more, got {reference_models}")
     get_runner(executor, ray_address)  # an unknown executor is an error before any work
     if reference_outputs is not None and reference_models:
-        raise InputError("pass reference_models (train them here) or reference_outputs (trained "
-                         "elsewhere), not both")
+        raise InputError(
+            "pass reference_models (train them here) or reference_outputs (trained "
+            "elsewhere), not both"
+        )
     if isinstance(reference_outputs, (str, Path)):
         reference_outputs = load_reference_outputs(reference_outputs)
     if reference_outputs is not None:
         reference_models = reference_outputs.n_models
-    chosen = get_attacks(list(attacks) if attacks is not None else None,
-                         with_reference=reference_models > 0, params=attack_params)
+    chosen = get_attacks(
+        list(attacks) if attacks is not None else None,
+        with_reference=reference_models > 0,
+        params=attack_params,
+    )
     temperatures = tuple(sorted({t for a in chosen for t in a.temperatures}))
     if members is None and nonmembers is None and isinstance(target, PrecomputedTarget):
         members, nonmembers, table_population = target.table.split()
@@ -165,9 +186,9 @@ def audit(
     for records in sets:
         advance = progress.task(f"querying the model on {records.name}", len(records))
         outputs = target.outputs(records, advance)
-        signal_parts.append(compute_signals(outputs, label_indices(records.labels,
-                                                                   target.classes),
-                                            temperatures))
+        signal_parts.append(
+            compute_signals(outputs, label_indices(records.labels, target.classes), temperatures)
+        )
     signals = {k: np.concatenate([p[k] for p in signal_parts]) for k in signal_parts[0]}
     label_index = label_indices(np.concatenate([s.labels for s in sets]), target.classes)
     available = set(signals) | ({"population"} if population_set is not None else set())
@@ -177,42 +198,71 @@ def audit(
         if reference_outputs is not None:
             pool = concatenate(sets)
             per_model, trained_on = reference_outputs.for_pool(pool, target.classes)
-            reference = ReferenceSignals(stack_signals(per_model, label_index,
-                                                       len(target.classes), temperatures),
-                                         trained_on, cache_hits=0, trained=0)
+            reference = ReferenceSignals(
+                stack_signals(per_model, label_index, len(target.classes), temperatures),
+                trained_on,
+                cache_hits=0,
+                trained=0,
+            )
             reference_source = f"file {reference_outputs.source}"
         else:
-            train_size = (len(member_set) if reference_train_size is None
-                          else int(reference_train_size))
-            reference = _reference(target, sets, recipe, reference_models, train_size,
-                                   population_set, seed, executor, ray_address, cache_dir,
-                                   progress, temperatures)
+            train_size = (
+                len(member_set) if reference_train_size is None else int(reference_train_size)
+            )
+            reference = _reference(
+                target,
+                sets,
+                recipe,
+                reference_models,
+                train_size,
+                population_set,
+                seed,
+                executor,
+                ray_address,
+                cache_dir,
+                progress,
+                temperatures,
+            )
             reference_source = "trained"
         available.add("reference")
-    membership = np.concatenate([
-        np.full(len(member_set), MEMBER, np.int8), np.full(len(nonmember_set), NONMEMBER, np.int8),
-        np.full(len(population_set) if population_set else 0, POPULATION, np.int8)])
+    membership = np.concatenate(
+        [
+            np.full(len(member_set), MEMBER, np.int8),
+            np.full(len(nonmember_set), NONMEMBER, np.int8),
+            np.full(len(population_set) if population_set else 0, POPULATION, np.int8),
+        ]
+    )
     n_audit = len(member_set) + len(nonmember_set)
     full_input = None  # before dropping rows: what attacks that train on reference rows see
     used = np.ones(len(membership), dtype=bool)
     if reference is not None:
-        full_input = AttackInput(signals, membership, seed, reference.signals,
-                                 reference.trained_on, label_index)
+        full_input = AttackInput(
+            signals, membership, seed, reference.signals, reference.trained_on, label_index
+        )
         # Population records that every reference model trained on (all of a lone model's
         # training rows) have no OUT model to compare with: they leave the population.
         used = (membership != POPULATION) | ~reference.trained_on.all(axis=0)
         if not used.all():
             signals = {k: v[used] for k, v in signals.items()}
             membership, label_index = membership[used], label_index[used]
-            reference = ReferenceSignals({k: v[:, used] for k, v in reference.signals.items()},
-                                         reference.trained_on[:, used], reference.cache_hits,
-                                         reference.trained)
+            reference = ReferenceSignals(
+                {k: v[:, used] for k, v in reference.signals.items()},
+                reference.trained_on[:, used],
+                reference.cache_hits,
+                reference.trained,
+            )
     labels = np.concatenate([member_set.labels, nonmember_set.labels]).astype(str)
     class_names, class_index = np.unique(labels, return_inverse=True)
     by_class = np.argsort(class_index, kind="stable")
-    class_rows = dict(zip(class_names.tolist(), np.split(
-        by_class, np.cumsum(np.bincount(class_index, minlength=len(class_names)))[:-1]),
-        strict=True))
+    class_rows = dict(
+        zip(
+            class_names.tolist(),
+            np.split(
+                by_class, np.cumsum(np.bincount(class_index, minlength=len(class_names)))[:-1]
+            ),
+            strict=True,
+        )
+    )
     ids = np.concatenate([member_set.ids, nonmember_set.ids])
 
     calibration = _calibration_split(membership[:n_audit], seed)
@@ -225,14 +275,21 @@ def audit(
     advance = progress.task("running attacks", len(chosen))
     for attack in chosen:
         reason = _cannot_run(attack, available, reference_models, target)
-        data = AttackInput(signals, membership, seed,
-                           reference.signals if reference else None,
-                           reference.trained_on if reference else None, label_index)
+        data = AttackInput(
+            signals,
+            membership,
+            seed,
+            reference.signals if reference else None,
+            reference.trained_on if reference else None,
+            label_index,
+        )
         if not reason and reference is not None and "reference" in attack.needs:
             lacking = [s for s in attack.needs if s in signals and s not in reference.signals]
             if lacking:  # e.g. label-only reference outputs
-                reason = (f"needs {', '.join(lacking)} from the reference models, whose "
-                          "outputs do not provide it")
+                reason = (
+                    f"needs {', '.join(lacking)} from the reference models, whose "
+                    "outputs do not provide it"
+                )
         reason = reason or attack.unusable(data)
         if reason:
             skipped.append(SkippedAttack(attack.name, reason))
@@ -247,16 +304,34 @@ def audit(
         if scores.shape != membership.shape or not np.all(np.isfinite(scores)):
             raise RuntimeError(f"attack {attack.name} returned invalid scores")  # a bug, not input
         score_columns[attack.name] = scores[:n_audit]
-        results.append(_evaluate(attack.name, attack.description, scores, membership, n_audit,
-                                 calibration, labels, class_rows, ids,
-                                 population_set is not None,
-                                 fprs, delta, confidence, top_records))
+        results.append(
+            _evaluate(
+                attack.name,
+                attack.description,
+                scores,
+                membership,
+                n_audit,
+                calibration,
+                labels,
+                class_rows,
+                ids,
+                population_set is not None,
+                fprs,
+                delta,
+                confidence,
+                top_records,
+            )
+        )
         advance(1)
 
     correct = signals["correct"]
-    utility = _utility(int(correct[membership == MEMBER].sum()), len(member_set),
-                       int(correct[membership == NONMEMBER].sum()), len(nonmember_set),
-                       confidence)
+    utility = _utility(
+        int(correct[membership == MEMBER].sum()),
+        len(member_set),
+        int(correct[membership == NONMEMBER].sum()),
+        len(nonmember_set),
+        confidence,
+    )
     return AuditResult(
         version=__version__,
         created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
@@ -270,11 +345,16 @@ def audit(
         settings=AuditSettings(seed, delta, confidence, tuple(fprs), calibrated_by),
         declared_dp_epsilon=dp_epsilon,
         sensitive_data=sensitive_data,
-        reference=None if reference is None else {
-            "n_models": reference.n_models, "source": reference_source,
-            "trained": reference.trained, "cache_hits": reference.cache_hits,
+        reference=None
+        if reference is None
+        else {
+            "n_models": reference.n_models,
+            "source": reference_source,
+            "trained": reference.trained,
+            "cache_hits": reference.cache_hits,
             "train_size": int(np.median(reference.trained_on.sum(axis=1))),
-            "variants": {k: v for k, v in variants.items() if v}},
+            "variants": {k: v for k, v in variants.items() if v},
+        },
         notes=_notes(target, signals, membership, reference is not None),
         score_table=ScoreTable(ids, labels, membership[:n_audit].copy(), score_columns),
     )
@@ -295,35 +375,45 @@ def _calibrated_by(has_population: bool) -> str:
     return "population" if has_population else "half of the non-members (seeded split)"
 
 
-def _utility(train_correct: int, n_train: int, test_correct: int, n_test: int,
-             confidence: float) -> ModelUtility:
+def _utility(
+    train_correct: int, n_train: int, test_correct: int, n_test: int, confidence: float
+) -> ModelUtility:
     """Accuracy on members and non-members with intervals, and their difference."""
     train = m.rate(train_correct, n_train, confidence)
     test = m.rate(test_correct, n_test, confidence)
     assert train.ci is not None and test.ci is not None
-    gap = m.Estimate(train.value - test.value,  # type: ignore[operator]
-                     (train.ci[0] - test.ci[1], train.ci[1] - test.ci[0]),
-                     "interval: difference of the two accuracy intervals")
+    gap = m.Estimate(
+        train.value - test.value,  # type: ignore[operator]
+        (train.ci[0] - test.ci[1], train.ci[1] - test.ci[0]),
+        "interval: difference of the two accuracy intervals",
+    )
     return ModelUtility(train, test, gap)
 
 
-def _cannot_run(attack: Attack, available: set[str], reference_models: int,
-                target: Target) -> str | None:
+def _cannot_run(
+    attack: Attack, available: set[str], reference_models: int, target: Target
+) -> str | None:
     missing = attack.missing(available)
     if "reference" in missing or reference_models < attack.min_reference_models:
-        return (f"needs at least {attack.min_reference_models} reference models; pass "
-                "reference_models=N (CLI: --reference-models N)")
+        return (
+            f"needs at least {attack.min_reference_models} reference models; pass "
+            "reference_models=N (CLI: --reference-models N)"
+        )
     if "population" in missing:
-        return ("needs a population (records known to be outside the training set) to "
-                "compare against")
+        return (
+            "needs a population (records known to be outside the training set) to compare against"
+        )
     if missing:
-        return (f"needs {', '.join(missing)}, which a target exposing {target.exposes.value} "
-                "does not provide")
+        return (
+            f"needs {', '.join(missing)}, which a target exposing {target.exposes.value} "
+            "does not provide"
+        )
     return None
 
 
-def _notes(target: Target, signals: dict[str, np.ndarray], membership: np.ndarray,
-           with_reference: bool) -> tuple[str, ...]:
+def _notes(
+    target: Target, signals: dict[str, np.ndarray], membership: np.ndarray, with_reference: bool
+) -> tuple[str, ...]:
     """What a reader must know to trust the numbers (shown in every report format)."""
     notes = []
     if target.exposes is Exposure.PROBABILITIES and "confidence" in signals:
@@ -337,18 +427,31 @@ def _notes(target: Target, signals: dict[str, np.ndarray], membership: np.ndarra
                 "probabilities' precision and tie with each other, so the loss-based attacks"
                 + (", LiRA and RMIA" if with_reference else "")
                 + " cannot rank them. Expose logits (or float64 probabilities) for a stronger "
-                "audit.")
+                "audit."
+            )
     return tuple(notes)
 
 
-def _reference(target: Target, sets: list[RecordSet], recipe: Recipe | None, n_models: int,
-               train_size: int, population: RecordSet | None, seed: int,
-               executor: str | None, ray_address: str | None, cache_dir: str | Path | None,
-               progress: Progress, temperatures: tuple[float, ...]) -> ReferenceSignals:
+def _reference(
+    target: Target,
+    sets: list[RecordSet],
+    recipe: Recipe | None,
+    n_models: int,
+    train_size: int,
+    population: RecordSet | None,
+    seed: int,
+    executor: str | None,
+    ray_address: str | None,
+    cache_dir: str | Path | None,
+    progress: Progress,
+    temperatures: tuple[float, ...],
+) -> ReferenceSignals:
     if recipe is None:
         if not isinstance(target, SklearnTarget):
-            raise InputError("reference models need a recipe to train models like the target; "
-                             "scikit-learn targets have one automatically, others pass recipe=")
+            raise InputError(
+                "reference models need a recipe to train models like the target; "
+                "scikit-learn targets have one automatically, others pass recipe="
+            )
         recipe = SklearnRecipe(target.estimator)
     pool = concatenate(sets)
     trainable = None
@@ -356,22 +459,46 @@ def _reference(target: Target, sets: list[RecordSet], recipe: Recipe | None, n_m
         if population is None or len(population) <= train_size:
             raise InputError(
                 f"1 reference model must train on population records only, and needs more "
-                f"than {train_size} of them; pass a larger population or use 2 or more models")
-        trainable = np.r_[np.zeros(len(pool) - len(population), bool),
-                          np.ones(len(population), bool)]
+                f"than {train_size} of them; pass a larger population or use 2 or more models"
+            )
+        trainable = np.r_[
+            np.zeros(len(pool) - len(population), bool), np.ones(len(population), bool)
+        ]
     label_index = label_indices(pool.labels, target.classes)
     runner = get_runner(executor, ray_address)
     advance = progress.task(f"training {n_models} reference models", n_models)
-    return reference_signals(pool, label_index, recipe, n_models, train_size, seed,
-                             runner, OutputCache(cache_dir), target.classes,
-                             trainable, advance, temperatures)
+    return reference_signals(
+        pool,
+        label_index,
+        recipe,
+        n_models,
+        train_size,
+        seed,
+        runner,
+        OutputCache(cache_dir),
+        target.classes,
+        trainable,
+        advance,
+        temperatures,
+    )
 
 
-def _evaluate(name: str, description: str, scores: np.ndarray, membership: np.ndarray,
-              n_audit: int, calibration: np.ndarray, labels: np.ndarray,
-              class_rows: dict[str, np.ndarray], ids: np.ndarray,
-              has_population: bool, fprs: Sequence[float], delta: float, confidence: float,
-              top_records: int) -> AttackResult:
+def _evaluate(
+    name: str,
+    description: str,
+    scores: np.ndarray,
+    membership: np.ndarray,
+    n_audit: int,
+    calibration: np.ndarray,
+    labels: np.ndarray,
+    class_rows: dict[str, np.ndarray],
+    ids: np.ndarray,
+    has_population: bool,
+    fprs: Sequence[float],
+    delta: float,
+    confidence: float,
+    top_records: int,
+) -> AttackResult:
     audit_scores = scores[:n_audit]
     is_member = membership[:n_audit] == MEMBER
     members, nonmembers = audit_scores[is_member], audit_scores[~is_member]
@@ -399,15 +526,18 @@ def _evaluate(name: str, description: str, scores: np.ndarray, membership: np.nd
         name=name,
         description=description,
         auc=m.auc_with_ci(members, nonmembers, confidence),
-        tpr_at_fpr=tuple(m.tpr_at_fpr(members, threshold_pool, fpr_check, f, confidence)
-                         for f in fprs),
+        tpr_at_fpr=tuple(
+            m.tpr_at_fpr(members, threshold_pool, fpr_check, f, confidence) for f in fprs
+        ),
         advantage=adv,
         balanced_accuracy=balanced,
         advantage_threshold=adv_threshold,
         epsilon=m.epsilon_lower_bound(cal, ev, delta, confidence),
         roc_fpr=tuple(float(x) for x in roc_fpr),
         roc_tpr=tuple(float(x) for x in roc_tpr),
-        at_risk=tuple(RecordRisk(str(ids[i]), str(labels[i]), float(audit_scores[i]), float(p))
-                      for i, p in zip(top, p_values, strict=True)),
+        at_risk=tuple(
+            RecordRisk(str(ids[i]), str(labels[i]), float(audit_scores[i]), float(p))
+            for i, p in zip(top, p_values, strict=True)
+        ),
         slices=tuple(slices),
     )

@@ -25,8 +25,7 @@ Interval = tuple[float, float]
 
 def _interval(entry: Any) -> Interval | None:
     ci = entry.get("ci") if isinstance(entry, dict) else entry
-    if not isinstance(ci, list) or len(ci) != 2 or not all(
-            isinstance(v, (int, float)) for v in ci):
+    if not isinstance(ci, list) or len(ci) != 2 or not all(isinstance(v, (int, float)) for v in ci):
         return None
     return float(ci[0]), float(ci[1])
 
@@ -34,7 +33,8 @@ def _interval(entry: Any) -> Interval | None:
 def _metrics(attack: dict[str, Any]) -> dict[str, tuple[float | None, Interval | None]]:
     out: dict[str, tuple[float | None, Interval | None]] = {
         "auc": (attack.get("auc"), _interval(attack.get("auc_ci"))),
-        "advantage": (attack.get("advantage"), _interval(attack.get("advantage_ci")))}
+        "advantage": (attack.get("advantage"), _interval(attack.get("advantage_ci"))),
+    }
     for key, entry in (attack.get("tpr_at_fpr") or {}).items():
         out[f"tpr@{key}"] = (entry.get("value"), _interval(entry))
     return out
@@ -51,15 +51,15 @@ class Baseline:
     def load(cls, path: str | Path) -> Baseline:
         path = Path(path)
         if not path.is_file():
-            raise InputError(f"baseline {path} does not exist; create one with "
-                             "--save-baseline FILE")
+            raise InputError(
+                f"baseline {path} does not exist; create one with --save-baseline FILE"
+            )
         try:
             report = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InputError(f"baseline {path}: not a JSON report ({exc})") from exc
         if not isinstance(report, dict) or report.get("schema") != SCHEMA:
-            raise InputError(f"baseline {path}: not a miaudit report (schema {SCHEMA!r} "
-                             "expected)")
+            raise InputError(f"baseline {path}: not a miaudit report (schema {SCHEMA!r} expected)")
         if not isinstance(report.get("attacks"), list):
             raise InputError(f"baseline {path}: it has no 'attacks' list")
         return cls(report, str(path))
@@ -72,38 +72,60 @@ class Baseline:
         old_attacks = {a["name"]: a for a in self.report["attacks"] if isinstance(a, dict)}
         common = [a for a in new["attacks"] if a["name"] in old_attacks]
         if not common:
-            raise InputError(f"baseline {self.source} has none of this audit's attacks "
-                             f"({', '.join(a['name'] for a in new['attacks'])})")
+            raise InputError(
+                f"baseline {self.source} has none of this audit's attacks "
+                f"({', '.join(a['name'] for a in new['attacks'])})"
+            )
         checks = []
         for attack in common:
             old_metrics = _metrics(old_attacks[attack["name"]])
             for metric, (value, ci) in _metrics(attack).items():
                 if metric in old_metrics:
-                    checks.append(self._check(attack["name"], metric, value, ci,
-                                              *old_metrics[metric], tolerance))
+                    checks.append(
+                        self._check(
+                            attack["name"], metric, value, ci, *old_metrics[metric], tolerance
+                        )
+                    )
         old_model, new_model = self.report.get("model") or {}, new["model"]
-        checks.append(self._check(None, "gap", new_model["generalization_gap"],
-                                  _interval(new_model["generalization_gap_ci"]),
-                                  old_model.get("generalization_gap"),
-                                  _interval(old_model.get("generalization_gap_ci")), tolerance))
+        checks.append(
+            self._check(
+                None,
+                "gap",
+                new_model["generalization_gap"],
+                _interval(new_model["generalization_gap_ci"]),
+                old_model.get("generalization_gap"),
+                _interval(old_model.get("generalization_gap_ci")),
+                tolerance,
+            )
+        )
         return [c for c in checks if c is not None]
 
-    def _check(self, attack: str | None, metric: str, value: float | None,
-               ci: Interval | None, old_value: float | None, old_ci: Interval | None,
-               tolerance: float) -> Check | None:
+    def _check(
+        self,
+        attack: str | None,
+        metric: str,
+        value: float | None,
+        ci: Interval | None,
+        old_value: float | None,
+        old_ci: Interval | None,
+        tolerance: float,
+    ) -> Check | None:
         if ci is None or old_ci is None or value is None or old_value is None:
             return None  # unresolved on one side (e.g. TPR at 0.1% with few non-members)
         who = f"{attack} " if attack else ""
         name = f"no regression: {who}{metric}"
         regressed = ci[0] > old_ci[1] + tolerance
-        relation = ("lies above" if regressed else "overlaps or lies below")
-        detail = (f"{who}{metric}: {value:.4g} [{ci[0]:.4g}, {ci[1]:.4g}] vs baseline "
-                  f"{old_value:.4g} [{old_ci[0]:.4g}, {old_ci[1]:.4g}] — the new interval "
-                  f"{relation} the baseline's" + (f" (+ tolerance {tolerance:g})"
-                                                 if tolerance else "")
-                  + (": a significant regression" if regressed else ""))
-        return Check(name, "regression", not regressed, detail, metric, attack, value,
-                     old_ci[1] + tolerance)
+        relation = "lies above" if regressed else "overlaps or lies below"
+        detail = (
+            f"{who}{metric}: {value:.4g} [{ci[0]:.4g}, {ci[1]:.4g}] vs baseline "
+            f"{old_value:.4g} [{old_ci[0]:.4g}, {old_ci[1]:.4g}] — the new interval "
+            f"{relation} the baseline's"
+            + (f" (+ tolerance {tolerance:g})" if tolerance else "")
+            + (": a significant regression" if regressed else "")
+        )
+        return Check(
+            name, "regression", not regressed, detail, metric, attack, value, old_ci[1] + tolerance
+        )
 
 
 def save_baseline(result: AuditResult, path: str | Path) -> Path:

@@ -63,7 +63,7 @@ class CanaryFormat:
     @property
     def space(self) -> int:
         """|R|: how many distinct canaries the format can make."""
-        return 10 ** self.slots
+        return 10**self.slots
 
     def sample(self, n: int, seed: int, exclude: Sequence[str] = ()) -> list[str]:
         """``n`` distinct canaries, none of them in ``exclude``."""
@@ -89,9 +89,14 @@ class CanaryExposure:
     exposure_extrapolated: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "inserted": self.inserted,
-                "log_perplexity": self.log_perplexity, "rank": self.rank,
-                "exposure": self.exposure, "exposure_extrapolated": self.exposure_extrapolated}
+        return {
+            "text": self.text,
+            "inserted": self.inserted,
+            "log_perplexity": self.log_perplexity,
+            "rank": self.rank,
+            "exposure": self.exposure,
+            "exposure_extrapolated": self.exposure_extrapolated,
+        }
 
 
 @dataclass(frozen=True)
@@ -104,12 +109,15 @@ class CanaryReport:
 
     def to_dict(self) -> dict[str, Any]:
         inserted = [c.exposure for c in self.canaries if c.inserted]
-        return {"format": self.format, "space": self.space, "alternatives": self.alternatives,
-                "max_interpolated_exposure": math.log2(self.alternatives + 1),
-                "mean_exposure_inserted": float(np.mean(inserted)) if inserted else None,
-                "canaries": [c.to_dict() for c in self.canaries],
-                "membership": self.membership.to_dict()}
-
+        return {
+            "format": self.format,
+            "space": self.space,
+            "alternatives": self.alternatives,
+            "max_interpolated_exposure": math.log2(self.alternatives + 1),
+            "mean_exposure_inserted": float(np.mean(inserted)) if inserted else None,
+            "canaries": [c.to_dict() for c in self.canaries],
+            "membership": self.membership.to_dict(),
+        }
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """``canaries.json`` (every canary's rank and exposure) and the inserted-vs-kept-aside
@@ -117,8 +125,9 @@ class CanaryReport:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         path = out / "canaries.json"
-        path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
         return [path, *self.membership.write(out, ["json", "html", "md"])]
 
 
@@ -127,9 +136,14 @@ def _total_loss(target: CausalLMTarget, texts: list[str]) -> np.ndarray:
     return mean_loss(stats) * stats.counts()
 
 
-def canary_exposure(target: CausalLMTarget, fmt: CanaryFormat | str, inserted: Sequence[str],
-                    not_inserted: Sequence[str], alternatives: int = 1000,
-                    seed: int = 0) -> CanaryReport:
+def canary_exposure(
+    target: CausalLMTarget,
+    fmt: CanaryFormat | str,
+    inserted: Sequence[str],
+    not_inserted: Sequence[str],
+    alternatives: int = 1000,
+    seed: int = 0,
+) -> CanaryReport:
     """Exposure of every canary against ``alternatives`` random secrets of the same format,
     and the membership test of inserted against not-inserted canaries."""
     from miaudit.audit import audit
@@ -137,8 +151,9 @@ def canary_exposure(target: CausalLMTarget, fmt: CanaryFormat | str, inserted: S
     fmt = CanaryFormat(fmt) if isinstance(fmt, str) else fmt
     if alternatives < 10:
         raise InputError(f"alternatives must be at least 10, got {alternatives}")
-    pattern = re.compile("^" + re.escape(fmt.template).replace("\\#", "#").replace("#", "[0-9]")
-                         + "$")
+    pattern = re.compile(
+        "^" + re.escape(fmt.template).replace("\\#", "#").replace("#", "[0-9]") + "$"
+    )
     everything = [*inserted, *not_inserted]
     wrong = [c for c in everything if not pattern.match(c)]
     if wrong:
@@ -150,14 +165,21 @@ def canary_exposure(target: CausalLMTarget, fmt: CanaryFormat | str, inserted: S
     losses = _total_loss(target, everything)
     shape = st.skewnorm.fit(reference)
     canaries = []
-    for text, loss, is_in in zip(everything, losses, [True] * len(inserted)
-                                 + [False] * len(not_inserted), strict=True):
+    for text, loss, is_in in zip(
+        everything, losses, [True] * len(inserted) + [False] * len(not_inserted), strict=True
+    ):
         rank = 1 + int(np.searchsorted(reference, loss, "left"))
         estimated_rank = rank / (alternatives + 1) * fmt.space
         tail = max(float(st.skewnorm.cdf(loss, *shape)), 1e-300)
-        canaries.append(CanaryExposure(text, is_in, float(loss), rank,
-                                       math.log2(fmt.space) - math.log2(estimated_rank),
-                                       -math.log2(tail)))
-    membership = audit(target, list(inserted), list(not_inserted), attacks=["lm-loss"],
-                       seed=seed)
+        canaries.append(
+            CanaryExposure(
+                text,
+                is_in,
+                float(loss),
+                rank,
+                math.log2(fmt.space) - math.log2(estimated_rank),
+                -math.log2(tail),
+            )
+        )
+    membership = audit(target, list(inserted), list(not_inserted), attacks=["lm-loss"], seed=seed)
     return CanaryReport(fmt.template, fmt.space, alternatives, tuple(canaries), membership)

@@ -35,8 +35,9 @@ def annotations(result: AuditResult) -> list[str]:
             continue
         command = "error" if finding.level == "error" else "warning"
         title = _escape_property(f"miaudit {finding.rule.id}: {finding.rule.summary}")
-        lines.append(f"::{command} file={file},line=1,title={title}::"
-                     f"{_escape_data(finding.message)}")
+        lines.append(
+            f"::{command} file={file},line=1,title={title}::{_escape_data(finding.message)}"
+        )
     return lines
 
 

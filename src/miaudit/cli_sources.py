@@ -58,15 +58,27 @@ class AuditPlan:
         from miaudit.gate import parse_conditions, required_fprs
 
         fprs = sorted(set(self.fprs) | set(required_fprs(parse_conditions(self.fail_on))))
-        return audit(self.target, self.members, self.nonmembers, self.population,
-                     attacks=self.attacks, seed=self.seed, delta=self.delta,
-                     confidence=self.confidence, fprs=fprs, allow_overlap=self.allow_overlap,
-                     dp_epsilon=self.dp_epsilon, progress=progress,
-                     reference_models=self.reference_models,
-                     reference_train_size=self.reference_train_size, executor=self.executor,
-                     ray_address=self.ray_address, cache_dir=self.cache_dir,
-                     reference_outputs=self.reference_outputs,
-                     attack_params=self.attack_params)
+        return audit(
+            self.target,
+            self.members,
+            self.nonmembers,
+            self.population,
+            attacks=self.attacks,
+            seed=self.seed,
+            delta=self.delta,
+            confidence=self.confidence,
+            fprs=fprs,
+            allow_overlap=self.allow_overlap,
+            dp_epsilon=self.dp_epsilon,
+            progress=progress,
+            reference_models=self.reference_models,
+            reference_train_size=self.reference_train_size,
+            executor=self.executor,
+            ray_address=self.ray_address,
+            cache_dir=self.cache_dir,
+            reference_outputs=self.reference_outputs,
+            attack_params=self.attack_params,
+        )
 
 
 def _target_from_config(config: Config) -> Target:
@@ -88,8 +100,9 @@ def _target_from_config(config: Config) -> Target:
         assert path is not None
         return PrecomputedTarget.from_file(path)
     if t.classes is None:
-        raise InputError(f"target.classes: required for target.kind = {t.kind!r} "
-                         "(a number of classes or a list)")
+        raise InputError(
+            f"target.classes: required for target.kind = {t.kind!r} (a number of classes or a list)"
+        )
     if t.kind == "torch":
         from miaudit.targets.torch import TorchTarget
 
@@ -124,37 +137,63 @@ def plan_from_config(path: str | Path) -> AuditPlan:
         nonmembers = records(d.nonmembers, "non-members")
         population = records(d.population, "population")
     a, r = config.audit, config.report
-    return AuditPlan(target, members, nonmembers, population, attacks=a.attacks, seed=a.seed,
-                     delta=a.delta, confidence=a.confidence, fprs=a.fprs,
-                     allow_overlap=a.allow_overlap, dp_epsilon=a.dp_epsilon,
-                     out=str(config.resolve(r.out)) if r.out else None, formats=r.formats,
-                     fail_on=r.fail_on, reference_models=a.reference_models,
-                     reference_train_size=a.reference_train_size, executor=a.executor,
-                     ray_address=a.ray_address,
-                     cache_dir=str(config.resolve(a.cache_dir)) if a.cache_dir else None,
-                     reference_outputs=(str(config.resolve(a.reference_outputs))
-                                        if a.reference_outputs else None),
-                     attack_params=a.attack_params,
-                     baseline=str(config.resolve(r.baseline)) if r.baseline else None,
-                     save_baseline=(str(config.resolve(r.save_baseline))
-                                    if r.save_baseline else None),
-                     tolerance=r.tolerance, soft_fail=r.soft_fail, mlflow=r.mlflow,
-                     sensitive_data=a.sensitive_data,
-                     source=str(path))
+    return AuditPlan(
+        target,
+        members,
+        nonmembers,
+        population,
+        attacks=a.attacks,
+        seed=a.seed,
+        delta=a.delta,
+        confidence=a.confidence,
+        fprs=a.fprs,
+        allow_overlap=a.allow_overlap,
+        dp_epsilon=a.dp_epsilon,
+        out=str(config.resolve(r.out)) if r.out else None,
+        formats=r.formats,
+        fail_on=r.fail_on,
+        reference_models=a.reference_models,
+        reference_train_size=a.reference_train_size,
+        executor=a.executor,
+        ray_address=a.ray_address,
+        cache_dir=str(config.resolve(a.cache_dir)) if a.cache_dir else None,
+        reference_outputs=(
+            str(config.resolve(a.reference_outputs)) if a.reference_outputs else None
+        ),
+        attack_params=a.attack_params,
+        baseline=str(config.resolve(r.baseline)) if r.baseline else None,
+        save_baseline=(str(config.resolve(r.save_baseline)) if r.save_baseline else None),
+        tolerance=r.tolerance,
+        soft_fail=r.soft_fail,
+        mlflow=r.mlflow,
+        sensitive_data=a.sensitive_data,
+        source=str(path),
+    )
 
 
-def plan_from_flags(outputs: str | None, model: str | None, trust: bool, members: str | None,
-                    nonmembers: str | None, population: str | None, label: str,
-                    id_column: str | None, categorical: list[str], allow_overlap: bool,
-                    dp_epsilon: float | None) -> AuditPlan:
+def plan_from_flags(
+    outputs: str | None,
+    model: str | None,
+    trust: bool,
+    members: str | None,
+    nonmembers: str | None,
+    population: str | None,
+    label: str,
+    id_column: str | None,
+    categorical: list[str],
+    allow_overlap: bool,
+    dp_epsilon: float | None,
+) -> AuditPlan:
     if outputs:
         from miaudit.targets.precomputed import PrecomputedTarget
 
         if members or nonmembers:
-            raise InputError("--outputs carries membership in its 'member' column; drop "
-                             "--members/--nonmembers")
-        return AuditPlan(PrecomputedTarget.from_file(outputs), None, None,
-                         dp_epsilon=dp_epsilon, source=outputs)
+            raise InputError(
+                "--outputs carries membership in its 'member' column; drop --members/--nonmembers"
+            )
+        return AuditPlan(
+            PrecomputedTarget.from_file(outputs), None, None, dp_epsilon=dp_epsilon, source=outputs
+        )
     from miaudit.targets.sklearn import SklearnTarget
 
     if not members or not nonmembers:
@@ -166,6 +205,12 @@ def plan_from_flags(outputs: str | None, model: str | None, trust: bool, members
             return None
         return RecordSet.from_file(file, label, id_column, categorical, name)
 
-    return AuditPlan(target, records(members, "members"), records(nonmembers, "non-members"),
-                     records(population, "population"), allow_overlap=allow_overlap,
-                     dp_epsilon=dp_epsilon, source=model)
+    return AuditPlan(
+        target,
+        records(members, "members"),
+        records(nonmembers, "non-members"),
+        records(population, "population"),
+        allow_overlap=allow_overlap,
+        dp_epsilon=dp_epsilon,
+        source=model,
+    )

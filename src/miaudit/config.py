@@ -124,18 +124,27 @@ def load_config(path: str | Path) -> Config:
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in exc.errors())
+            for e in exc.errors()
+        )
         raise InputError(f"{path}: invalid config: {problems}") from None
     if config.target.kind != "outputs" and config.data is None:
-        raise InputError(f"{path}: invalid config: data: required for target.kind = "
-                         f"{config.target.kind!r} (members and nonmembers)")
-    if config.target.kind in ("sklearn", "torch", "outputs", "transformers") and \
-            not config.target.path:
-        raise InputError(f"{path}: invalid config: target.path: required for "
-                         f"target.kind = {config.target.kind!r}")
+        raise InputError(
+            f"{path}: invalid config: data: required for target.kind = "
+            f"{config.target.kind!r} (members and nonmembers)"
+        )
+    if (
+        config.target.kind in ("sklearn", "torch", "outputs", "transformers")
+        and not config.target.path
+    ):
+        raise InputError(
+            f"{path}: invalid config: target.path: required for "
+            f"target.kind = {config.target.kind!r}"
+        )
     if config.target.kind == "callable" and not config.target.function:
-        raise InputError(f"{path}: invalid config: target.function: required for "
-                         "target.kind = 'callable' (as 'package.module:function')")
+        raise InputError(
+            f"{path}: invalid config: target.function: required for "
+            "target.kind = 'callable' (as 'package.module:function')"
+        )
     return config
 
 

@@ -130,8 +130,12 @@ class RecordSet:
         for column in categorical:
             if features[column].isna().any():
                 raise InputError(f"{name}: categorical column {column!r} has missing values")
-        return cls(features.reset_index(drop=True), frame[label].to_numpy(),
-                   _make_ids(ids, len(frame), name), name)
+        return cls(
+            features.reset_index(drop=True),
+            frame[label].to_numpy(),
+            _make_ids(ids, len(frame), name),
+            name,
+        )
 
     @classmethod
     def from_file(

@@ -31,12 +31,23 @@ def demo_setup(seed: int = 0) -> tuple[SklearnTarget, RecordSet, RecordSet]:
     bunch = load_breast_cancer()
     ids = np.array([f"patient-{i:04d}" for i in range(len(bunch.target))])
     x_in, x_out, y_in, y_out, id_in, id_out = train_test_split(
-        bunch.data[:, FEATURES], bunch.target, ids, train_size=0.5, stratify=bunch.target,
-        random_state=seed)
+        bunch.data[:, FEATURES],
+        bunch.target,
+        ids,
+        train_size=0.5,
+        stratify=bunch.target,
+        random_state=seed,
+    )
     model = make_pipeline(
         StandardScaler(),
-        MLPClassifier(hidden_layer_sizes=(256, 256), alpha=0.0, max_iter=1000, tol=1e-6,
-                      n_iter_no_change=50, random_state=seed),
+        MLPClassifier(
+            hidden_layer_sizes=(256, 256),
+            alpha=0.0,
+            max_iter=1000,
+            tol=1e-6,
+            n_iter_no_change=50,
+            random_state=seed,
+        ),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

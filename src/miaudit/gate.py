@@ -22,11 +22,15 @@ if TYPE_CHECKING:
     from miaudit.baseline import Baseline
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
 }
 _PATTERN = re.compile(
     r"^\s*(?:(?P<attack>[a-z][a-z0-9-]*):)?(?P<metric>[a-z_]+(?:@[0-9.eE-]+)?)\s*"
-    r"(?P<op>>=|<=|>|<)\s*(?P<value>[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
+    r"(?P<op>>=|<=|>|<)\s*(?P<value>[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$"
+)
 ATTACK_METRICS = ("auc", "advantage", "balanced_accuracy", "epsilon", "tpr")
 MODEL_METRICS = ("gap", "train_accuracy", "test_accuracy")
 
@@ -80,8 +84,13 @@ class Verdict:
         return tuple(c.detail for c in self.checks if not c.passed)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, "soft_fail": self.soft, "baseline": self.baseline,
-                "tolerance": self.tolerance, "checks": [c.to_dict() for c in self.checks]}
+        return {
+            "passed": self.passed,
+            "soft_fail": self.soft,
+            "baseline": self.baseline,
+            "tolerance": self.tolerance,
+            "checks": [c.to_dict() for c in self.checks],
+        }
 
 
 def parse_conditions(expressions: Iterable[str]) -> list[Condition]:
@@ -95,7 +104,8 @@ def parse_conditions(expressions: Iterable[str]) -> list[Condition]:
         if not match:
             raise InputError(
                 f"--fail-on: cannot parse {text!r}; expected [ATTACK:]METRIC OP NUMBER, "
-                f"e.g. auc>0.6 or tpr@0.001>0.01")
+                f"e.g. auc>0.6 or tpr@0.001>0.01"
+            )
         metric, _, fpr_text = match["metric"].partition("@")
         fpr = None
         if metric == "tpr":
@@ -106,12 +116,15 @@ def parse_conditions(expressions: Iterable[str]) -> list[Condition]:
             if not 0 < fpr < 1:
                 raise InputError(f"--fail-on: {text!r}: the FPR must be in (0, 1)")
         elif fpr_text or metric not in ATTACK_METRICS + MODEL_METRICS:
-            raise InputError(f"--fail-on: unknown metric {match['metric']!r} in {text!r}; use "
-                             f"{', '.join((*ATTACK_METRICS[:-1], 'tpr@FPR', *MODEL_METRICS))}")
+            raise InputError(
+                f"--fail-on: unknown metric {match['metric']!r} in {text!r}; use "
+                f"{', '.join((*ATTACK_METRICS[:-1], 'tpr@FPR', *MODEL_METRICS))}"
+            )
         if match["attack"] and metric in MODEL_METRICS:
             raise InputError(f"--fail-on: {metric} is a model metric; drop the attack name")
-        conditions.append(Condition(text, metric, match["op"], float(match["value"]),
-                                    match["attack"], fpr))
+        conditions.append(
+            Condition(text, metric, match["op"], float(match["value"]), match["attack"], fpr)
+        )
     return conditions
 
 
@@ -144,16 +157,25 @@ def _policy_check(result: AuditResult, condition: Condition) -> Check:
         value = getattr(result.model, name).value
         breached = value is not None and compare(value, condition.value)
         shown = "n/a" if value is None else f"{value:.4g}"
-        return Check(condition.text, "policy", not breached,
-                     f"{condition.text}: {condition.metric} = {shown}"
-                     + ("" if breached else f" — within the limit {condition.value:g}"),
-                     condition.metric, None, value, condition.value)
+        return Check(
+            condition.text,
+            "policy",
+            not breached,
+            f"{condition.text}: {condition.metric} = {shown}"
+            + ("" if breached else f" — within the limit {condition.value:g}"),
+            condition.metric,
+            None,
+            value,
+            condition.value,
+        )
     attacks = [a for a in result.attacks if a.name not in MODEL_FREE_ATTACKS]
     if condition.attack is not None:
         found = result.attack(condition.attack)
         if found is None:
-            raise InputError(f"--fail-on {condition.text!r}: attack {condition.attack!r} "
-                             "did not run in this audit")
+            raise InputError(
+                f"--fail-on {condition.text!r}: attack {condition.attack!r} "
+                "did not run in this audit"
+            )
         attacks = [found]
     if not attacks:
         raise InputError(f"--fail-on {condition.text!r}: no attack ran")
@@ -167,16 +189,23 @@ def _policy_check(result: AuditResult, condition: Condition) -> Check:
     value, worst = (max if condition.op.startswith(">") else min)(values)
     breached = compare(value, condition.value)
     scope = "" if condition.attack else f" over {len(attacks)} attacks"
-    detail = (f"{condition.text}: {worst} {label} = {value:.4g}"
-              + (f" (worst{scope})" if scope else "")
-              + ("" if breached else f" — within the limit {condition.value:g}"))
-    return Check(condition.text, "policy", not breached, detail, label, worst, value,
-                 condition.value)
+    detail = (
+        f"{condition.text}: {worst} {label} = {value:.4g}"
+        + (f" (worst{scope})" if scope else "")
+        + ("" if breached else f" — within the limit {condition.value:g}")
+    )
+    return Check(
+        condition.text, "policy", not breached, detail, label, worst, value, condition.value
+    )
 
 
-def evaluate(result: AuditResult, conditions: Iterable[Condition],
-             baseline: Baseline | None = None, tolerance: float = 0.0,
-             soft: bool = False) -> Verdict:
+def evaluate(
+    result: AuditResult,
+    conditions: Iterable[Condition],
+    baseline: Baseline | None = None,
+    tolerance: float = 0.0,
+    soft: bool = False,
+) -> Verdict:
     """Check every condition, and every metric against ``baseline`` if given; raise
     :class:`InputError` if a condition cannot be evaluated."""
     checks = [_policy_check(result, c) for c in conditions]

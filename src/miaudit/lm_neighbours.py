@@ -23,8 +23,9 @@ class MaskedLMNeighbours:
 
     def __init__(self, model: Any, tokenizer: Any, n: int = 10, seed: int = 0) -> None:
         if getattr(tokenizer, "mask_token_id", None) is None:
-            raise InputError("the neighbourhood attack needs a masked LM whose tokenizer has a "
-                             "mask token")
+            raise InputError(
+                "the neighbourhood attack needs a masked LM whose tokenizer has a mask token"
+            )
         if n < 1:
             raise InputError(f"n (neighbours per text) must be at least 1, got {n}")
         self.model, self.tokenizer, self.n, self.seed = model.eval(), tokenizer, int(n), seed

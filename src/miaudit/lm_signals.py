@@ -21,7 +21,7 @@ _STD_FLOOR = 1e-12
 def _lowest_mean(values: np.ndarray, offsets: np.ndarray, k: float) -> np.ndarray:
     out = np.empty(len(offsets) - 1)
     for i in range(len(out)):
-        chunk = values[offsets[i]:offsets[i + 1]]
+        chunk = values[offsets[i] : offsets[i + 1]]
         take = max(1, int(np.ceil(k * len(chunk))))
         out[i] = np.partition(chunk, take - 1)[:take].mean()
     return out
@@ -32,11 +32,15 @@ def mean_loss(stats: TokenStats) -> np.ndarray:
     return -np.add.reduceat(stats.logp, stats.offsets[:-1]) / stats.counts()
 
 
-def lm_signals(stats: TokenStats, texts: Sequence[str], k: float = MIN_K,
-               lowercase: TokenStats | None = None,
-               reference: TokenStats | None = None,
-               neighbours: TokenStats | None = None,
-               per_text: int = 0) -> dict[str, np.ndarray]:
+def lm_signals(
+    stats: TokenStats,
+    texts: Sequence[str],
+    k: float = MIN_K,
+    lowercase: TokenStats | None = None,
+    reference: TokenStats | None = None,
+    neighbours: TokenStats | None = None,
+    per_text: int = 0,
+) -> dict[str, np.ndarray]:
     loss = mean_loss(stats)
     zlib_bytes = np.array([len(zlib.compress(t.encode("utf-8"))) for t in texts], float)
     normalised = (stats.logp - stats.mean) / np.maximum(stats.std, _STD_FLOOR)
@@ -48,8 +52,8 @@ def lm_signals(stats: TokenStats, texts: Sequence[str], k: float = MIN_K,
         "min_k": _lowest_mean(stats.logp, stats.offsets, k),
         # Zhang et al. 2024: the same over (log p − μ) / σ of the model's own distribution
         "min_k_pp": _lowest_mean(normalised, stats.offsets, k),
-        "token_accuracy": np.add.reduceat(stats.correct.astype(float),
-                                          stats.offsets[:-1]) / stats.counts(),
+        "token_accuracy": np.add.reduceat(stats.correct.astype(float), stats.offsets[:-1])
+        / stats.counts(),
     }
     if lowercase is not None:  # Carlini et al. 2021: perplexity ratio to the lowercased text
         signals["lowercase_ratio"] = loss / np.maximum(mean_loss(lowercase), _STD_FLOOR)
@@ -57,5 +61,6 @@ def lm_signals(stats: TokenStats, texts: Sequence[str], k: float = MIN_K,
         signals["reference_difference"] = loss - mean_loss(reference)
     if neighbours is not None:  # Mattern et al. 2023: loss minus the neighbours' mean loss
         signals["neighbourhood_difference"] = loss - mean_loss(neighbours).reshape(
-            len(loss), per_text).mean(axis=1)
+            len(loss), per_text
+        ).mean(axis=1)
     return signals

@@ -77,14 +77,20 @@ class EpsilonBound:
     fnr_upper: float | None
 
     def to_dict(self) -> dict[str, object]:
-        return {"value": self.value, "delta": self.delta, "confidence": self.confidence,
-                "threshold": self.threshold, "fpr_upper": self.fpr_upper,
-                "fnr_upper": self.fnr_upper}
+        return {
+            "value": self.value,
+            "delta": self.delta,
+            "confidence": self.confidence,
+            "threshold": self.threshold,
+            "fpr_upper": self.fpr_upper,
+            "fnr_upper": self.fnr_upper,
+        }
 
 
 # ---------------------------------------------------------------- binomial intervals
-def clopper_pearson(k: np.ndarray | int, n: np.ndarray | int,
-                    confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def clopper_pearson(
+    k: np.ndarray | int, n: np.ndarray | int, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact two-sided Clopper–Pearson interval for ``k`` successes in ``n`` trials."""
     alpha = 1.0 - confidence
     k = np.asarray(k, dtype=np.float64)
@@ -118,8 +124,9 @@ def rate(k: int, n: int, confidence: float = 0.95) -> Estimate:
 
 
 # ---------------------------------------------------------------- ROC and AUC
-def auc_with_ci(member_scores: np.ndarray, nonmember_scores: np.ndarray,
-                confidence: float = 0.95) -> Estimate:
+def auc_with_ci(
+    member_scores: np.ndarray, nonmember_scores: np.ndarray, confidence: float = 0.95
+) -> Estimate:
     """AUC with DeLong's interval (DeLong et al. 1988), via placement values in O(n log n).
 
     The interval is built on the logit scale so that it stays inside [0, 1]. When the variance
@@ -141,8 +148,9 @@ def auc_with_ci(member_scores: np.ndarray, nonmember_scores: np.ndarray,
     if variance <= 0 or auc in (0.0, 1.0):
         size = min(m, n)
         lo, hi = clopper_pearson(round(auc * size), size, confidence)
-        return Estimate(auc, (float(lo), float(hi)),
-                        "perfect separation: interval from the smaller class size")
+        return Estimate(
+            auc, (float(lo), float(hi)), "perfect separation: interval from the smaller class size"
+        )
     logit = np.log(auc / (1 - auc))
     half = z * np.sqrt(variance) / (auc * (1 - auc))
     lo, hi = 1 / (1 + np.exp(-(logit - half))), 1 / (1 + np.exp(-(logit + half)))
@@ -155,23 +163,29 @@ def auc(member_scores: np.ndarray, nonmember_scores: np.ndarray) -> float:
     return float(roc_auc_score(y, np.r_[member_scores, nonmember_scores]))
 
 
-def roc_points(member_scores: np.ndarray, nonmember_scores: np.ndarray,
-               max_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+def roc_points(
+    member_scores: np.ndarray, nonmember_scores: np.ndarray, max_points: int = 200
+) -> tuple[np.ndarray, np.ndarray]:
     """The empirical ROC thinned to at most ~``max_points`` points, denser at low FPR."""
     y = np.r_[np.ones(len(member_scores)), np.zeros(len(nonmember_scores))]
     fpr, tpr, _ = roc_curve(y, np.r_[member_scores, nonmember_scores])
     if len(fpr) <= max_points:
         return fpr, tpr
-    grid = np.unique(np.r_[0.0, np.logspace(np.log10(1.0 / len(nonmember_scores)), 0,
-                                            max_points - 2), 1.0])
+    grid = np.unique(
+        np.r_[0.0, np.logspace(np.log10(1.0 / len(nonmember_scores)), 0, max_points - 2), 1.0]
+    )
     index = np.searchsorted(fpr, grid, "right") - 1
     return fpr[index], tpr[index]
 
 
 # ---------------------------------------------------------------- TPR at a fixed FPR
-def tpr_at_fpr(member_scores: np.ndarray, calibration_nonmembers: np.ndarray,
-               evaluation_nonmembers: np.ndarray | None, fpr: float,
-               confidence: float = 0.95) -> TprAtFpr:
+def tpr_at_fpr(
+    member_scores: np.ndarray,
+    calibration_nonmembers: np.ndarray,
+    evaluation_nonmembers: np.ndarray | None,
+    fpr: float,
+    confidence: float = 0.95,
+) -> TprAtFpr:
     """TPR at ``fpr`` with a distribution-free interval for the true ROC at exactly ``fpr``.
 
     The threshold is the ``k``-th largest calibration non-member score with
@@ -186,9 +200,16 @@ def tpr_at_fpr(member_scores: np.ndarray, calibration_nonmembers: np.ndarray,
     n = len(calibration_nonmembers)
     needed = ceil(1.0 / fpr - 1e-9)
     if n < needed:
-        return TprAtFpr(fpr, Estimate(None, reason=(
-            f"not resolvable: an FPR of {fpr:g} needs at least {needed:,} calibration "
-            f"non-members to place a threshold; this audit has {n:,}")))
+        return TprAtFpr(
+            fpr,
+            Estimate(
+                None,
+                reason=(
+                    f"not resolvable: an FPR of {fpr:g} needs at least {needed:,} calibration "
+                    f"non-members to place a threshold; this audit has {n:,}"
+                ),
+            ),
+        )
     beta = 1.0 - confidence
     descending = np.sort(calibration_nonmembers)[::-1]
     members = np.sort(member_scores)
@@ -211,12 +232,16 @@ def tpr_at_fpr(member_scores: np.ndarray, calibration_nonmembers: np.ndarray,
     threshold = threshold_at(k_point)
     hits = flagged(threshold)
     lower = float(binomial_lower(flagged(threshold_at(k_strict)), m, 1 - beta / 4))
-    upper = 1.0 if k_loose is None else float(
-        binomial_upper(flagged(threshold_at(k_loose)), m, 1 - beta / 4))
+    upper = (
+        1.0
+        if k_loose is None
+        else float(binomial_upper(flagged(threshold_at(k_loose)), m, 1 - beta / 4))
+    )
     achieved = None
     if evaluation_nonmembers is not None and len(evaluation_nonmembers):
-        achieved = rate(int(np.sum(evaluation_nonmembers > threshold)),
-                        len(evaluation_nonmembers), confidence)
+        achieved = rate(
+            int(np.sum(evaluation_nonmembers > threshold)), len(evaluation_nonmembers), confidence
+        )
     return TprAtFpr(fpr, Estimate(hits / m, (lower, upper)), threshold, achieved)
 
 
@@ -233,8 +258,9 @@ def _flag_counts(sorted_scores: np.ndarray, thresholds: np.ndarray) -> np.ndarra
     return len(sorted_scores) - np.searchsorted(sorted_scores, thresholds, "left")
 
 
-def _epsilon(fp: np.ndarray, n_neg: int, fn: np.ndarray, n_pos: int, delta: float,
-             confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _epsilon(
+    fp: np.ndarray, n_neg: int, fn: np.ndarray, n_pos: int, delta: float, confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ε bound from upper bounds on FPR and FNR, each at ``1-(1-confidence)/2``.
 
     (ε, δ)-DP implies FPR + e^ε FNR ≥ 1−δ and FNR + e^ε FPR ≥ 1−δ for every test
@@ -250,9 +276,12 @@ def _epsilon(fp: np.ndarray, n_neg: int, fn: np.ndarray, n_pos: int, delta: floa
     return np.maximum(eps, 0.0), fpr_hi, fnr_hi
 
 
-def epsilon_lower_bound(calibration: tuple[np.ndarray, np.ndarray],
-                        evaluation: tuple[np.ndarray, np.ndarray], delta: float = 1e-5,
-                        confidence: float = 0.95) -> EpsilonBound:
+def epsilon_lower_bound(
+    calibration: tuple[np.ndarray, np.ndarray],
+    evaluation: tuple[np.ndarray, np.ndarray],
+    delta: float = 1e-5,
+    confidence: float = 0.95,
+) -> EpsilonBound:
     """A sound empirical lower bound on ε at ``delta``: the threshold maximising the bound on
     the calibration split (members, non-members) is evaluated, with one-sided Clopper–Pearson
     bounds, on the evaluation split only. With probability ≥ ``confidence`` the true ε of the
@@ -262,23 +291,28 @@ def epsilon_lower_bound(calibration: tuple[np.ndarray, np.ndarray],
     thresholds = _candidates(np.r_[cal_members, cal_nonmembers])
     tp = _flag_counts(cal_members, thresholds)
     fp = _flag_counts(cal_nonmembers, thresholds)
-    eps, _, _ = _epsilon(fp, len(cal_nonmembers), len(cal_members) - tp, len(cal_members),
-                         delta, confidence)
+    eps, _, _ = _epsilon(
+        fp, len(cal_nonmembers), len(cal_members) - tp, len(cal_members), delta, confidence
+    )
     if not np.any(eps > 0):
         return EpsilonBound(0.0, delta, confidence, None, None, None)
     threshold = float(thresholds[int(np.argmax(eps))])
     members, nonmembers = evaluation
     fp_e = int(np.sum(nonmembers >= threshold))
     fn_e = int(np.sum(members < threshold))
-    value, fpr_hi, fnr_hi = _epsilon(np.array([fp_e]), len(nonmembers), np.array([fn_e]),
-                                     len(members), delta, confidence)
-    return EpsilonBound(float(value[0]), delta, confidence, threshold, float(fpr_hi[0]),
-                        float(fnr_hi[0]))
+    value, fpr_hi, fnr_hi = _epsilon(
+        np.array([fp_e]), len(nonmembers), np.array([fn_e]), len(members), delta, confidence
+    )
+    return EpsilonBound(
+        float(value[0]), delta, confidence, threshold, float(fpr_hi[0]), float(fnr_hi[0])
+    )
 
 
-def advantage(calibration: tuple[np.ndarray, np.ndarray],
-              evaluation: tuple[np.ndarray, np.ndarray],
-              confidence: float = 0.95) -> tuple[Estimate, Estimate, float]:
+def advantage(
+    calibration: tuple[np.ndarray, np.ndarray],
+    evaluation: tuple[np.ndarray, np.ndarray],
+    confidence: float = 0.95,
+) -> tuple[Estimate, Estimate, float]:
     """Attacker advantage TPR − FPR (Yeom et al. 2018) and balanced accuracy at the threshold
     that maximises the advantage on the calibration split, measured on the evaluation split.
 
@@ -287,8 +321,9 @@ def advantage(calibration: tuple[np.ndarray, np.ndarray],
     """
     cal_members, cal_nonmembers = np.sort(calibration[0]), np.sort(calibration[1])
     thresholds = _candidates(np.r_[cal_members, cal_nonmembers])
-    gain = (_flag_counts(cal_members, thresholds) / len(cal_members)
-            - _flag_counts(cal_nonmembers, thresholds) / len(cal_nonmembers))
+    gain = _flag_counts(cal_members, thresholds) / len(cal_members) - _flag_counts(
+        cal_nonmembers, thresholds
+    ) / len(cal_nonmembers)
     threshold = float(thresholds[int(np.argmax(gain))])
     members, nonmembers = evaluation
     tp, fp = int(np.sum(members >= threshold)), int(np.sum(nonmembers >= threshold))
@@ -297,8 +332,11 @@ def advantage(calibration: tuple[np.ndarray, np.ndarray],
     fpr_lo, fpr_hi = clopper_pearson(fp, len(nonmembers), level)
     value = tp / len(members) - fp / len(nonmembers)
     lo, hi = float(tpr_lo - fpr_hi), float(tpr_hi - fpr_lo)
-    return (Estimate(value, (lo, hi)),
-            Estimate((1 + value) / 2, ((1 + lo) / 2, (1 + hi) / 2)), threshold)
+    return (
+        Estimate(value, (lo, hi)),
+        Estimate((1 + value) / 2, ((1 + lo) / 2, (1 + hi) / 2)),
+        threshold,
+    )
 
 
 def nonmember_pvalues(member_scores: np.ndarray, reference_nonmembers: np.ndarray) -> np.ndarray:

@@ -22,15 +22,20 @@ def metrics(result: AuditResult) -> dict[str, float]:
     """The audit's headline figures as MLflow metric names and values (resolved ones only)."""
     out: dict[str, float] = {}
     model = result.model
-    for key, estimate in (("train_accuracy", model.train_accuracy),
-                          ("test_accuracy", model.test_accuracy),
-                          ("gap", model.generalization_gap)):
+    for key, estimate in (
+        ("train_accuracy", model.train_accuracy),
+        ("test_accuracy", model.test_accuracy),
+        ("gap", model.generalization_gap),
+    ):
         if estimate.value is not None:
             out[f"miaudit/model/{key}"] = float(estimate.value)
     for attack in result.attacks:
         prefix = f"miaudit/{attack.name}"
-        for key, value in (("auc", attack.auc.value), ("advantage", attack.advantage.value),
-                           ("epsilon", attack.epsilon.value)):
+        for key, value in (
+            ("auc", attack.auc.value),
+            ("advantage", attack.advantage.value),
+            ("epsilon", attack.epsilon.value),
+        ):
             if value is not None:
                 out[f"{prefix}/{key}"] = float(value)
         for t in attack.tpr_at_fpr:
@@ -53,16 +58,28 @@ def log_to_mlflow(result: AuditResult, report_dir: str | Path) -> str:
     with context as run:
         mlflow.log_metrics(metrics(result))
         gate = result.gate
-        verdict = "not set" if gate is None or not gate.checks else (
-            "passed" if gate.passed else "failed")
+        verdict = (
+            "not set"
+            if gate is None or not gate.checks
+            else ("passed" if gate.passed else "failed")
+        )
         strongest = result.strongest()
-        mlflow.set_tags({"miaudit.version": result.version,
-                         "miaudit.risk": risk_level(result).level,
-                         "miaudit.gate": verdict,
-                         "miaudit.strongest_attack": strongest.name if strongest else "none",
-                         "mitre_atlas": ATLAS, "owasp_ml": OWASP})
-        mlflow.log_params({"miaudit.n_members": result.n_members,
-                           "miaudit.n_nonmembers": result.n_nonmembers,
-                           "miaudit.seed": result.settings.seed})
+        mlflow.set_tags(
+            {
+                "miaudit.version": result.version,
+                "miaudit.risk": risk_level(result).level,
+                "miaudit.gate": verdict,
+                "miaudit.strongest_attack": strongest.name if strongest else "none",
+                "mitre_atlas": ATLAS,
+                "owasp_ml": OWASP,
+            }
+        )
+        mlflow.log_params(
+            {
+                "miaudit.n_members": result.n_members,
+                "miaudit.n_nonmembers": result.n_nonmembers,
+                "miaudit.seed": result.settings.seed,
+            }
+        )
         mlflow.log_artifacts(str(report_dir), artifact_path="miaudit-report")
         return str(run.info.run_id)

@@ -60,10 +60,14 @@ class ClassSlice:
     auc: Estimate
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "n_members": self.n_members,
-                "n_nonmembers": self.n_nonmembers, "auc": self.auc.value,
-                "auc_ci": list(self.auc.ci) if self.auc.ci else None,
-                **({"reason": self.auc.reason} if self.auc.value is None else {})}
+        return {
+            "label": self.label,
+            "n_members": self.n_members,
+            "n_nonmembers": self.n_nonmembers,
+            "auc": self.auc.value,
+            "auc_ci": list(self.auc.ci) if self.auc.ci else None,
+            **({"reason": self.auc.reason} if self.auc.value is None else {}),
+        }
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,9 @@ class AttackResult:
             "advantage": self.advantage.value,
             "advantage_ci": list(self.advantage.ci) if self.advantage.ci else None,
             "balanced_accuracy": self.balanced_accuracy.value,
-            "balanced_accuracy_ci": (list(self.balanced_accuracy.ci)
-                                     if self.balanced_accuracy.ci else None),
+            "balanced_accuracy_ci": (
+                list(self.balanced_accuracy.ci) if self.balanced_accuracy.ci else None
+            ),
             "advantage_threshold": self.advantage_threshold,
             "epsilon_lower_bound": self.epsilon.value,
             "epsilon": self.epsilon.to_dict(),
@@ -124,8 +129,13 @@ class AuditSettings:
     calibration: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "delta": self.delta, "confidence": self.confidence,
-                "fprs": list(self.fprs), "calibration": self.calibration}
+        return {
+            "seed": self.seed,
+            "delta": self.delta,
+            "confidence": self.confidence,
+            "fprs": list(self.fprs),
+            "calibration": self.calibration,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,8 +186,11 @@ class AuditResult:
 
     def strongest(self) -> AttackResult | None:
         """The attack on the model with the highest AUC (ties: the first)."""
-        return max((a for a in self.attacks if a.name not in MODEL_FREE_ATTACKS),
-                   key=lambda a: a.auc.value or 0.0, default=None)
+        return max(
+            (a for a in self.attacks if a.name not in MODEL_FREE_ATTACKS),
+            key=lambda a: a.auc.value or 0.0,
+            default=None,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         from miaudit.report.findings import ATLAS, OWASP, findings
@@ -189,8 +202,11 @@ class AuditResult:
             "created": self.created,
             "target": self.target,
             "model": self.model.to_dict(),
-            "records": {"n_members": self.n_members, "n_nonmembers": self.n_nonmembers,
-                        "n_population": self.n_population},
+            "records": {
+                "n_members": self.n_members,
+                "n_nonmembers": self.n_nonmembers,
+                "n_population": self.n_population,
+            },
             "settings": self.settings.to_dict(),
             "reference_models": self.reference,
             "notes": list(self.notes),
@@ -201,9 +217,17 @@ class AuditResult:
             "attacks": [a.to_dict() for a in self.attacks],
             "skipped_attacks": [{"name": s.name, "reason": s.reason} for s in self.skipped],
             "audit_questions": [q.to_dict() for q in audit_questions(self)],
-            "findings": [{"rule": f.rule.id, "name": f.rule.name, "level": f.level,
-                          "message": f.message, "mitre_atlas": ATLAS, "owasp_ml": OWASP}
-                         for f in findings(self)],
+            "findings": [
+                {
+                    "rule": f.rule.id,
+                    "name": f.rule.name,
+                    "level": f.level,
+                    "message": f.message,
+                    "mitre_atlas": ATLAS,
+                    "owasp_ml": OWASP,
+                }
+                for f in findings(self)
+            ],
         }
 
     def render(self, fmt: str) -> str:
@@ -212,8 +236,11 @@ class AuditResult:
 
         return get_format(fmt).render(self)
 
-    def write(self, out_dir: str | Path, formats: tuple[str, ...] | list[str] = ("json",
-              "html", "md", "csv")) -> list[Path]:
+    def write(
+        self,
+        out_dir: str | Path,
+        formats: tuple[str, ...] | list[str] = ("json", "html", "md", "csv"),
+    ) -> list[Path]:
         """Write each format into ``out_dir`` (created if needed); return the paths."""
         from miaudit.report import get_format
 

@@ -54,8 +54,7 @@ def _score_signals(logp: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     log_one_minus = log1mexp(logp, p)
     p_others = p.copy()
     p_others[rows, y] = 0.0
-    modified_entropy = -(1.0 - p[rows, y]) * logp_y - np.einsum("ij,ij->i", p_others,
-                                                                 log_one_minus)
+    modified_entropy = -(1.0 - p[rows, y]) * logp_y - np.einsum("ij,ij->i", p_others, log_one_minus)
     # Carlini et al. (2022), eq. 4: log(p_y / (1 - p_y)), computed as
     # log p_y - logsumexp_{j != y} log p_j so that nothing cancels as p_y -> 1.
     logit_confidence = logp_y - logsumexp(others, axis=1)
@@ -87,8 +86,9 @@ def _tempered_loss(logp: np.ndarray, y: np.ndarray, temperature: float) -> np.nd
     return np.logaddexp(0.0, logsumexp(others, axis=1) - scaled[rows, y])
 
 
-def compute_signals(outputs: Outputs, label_index: np.ndarray,
-                    temperatures: tuple[float, ...] = ()) -> dict[str, np.ndarray]:
+def compute_signals(
+    outputs: Outputs, label_index: np.ndarray, temperatures: tuple[float, ...] = ()
+) -> dict[str, np.ndarray]:
     """Every signal the outputs allow, per record. ``label_index`` is the true class column;
     each of ``temperatures`` adds the loss of the tempered softmax (see
     :func:`tempered_loss_name`)."""

@@ -31,8 +31,10 @@ def _as_target(model: Any) -> Target:
         from miaudit.targets.sklearn import SklearnTarget
 
         return SklearnTarget(model)
-    raise InputError(f"cannot audit a {type(model).__name__}: pass a miaudit Target or a "
-                     "fitted scikit-learn estimator")
+    raise InputError(
+        f"cannot audit a {type(model).__name__}: pass a miaudit Target or a "
+        "fitted scikit-learn estimator"
+    )
 
 
 def assert_no_membership_leakage(
@@ -55,34 +57,55 @@ def assert_no_membership_leakage(
     strongest attack); return the result otherwise. ``max_tpr`` maps an FPR to the highest
     TPR allowed there, e.g. ``{0.01: 0.05}``. The report is written to ``report_dir`` (a new
     temporary folder if not given) and the failure message names it."""
-    conditions = [f"{name}>{limit!r}" for name, limit in (
-        ("auc", max_auc), ("advantage", max_advantage), ("epsilon", max_epsilon),
-        ("gap", max_gap)) if limit is not None]
+    conditions = [
+        f"{name}>{limit!r}"
+        for name, limit in (
+            ("auc", max_auc),
+            ("advantage", max_advantage),
+            ("epsilon", max_epsilon),
+            ("gap", max_gap),
+        )
+        if limit is not None
+    ]
     conditions += [f"tpr@{fpr!r}>{limit!r}" for fpr, limit in (max_tpr or {}).items()]
     if not conditions:
-        raise InputError("assert_no_membership_leakage: set at least one limit (max_auc, "
-                         "max_tpr, max_advantage, max_epsilon or max_gap)")
+        raise InputError(
+            "assert_no_membership_leakage: set at least one limit (max_auc, "
+            "max_tpr, max_advantage, max_epsilon or max_gap)"
+        )
     parsed = parse_conditions(conditions)
     fprs = sorted({0.001, 0.01, 0.1} | {c.fpr for c in parsed if c.fpr is not None})
-    result = audit(_as_target(model), members, nonmembers, population, attacks=attacks,
-                   seed=seed, fprs=fprs, **audit_options)
+    result = audit(
+        _as_target(model),
+        members,
+        nonmembers,
+        population,
+        attacks=attacks,
+        seed=seed,
+        fprs=fprs,
+        **audit_options,
+    )
     import dataclasses
 
     verdict = evaluate(result, parsed)
     result = dataclasses.replace(result, gate=verdict)
-    out = Path(report_dir) if report_dir is not None else Path(
-        tempfile.mkdtemp(prefix="miaudit-"))
+    out = Path(report_dir) if report_dir is not None else Path(tempfile.mkdtemp(prefix="miaudit-"))
     result.write(out, ["json", "html", "md"])
     if not verdict.passed:
         strongest = result.strongest()
         lines = ["membership-inference leakage above the limits:"]
         lines += [f"  - {breach}" for breach in verdict.breaches]
         if strongest is not None:
-            lines.append(f"strongest attack: {strongest.name}, AUC {strongest.auc.value:.3f} "
-                         f"[{strongest.auc.ci[0]:.3f}, {strongest.auc.ci[1]:.3f}]"
-                         if strongest.auc.ci else f"strongest attack: {strongest.name}")
-        lines.append(f"model: train accuracy {result.model.train_accuracy.value:.1%}, held-out "
-                     f"{result.model.test_accuracy.value:.1%}")
+            lines.append(
+                f"strongest attack: {strongest.name}, AUC {strongest.auc.value:.3f} "
+                f"[{strongest.auc.ci[0]:.3f}, {strongest.auc.ci[1]:.3f}]"
+                if strongest.auc.ci
+                else f"strongest attack: {strongest.name}"
+            )
+        lines.append(
+            f"model: train accuracy {result.model.train_accuracy.value:.1%}, held-out "
+            f"{result.model.test_accuracy.value:.1%}"
+        )
         lines.append(f"report: {out / 'report.html'}")
         raise AssertionError("\n".join(lines))
     return result

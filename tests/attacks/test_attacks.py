@@ -14,10 +14,21 @@ from miaudit.training.design import balanced_design
 
 
 def test_registry_names_are_the_contract() -> None:
-    assert list(REGISTRY) == ["loss", "confidence", "entropy", "modified-entropy",
-                              "logit-confidence", "margin", "gap", "classifier",
-                              "shadow", "lira-offline", "lira-online", "rmia-offline",
-                              "rmia-online"]
+    assert list(REGISTRY) == [
+        "loss",
+        "confidence",
+        "entropy",
+        "modified-entropy",
+        "logit-confidence",
+        "margin",
+        "gap",
+        "classifier",
+        "shadow",
+        "lira-offline",
+        "lira-online",
+        "rmia-offline",
+        "rmia-online",
+    ]
     without_reference = [a.name for a in get_attacks(None)]
     assert without_reference == list(REGISTRY)[:8]
     assert len(get_attacks(None, with_reference=True)) == len(REGISTRY)
@@ -27,14 +38,18 @@ def test_registry_names_are_the_contract() -> None:
         get_attacks(["loss", "loss"])
 
 
-@pytest.mark.parametrize("name", ["loss", "confidence", "entropy", "modified-entropy",
-                                  "logit-confidence", "margin"])
+@pytest.mark.parametrize(
+    "name", ["loss", "confidence", "entropy", "modified-entropy", "logit-confidence", "margin"]
+)
 def test_threshold_attacks_score_confident_records_higher(name: str) -> None:
     # Two records: one predicted with p_y = 0.99, one with p_y = 0.6 (3 classes, rest spread).
     signals = {
-        "confidence": np.array([0.99, 0.6]), "loss": -np.log([0.99, 0.6]),
-        "entropy": np.array([0.06, 0.95]), "modified_entropy": np.array([0.05, 1.2]),
-        "logit_confidence": np.log([0.99 / 0.01, 0.6 / 0.4]), "margin": np.array([5.3, 1.1]),
+        "confidence": np.array([0.99, 0.6]),
+        "loss": -np.log([0.99, 0.6]),
+        "entropy": np.array([0.06, 0.95]),
+        "modified_entropy": np.array([0.05, 1.2]),
+        "logit_confidence": np.log([0.99 / 0.01, 0.6 / 0.4]),
+        "margin": np.array([5.3, 1.1]),
     }
     scores = REGISTRY[name].scores(AttackInput(signals, np.array([1, 0])))
     assert scores[0] > scores[1]
@@ -63,13 +78,14 @@ def test_classifier_finds_real_signal_and_scores_population() -> None:
     scores = REGISTRY["classifier"].scores(AttackInput(signals, membership, seed=0))
     assert np.all(np.isfinite(scores)) and scores.shape == (2 * n + 500,)
     # Theoretical AUC of Exp(0.2) vs Exp(1) members-lower-loss is 1/(1+0.2) ≈ 0.833.
-    assert m.auc(scores[:n], scores[n:2 * n]) > 0.78
+    assert m.auc(scores[:n], scores[n : 2 * n]) > 0.78
     # Population records are non-members: they must look like the audit non-members.
-    assert abs(m.auc(scores[2 * n:], scores[n:2 * n]) - 0.5) < 0.06
+    assert abs(m.auc(scores[2 * n :], scores[n : 2 * n]) - 0.5) < 0.06
 
 
-def _reference_input(n_members: int, n_population: int, n_models: int, seed: int = 0
-                     ) -> AttackInput:
+def _reference_input(
+    n_members: int, n_population: int, n_models: int, seed: int = 0
+) -> AttackInput:
     """Synthetic losses: members have lower loss under the target; reference models' losses
     scatter around each record's own difficulty, lower when they trained on it."""
     rng = np.random.default_rng(seed)
@@ -77,20 +93,27 @@ def _reference_input(n_members: int, n_population: int, n_models: int, seed: int
     membership = np.r_[np.ones(n_members), np.zeros(n_members), -np.ones(n_population)]
     difficulty = rng.gamma(2.0, 0.5, size=n)
     trained_in = balanced_design(n, n_models, n // 2, seed)  # every record IN and OUT
-    reference_loss = difficulty * np.where(trained_in, 0.3, 1.0) * rng.lognormal(
-        0, 0.2, size=(n_models, n))
+    reference_loss = (
+        difficulty * np.where(trained_in, 0.3, 1.0) * rng.lognormal(0, 0.2, size=(n_models, n))
+    )
     target_loss = difficulty * np.where(membership == 1, 0.3, 1.0) * rng.lognormal(0, 0.2, n)
+
     def logit(loss: np.ndarray) -> np.ndarray:  # log(p / (1 − p)) with p = exp(−loss)
         return -np.log(np.expm1(loss))
 
-    return AttackInput({"loss": target_loss, "logit_confidence": logit(target_loss)},
-                       membership.astype(np.int8), seed,
-                       {"loss": reference_loss, "logit_confidence": logit(reference_loss)},
-                       trained_in, np.zeros(n, np.int64))
+    return AttackInput(
+        {"loss": target_loss, "logit_confidence": logit(target_loss)},
+        membership.astype(np.int8),
+        seed,
+        {"loss": reference_loss, "logit_confidence": logit(reference_loss)},
+        trained_in,
+        np.zeros(n, np.int64),
+    )
 
 
-def _rmia_brute_force(log_ratio: np.ndarray, membership: np.ndarray, gamma: float = 1.0
-                      ) -> np.ndarray:
+def _rmia_brute_force(
+    log_ratio: np.ndarray, membership: np.ndarray, gamma: float = 1.0
+) -> np.ndarray:
     """Zarifzadeh et al. eq. 4 literally: the n × |Z| matrix of LR(x, z) ≥ γ."""
     z = log_ratio[membership == -1]
     beats = (log_ratio[:, None] - z[None, :]) >= np.log(gamma)
@@ -102,15 +125,16 @@ def test_rmia_matches_the_pairwise_definition() -> None:
     p_target = np.exp(-data.signals["loss"])
     p_ref = np.exp(-data.reference["loss"])
     out = ~data.reference_in
-    marginals = {"rmia-online": p_ref.mean(axis=0),
-                 "rmia-offline": 0.5 * (1.3 * (p_ref * out).sum(0) / out.sum(0) + 0.7)}
+    marginals = {
+        "rmia-online": p_ref.mean(axis=0),
+        "rmia-offline": 0.5 * (1.3 * (p_ref * out).sum(0) / out.sum(0) + 0.7),
+    }
     audited = data.membership >= 0
     for name, marginal in marginals.items():
         for gamma in (1.0, 2.0):
             attack = get_attacks([name], params={name: {"gamma": gamma}})[0]
             expected = _rmia_brute_force(np.log(p_target / marginal), data.membership, gamma)
-            np.testing.assert_allclose(attack.scores(data)[audited], expected[audited],
-                                       atol=1e-12)
+            np.testing.assert_allclose(attack.scores(data)[audited], expected[audited], atol=1e-12)
 
 
 def test_rmia_works_in_log_space_where_probabilities_saturate() -> None:
@@ -121,12 +145,14 @@ def test_rmia_works_in_log_space_where_probabilities_saturate() -> None:
     tiny = {"loss": data.signals["loss"] * 1e-20}
     reference = {"loss": data.reference["loss"] * 1e-20}
     assert (np.exp(-tiny["loss"]) == 1.0).all() and (np.exp(-reference["loss"]) == 1.0).all()
-    saturated = AttackInput(tiny, data.membership, 0, reference, data.reference_in,
-                            data.label_index)
+    saturated = AttackInput(
+        tiny, data.membership, 0, reference, data.reference_in, data.label_index
+    )
     out = ~data.reference_in
     first_order = {
         "rmia-online": reference["loss"].mean(axis=0),
-        "rmia-offline": 0.65 * (reference["loss"] * out).sum(0) / out.sum(0)}
+        "rmia-offline": 0.65 * (reference["loss"] * out).sum(0) / out.sum(0),
+    }
     audited = data.membership >= 0
     for name, shift in first_order.items():
         scores = REGISTRY[name].scores(saturated)
@@ -145,9 +171,13 @@ def test_rmia_parameters() -> None:
     assert (bolder.scores(data) <= default).all()  # a higher bar beats fewer z
     hot = get_attacks(["rmia-online"], params={"rmia-online": {"temperature": 2}})[0]
     assert hot.needs[0] == "loss@T=2" and hot.temperatures == (2.0,)
-    for params, message in [({"a": 1.5}, "a must be in"), ({"gamma": 0}, "gamma"),
-                            ({"temperature": -1}, "temperature"), ({"beta": 1}, "no parameter"),
-                            ({"a": "x"}, "must be numbers")]:
+    for params, message in [
+        ({"a": 1.5}, "a must be in"),
+        ({"gamma": 0}, "gamma"),
+        ({"temperature": -1}, "temperature"),
+        ({"beta": 1}, "no parameter"),
+        ({"a": "x"}, "must be numbers"),
+    ]:
         with pytest.raises(InputError, match=message):
             get_attacks(["rmia-offline"], params={"rmia-offline": params})
     with pytest.raises(InputError, match="does not run"):
@@ -167,8 +197,9 @@ def test_tempered_loss_matches_a_direct_softmax() -> None:
         z = logits / t
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        np.testing.assert_allclose(signals[f"loss@T={t:g}"], -np.log(p[np.arange(50), y]),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            signals[f"loss@T={t:g}"], -np.log(p[np.arange(50), y]), rtol=1e-12
+        )
     assert "loss@T=1" not in signals  # T = 1 is the loss itself
 
 
@@ -188,13 +219,11 @@ def test_rmia_never_builds_the_pairwise_matrix() -> None:
 
 def test_shadow_attack_learns_in_from_out_per_class() -> None:
     data = _reference_input(300, 600, 4)
-    signals = {s: data.signals["loss"] * (1 if s != "confidence" else -1)
-               for s in SCORE_SIGNALS}
+    signals = {s: data.signals["loss"] * (1 if s != "confidence" else -1) for s in SCORE_SIGNALS}
     reference = {s: data.reference["loss"] for s in SCORE_SIGNALS}
     labels = np.arange(len(data.membership)) % 3
     labels[:5] = 3  # a class with 5 records, too few for a classifier of its own
-    shadow_input = AttackInput(signals, data.membership, 0, reference, data.reference_in,
-                               labels)
+    shadow_input = AttackInput(signals, data.membership, 0, reference, data.reference_in, labels)
     attack = REGISTRY["shadow"]
     scores = attack.scores(shadow_input)
     members, nonmembers = scores[data.membership == 1], scores[data.membership == 0]

@@ -58,16 +58,18 @@ def test_padding_and_the_sliding_window_change_nothing(lm: tuple) -> None:
     full = CausalLMTarget(target.model, target.tokenizer, batch_size=1).token_stats(texts)
     batched = CausalLMTarget(target.model, target.tokenizer, batch_size=32).token_stats(texts)
     np.testing.assert_allclose(batched.logp, full.logp, atol=1e-5)
-    windowed = CausalLMTarget(target.model, target.tokenizer, max_length=16,
-                              stride=8).token_stats(texts)
+    windowed = CausalLMTarget(target.model, target.tokenizer, max_length=16, stride=8).token_stats(
+        texts
+    )
     # every token is scored exactly once, whatever the window
     assert np.array_equal(windowed.counts(), full.counts())
     assert windowed.counts()[0] == len(target.encode(texts[0])) - 1
     # inside the first window the context is the same, so the log-probabilities are too
     np.testing.assert_allclose(windowed.logp[:15], full.logp[:15], atol=1e-5)
     # beyond it the context is shorter (8–15 tokens instead of all): the loss differs
-    assert not np.allclose(windowed.logp[: windowed.counts()[0]],
-                           full.logp[: full.counts()[0]], atol=1e-3)
+    assert not np.allclose(
+        windowed.logp[: windowed.counts()[0]], full.logp[: full.counts()[0]], atol=1e-3
+    )
 
 
 def test_loads_from_a_local_directory(lm: tuple, tmp_path: Path) -> None:
@@ -75,8 +77,9 @@ def test_loads_from_a_local_directory(lm: tuple, tmp_path: Path) -> None:
     target.model.save_pretrained(tmp_path)
     target.tokenizer.save_pretrained(tmp_path)
     loaded = CausalLMTarget.from_pretrained(tmp_path, batch_size=16)
-    np.testing.assert_allclose(loaded.token_stats(members[:5]).logp,
-                               target.token_stats(members[:5]).logp, atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.token_stats(members[:5]).logp, target.token_stats(members[:5]).logp, atol=1e-6
+    )
 
 
 def test_min_k_plus_plus_by_hand(lm: tuple) -> None:
@@ -89,7 +92,7 @@ def test_min_k_plus_plus_by_hand(lm: tuple) -> None:
     actual = logp.gather(1, ids[0, 1:, None])[:, 0].numpy()
     p = logp.exp().numpy()
     mu = (p * logp.numpy()).sum(1)
-    sigma = np.sqrt((p * logp.numpy() ** 2).sum(1) - mu ** 2)
+    sigma = np.sqrt((p * logp.numpy() ** 2).sum(1) - mu**2)
     z = np.sort((actual - mu) / sigma)
     k = int(np.ceil(0.2 * len(z)))
     signals = lm_signals(stats, [text])
@@ -102,8 +105,9 @@ def test_reference_and_lowercase_attacks(lm: tuple) -> None:
     target, members, nonmembers, other = lm
     reference = train_tiny_lm(other, target.tokenizer, epochs=10, seed=1)
     ref_target = CausalLMTarget(reference.model, reference.tokenizer, batch_size=32)
-    result = audit(target, members, nonmembers, attacks=["reference", "lowercase"],
-                   reference_lm=ref_target)
+    result = audit(
+        target, members, nonmembers, attacks=["reference", "lowercase"], reference_lm=ref_target
+    )
     assert result.attack("reference").auc.value > 0.8
     assert "already lowercase" in result.skipped[0].reason
     without = audit(target, members, nonmembers, attacks=["reference"])
@@ -113,14 +117,17 @@ def test_reference_and_lowercase_attacks(lm: tuple) -> None:
 def test_text_records_from_files_and_bad_input(tmp_path: Path, lm: tuple) -> None:
     texts = ledger_texts(30, seed=3)
     (tmp_path / "a.txt").write_text("\n".join(texts) + "\n\n")
-    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps({"text": t, "id": i})
-                                                for i, t in enumerate(texts)))
+    (tmp_path / "a.jsonl").write_text(
+        "\n".join(json.dumps({"text": t, "id": i}) for i, t in enumerate(texts))
+    )
     import pandas as pd
 
     pd.DataFrame({"body": texts}).to_csv(tmp_path / "a.csv", index=False)
-    for records in (TextRecords.from_file(tmp_path / "a.txt"),
-                    TextRecords.from_file(tmp_path / "a.jsonl", id_column="id"),
-                    TextRecords.from_file(tmp_path / "a.csv", column="body")):
+    for records in (
+        TextRecords.from_file(tmp_path / "a.txt"),
+        TextRecords.from_file(tmp_path / "a.jsonl", id_column="id"),
+        TextRecords.from_file(tmp_path / "a.csv", column="body"),
+    ):
         assert records.texts.tolist() == texts
     datasets = pytest.importorskip("datasets")
     dataset = datasets.Dataset.from_dict({"text": texts, "key": [f"k{i}" for i in range(30)]})
@@ -153,9 +160,23 @@ def test_demo_llm_from_the_command_line(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "miaudit", "demo", "llm", "--out",
-                           str(tmp_path), "--format", "json,md", "--quiet"],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "miaudit",
+            "demo",
+            "llm",
+            "--out",
+            str(tmp_path),
+            "--format",
+            "json,md",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     aucs = {a["name"]: a["auc"] for a in report["attacks"]}
@@ -187,11 +208,10 @@ def test_canary_exposure_separates_inserted_canaries(tmp_path: Path) -> None:
     extrapolated = np.array([exposure[c].exposure_extrapolated for c in inserted])
     assert np.median(extrapolated) > np.median(inside) - 1  # reaches beyond the sample
     document = report.to_dict()
-    assert document["space"] == 10 ** 8 and len(document["canaries"]) == 60
+    assert document["space"] == 10**8 and len(document["canaries"]) == 60
     written = report.write(tmp_path)
     assert json.loads((tmp_path / "canaries.json").read_text())["format"] == fmt.template
-    assert {p.name for p in written} == {"canaries.json", "report.json", "report.html",
-                                         "report.md"}
+    assert {p.name for p in written} == {"canaries.json", "report.json", "report.html", "report.md"}
     with pytest.raises(InputError, match="does not follow the format"):
         canary_exposure(target, fmt, ["the patient's record number is 12-34"], kept_aside)
     with pytest.raises(InputError, match="no '#' slot"):
@@ -208,7 +228,8 @@ def test_neighbourhood_attack_compares_with_masked_lm_neighbours(lm: tuple) -> N
     generator = MaskedLMNeighbours(mlm, target.tokenizer, n=4, seed=3)
     made = generator.neighbours(members[:3])
     assert made == MaskedLMNeighbours(mlm, target.tokenizer, n=4, seed=3).neighbours(
-        members[:3])  # seeded
+        members[:3]
+    )  # seeded
     for text, group in zip(members[:3], made, strict=True):
         original = target.tokenizer(text, add_special_tokens=False)["input_ids"]
         for neighbour in group:
@@ -221,7 +242,8 @@ def test_neighbourhood_attack_compares_with_masked_lm_neighbours(lm: tuple) -> N
     texts = members + nonmembers
     neighbours = generator.neighbours(texts)
     expected = mean_loss(target.token_stats(texts)) - np.array(
-        [mean_loss(target.token_stats(group)).mean() for group in neighbours])
+        [mean_loss(target.token_stats(group)).mean() for group in neighbours]
+    )
     np.testing.assert_allclose(scores, -expected, rtol=1e-9)  # higher = member
     skipped = audit(target, members, nonmembers, attacks=["neighbourhood"])
     assert "masked_lm=MaskedLMNeighbours" in skipped.skipped[0].reason
@@ -255,16 +277,42 @@ attacks = ["lm-loss", "blind-baseline"]
 formats = ["json"]
 fail_on = ["auc>0.8"]
 """)
-    done = subprocess.run([sys.executable, "-m", "miaudit", "audit", "--config",
-                           str(tmp_path / "audit.toml"), "--out", str(tmp_path / "r"),
-                           "--quiet"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "miaudit",
+            "audit",
+            "--config",
+            str(tmp_path / "audit.toml"),
+            "--out",
+            str(tmp_path / "r"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 1, done.stderr  # lm-loss AUC ≈ 0.92 breaches auc>0.8
     assert "auc>0.8: lm-loss auc" in done.stderr  # the blind baseline is not the worst case
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["target"]["kind"] == "transformers"
     (tmp_path / "checkpoint" / "model.safetensors").unlink()
     torch.save({}, tmp_path / "checkpoint" / "pytorch_model.bin")
-    refused = subprocess.run([sys.executable, "-m", "miaudit", "audit", "--config",
-                              str(tmp_path / "audit.toml"), "--out", str(tmp_path / "r"),
-                              "--quiet"], capture_output=True, text=True, timeout=300)
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "miaudit",
+            "audit",
+            "--config",
+            str(tmp_path / "audit.toml"),
+            "--out",
+            str(tmp_path / "r"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert refused.returncode == 2 and "pickled weights run code" in refused.stderr

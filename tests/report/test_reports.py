@@ -24,18 +24,33 @@ def result(overfit_model: tuple) -> AuditResult:
     ids = [f"m{i}" for i in range(len(y_in))]
     ids[int(np.argmax(model.predict_proba(x_in)[np.arange(len(y_in)), y_in]))] = HOSTILE_ID
     members = RecordSet.from_arrays(x_in, y_in, ids, name="members")
-    return audit(SklearnTarget(model), members, (x_out, y_out), attacks=["loss", "gap"],
-                 dp_epsilon=0.5)
+    return audit(
+        SklearnTarget(model), members, (x_out, y_out), attacks=["loss", "gap"], dp_epsilon=0.5
+    )
 
 
 def test_json_schema_fields(result: AuditResult) -> None:
     report = json.loads(result.render("json"))
-    assert set(report) >= {"schema", "model", "attacks", "records", "settings", "risk",
-                           "audit_questions", "skipped_attacks"}
+    assert set(report) >= {
+        "schema",
+        "model",
+        "attacks",
+        "records",
+        "settings",
+        "risk",
+        "audit_questions",
+        "skipped_attacks",
+    }
     assert set(report["model"]) >= {"train_accuracy", "test_accuracy", "generalization_gap"}
     for attack in report["attacks"]:
-        assert set(attack) >= {"name", "auc", "auc_ci", "tpr_at_fpr", "advantage",
-                               "epsilon_lower_bound"}
+        assert set(attack) >= {
+            "name",
+            "auc",
+            "auc_ci",
+            "tpr_at_fpr",
+            "advantage",
+            "epsilon_lower_bound",
+        }
         for entry in attack["tpr_at_fpr"].values():
             assert ("ci" in entry) != ("reason" in entry)
 
@@ -52,8 +67,13 @@ def test_html_is_self_contained_and_escapes_records(result: AuditResult) -> None
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched
     assert page.count("data:image/svg+xml;base64,") == 2  # ROC and histograms
-    for text in ("The four audit questions", "Most exposed records", "Per-class slices",
-                 "not resolvable", "inconsistent"):
+    for text in (
+        "The four audit questions",
+        "Most exposed records",
+        "Per-class slices",
+        "not resolvable",
+        "inconsistent",
+    ):
         assert text in page
 
 

@@ -73,8 +73,9 @@ def test_exact_logits_replace_saturated_probabilities() -> None:
     y3 = np.digitize(x[:, 0], [-0.3, 0.3])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        three = make_pipeline(StandardScaler(), MLPClassifier((256, 256), alpha=0, max_iter=500,
-                                                              random_state=0)).fit(x, y3)
+        three = make_pipeline(
+            StandardScaler(), MLPClassifier((256, 256), alpha=0, max_iter=500, random_state=0)
+        ).fit(x, y3)
     for model, records in ((demo.estimator, members), (three, RecordSet.from_arrays(x, y3))):
         target = SklearnTarget(model)
         out = target.outputs(records)
@@ -165,8 +166,9 @@ def test_torch_module_logits(data: tuple[np.ndarray, np.ndarray]) -> None:
 
     x, y = data
     torch.manual_seed(0)
-    module = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2),
-                                 torch.nn.Dropout(0.5))
+    module = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2), torch.nn.Dropout(0.5)
+    )
     target = TorchTarget(module, classes=2, batch_size=50)
     first = target.outputs(RecordSet.from_arrays(x, y)).values
     second = target.outputs(RecordSet.from_arrays(x, y)).values
@@ -227,20 +229,28 @@ def test_callable_from_spec_needs_trust() -> None:
 
 
 def _table_frame(n: int = 6) -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": [f"r{i}" for i in range(n)], "label": [i % 2 for i in range(n)],
-        "member": [1, 0, None, 1, 0, None][:n],
-        "logit_0": np.linspace(-1, 1, n), "logit_1": np.zeros(n),
-    })
+    return pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "label": [i % 2 for i in range(n)],
+            "member": [1, 0, None, 1, 0, None][:n],
+            "logit_0": np.linspace(-1, 1, n),
+            "logit_1": np.zeros(n),
+        }
+    )
 
 
 def test_outputs_table_formats(tmp_path: Path) -> None:
     frame = _table_frame()
     frame.to_csv(tmp_path / "o.csv", index=False)
     frame.to_parquet(tmp_path / "o.parquet")
-    np.savez(tmp_path / "o.npz", id=frame["id"].to_numpy(dtype=str),
-             label=frame["label"].to_numpy(), member=frame["member"].fillna(-1).to_numpy(),
-             logits=frame[["logit_0", "logit_1"]].to_numpy())
+    np.savez(
+        tmp_path / "o.npz",
+        id=frame["id"].to_numpy(dtype=str),
+        label=frame["label"].to_numpy(),
+        member=frame["member"].fillna(-1).to_numpy(),
+        logits=frame[["logit_0", "logit_1"]].to_numpy(),
+    )
     tables = [OutputsTable.from_file(tmp_path / f) for f in ("o.csv", "o.parquet", "o.npz")]
     for table in tables:
         assert table.kind is Exposure.LOGITS
@@ -252,19 +262,24 @@ def test_outputs_table_formats(tmp_path: Path) -> None:
     np.testing.assert_allclose(target.outputs(nonmembers).values, tables[0].values[[1, 4]])
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda f: f.drop(columns="id"), "missing column 'id'"),
-    (lambda f: f.drop(columns=["logit_0", "logit_1"]), "needs logit_0"),
-    (lambda f: f.assign(prob_0=0.5, prob_1=0.5), "both logit_"),
-    (lambda f: f.rename(columns={"logit_1": "logit_2"}), "none missing"),
-    (lambda f: f.assign(label=[0, 1, 2, 0, 1, 0]), "class indices 0..1"),
-    (lambda f: f.assign(label=[0, 1, 0.5, 0, 1, 0]), "whole numbers"),
-    (lambda f: f.assign(member=[1, 0, 2, 1, 0, 0]), "member must be 1, 0"),
-    (lambda f: f.assign(id=["a", "a", "b", "c", "d", "e"]), "duplicate record ids"),
-    (lambda f: f.assign(logit_0=[np.inf, 0, 0, 0, 0, 0]), "NaN or inf"),
-    (lambda f: f.drop(columns=["logit_0", "logit_1"]).assign(prob_0=0.3, prob_1=0.3),
-     "do not sum to one"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.drop(columns="id"), "missing column 'id'"),
+        (lambda f: f.drop(columns=["logit_0", "logit_1"]), "needs logit_0"),
+        (lambda f: f.assign(prob_0=0.5, prob_1=0.5), "both logit_"),
+        (lambda f: f.rename(columns={"logit_1": "logit_2"}), "none missing"),
+        (lambda f: f.assign(label=[0, 1, 2, 0, 1, 0]), "class indices 0..1"),
+        (lambda f: f.assign(label=[0, 1, 0.5, 0, 1, 0]), "whole numbers"),
+        (lambda f: f.assign(member=[1, 0, 2, 1, 0, 0]), "member must be 1, 0"),
+        (lambda f: f.assign(id=["a", "a", "b", "c", "d", "e"]), "duplicate record ids"),
+        (lambda f: f.assign(logit_0=[np.inf, 0, 0, 0, 0, 0]), "NaN or inf"),
+        (
+            lambda f: f.drop(columns=["logit_0", "logit_1"]).assign(prob_0=0.3, prob_1=0.3),
+            "do not sum to one",
+        ),
+    ],
+)
 def test_bad_outputs_tables(change: object, message: str) -> None:
     with pytest.raises(InputError, match=message):
         OutputsTable.from_frame(change(_table_frame()))  # type: ignore[operator]

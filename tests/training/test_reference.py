@@ -15,8 +15,9 @@ from miaudit.training.design import balanced_design
 REFERENCE_ATTACKS = ["lira-offline", "lira-online", "rmia-offline", "rmia-online"]
 
 
-@pytest.mark.parametrize(("pool", "models", "train"), [(1000, 8, 500), (999, 5, 300),
-                                                        (50, 2, 25), (1500, 16, 500)])
+@pytest.mark.parametrize(
+    ("pool", "models", "train"), [(1000, 8, 500), (999, 5, 300), (50, 2, 25), (1500, 16, 500)]
+)
 def test_balanced_design(pool: int, models: int, train: int) -> None:
     mask = balanced_design(pool, models, train, seed=0)
     assert mask.shape == (models, pool)
@@ -38,8 +39,16 @@ def test_design_limits() -> None:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_lira_and_rmia_beat_metric_attacks_at_low_fpr(seed: int) -> None:
     target, members, nonmembers, population = overfit_task(seed)
-    result = audit(target, members, nonmembers, population, seed=seed, reference_models=8,
-                   attacks=[*METRIC_ATTACKS, *REFERENCE_ATTACKS, "shadow"], executor="inline")
+    result = audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        seed=seed,
+        reference_models=8,
+        attacks=[*METRIC_ATTACKS, *REFERENCE_ATTACKS, "shadow"],
+        executor="inline",
+    )
     best_metric = max(result.attack(n).tpr(0.01).tpr.value for n in METRIC_ATTACKS)
     # 500 members: the s.e. of a TPR near 1% is ≈ 0.0045, so a margin of 0.015 is more than
     # three standard errors (and 7+ more members found); across seeds 0–2 the smallest observed
@@ -62,8 +71,9 @@ def test_cache_hit_resume_and_executors_agree(tmp_path: Path) -> None:
     target, members, nonmembers, population = overfit_task(0)
     kwargs = dict(attacks=["lira-online", "rmia-offline"], reference_models=4, seed=0)
     cache = tmp_path / "cache"
-    first = audit(target, members, nonmembers, population, cache_dir=cache, executor="local",
-                  **kwargs)
+    first = audit(
+        target, members, nonmembers, population, cache_dir=cache, executor="local", **kwargs
+    )
     assert first.reference["trained"] == 4 and first.reference["cache_hits"] == 0
     again = audit(target, members, nonmembers, population, cache_dir=cache, **kwargs)
     assert again.reference["trained"] == 0 and again.reference["cache_hits"] == 4
@@ -80,8 +90,9 @@ def test_cache_hit_resume_and_executors_agree(tmp_path: Path) -> None:
     inline = audit(target, members, nonmembers, population, executor="inline", **kwargs)
     for result in (again, resumed, inline):
         for name in ("lira-online", "rmia-offline"):
-            np.testing.assert_array_equal(result.score_table.scores[name],
-                                          first.score_table.scores[name])
+            np.testing.assert_array_equal(
+                result.score_table.scores[name], first.score_table.scores[name]
+            )
 
 
 def test_reference_attacks_explain_when_they_cannot_run() -> None:
@@ -89,12 +100,25 @@ def test_reference_attacks_explain_when_they_cannot_run() -> None:
     plain = audit(target, members, nonmembers, attacks=REFERENCE_ATTACKS)
     assert {s.name for s in plain.skipped} == set(REFERENCE_ATTACKS)
     assert all("reference models" in s.reason for s in plain.skipped)
-    no_population = audit(target, members, nonmembers, attacks=["rmia-online", "lira-offline"],
-                          reference_models=2, executor="inline")
+    no_population = audit(
+        target,
+        members,
+        nonmembers,
+        attacks=["rmia-online", "lira-offline"],
+        reference_models=2,
+        executor="inline",
+    )
     assert [a.name for a in no_population.attacks] == ["lira-offline"]
     assert "population" in no_population.skipped[0].reason
-    one = audit(target, members, nonmembers, population, reference_models=1,
-                attacks=["lira-offline", "lira-online"], executor="inline")
+    one = audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        reference_models=1,
+        attacks=["lira-offline", "lira-online"],
+        executor="inline",
+    )
     assert [a.name for a in one.attacks] == ["lira-offline"]
     assert "at least 2 reference models" in one.skipped[0].reason
     with pytest.raises(InputError, match="1 reference model"):
@@ -103,8 +127,16 @@ def test_reference_attacks_explain_when_they_cannot_run() -> None:
 
 def test_reference_outputs_keep_float64_and_rare_classes_are_named(tmp_path: Path) -> None:
     target, members, nonmembers, population = overfit_task(0)
-    audit(target, members, nonmembers, population, attacks=["lira-offline"],
-          reference_models=2, executor="inline", cache_dir=tmp_path)
+    audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        attacks=["lira-offline"],
+        reference_models=2,
+        executor="inline",
+        cache_dir=tmp_path,
+    )
     for entry in tmp_path.glob("reference-*.npz"):
         with np.load(entry) as archive:
             assert archive["values"].dtype == np.float64
@@ -115,5 +147,12 @@ def test_reference_outputs_keep_float64_and_rare_classes_are_named(tmp_path: Pat
 
     model = LogisticRegression(max_iter=500).fit(x, rare)
     with pytest.raises(InputError, match="missed a class"):
-        audit(SklearnTarget(model), (x, rare), nonmembers, population,
-              attacks=["lira-offline"], reference_models=4, executor="inline")
+        audit(
+            SklearnTarget(model),
+            (x, rare),
+            nonmembers,
+            population,
+            attacks=["lira-offline"],
+            reference_models=4,
+            executor="inline",
+        )

@@ -31,24 +31,32 @@ def _fit_mlp(records: RecordSet, seed: int) -> MLPClassifier:
 
 def test_a_function_recipe_trains_the_same_models_as_the_automatic_one() -> None:
     target, members, nonmembers, population = overfit_task(0)
-    kwargs = dict(attacks=["lira-online", "rmia-offline"], reference_models=4, seed=0,
-                  executor="local")
+    kwargs = dict(
+        attacks=["lira-online", "rmia-offline"], reference_models=4, seed=0, executor="local"
+    )
     automatic = audit(target, members, nonmembers, population, **kwargs)
-    own = audit(target, members, nonmembers, population, recipe=FunctionRecipe(_fit_mlp),
-                **kwargs)
+    own = audit(target, members, nonmembers, population, recipe=FunctionRecipe(_fit_mlp), **kwargs)
     for name in ("lira-online", "rmia-offline"):
-        np.testing.assert_array_equal(own.score_table.scores[name],
-                                      automatic.score_table.scores[name])
+        np.testing.assert_array_equal(
+            own.score_table.scores[name], automatic.score_table.scores[name]
+        )
     with pytest.raises(InputError, match="worker processes"):
-        audit(target, members, nonmembers, population,
-              recipe=FunctionRecipe(lambda records: _fit_mlp(records, 0)), **kwargs)
+        audit(
+            target,
+            members,
+            nonmembers,
+            population,
+            recipe=FunctionRecipe(lambda records: _fit_mlp(records, 0)),
+            **kwargs,
+        )
 
 
 def _torch_mlp(width: int) -> object:
     import torch
 
-    return torch.nn.Sequential(torch.nn.Linear(20, width), torch.nn.ReLU(),
-                               torch.nn.Linear(width, 3))
+    return torch.nn.Sequential(
+        torch.nn.Linear(20, width), torch.nn.ReLU(), torch.nn.Linear(width, 3)
+    )
 
 
 def test_torch_recipe_is_seeded_and_runs_in_worker_processes() -> None:
@@ -60,22 +68,39 @@ def test_torch_recipe_is_seeded_and_runs_in_worker_processes() -> None:
     recipe = TorchRecipe(functools.partial(_torch_mlp, 64), epochs=40, batch_size=32, lr=3e-3)
     target = recipe.fit(members[0], members[1], 0, np.arange(3))
     assert isinstance(target, TorchTarget)
-    train_accuracy = (target.module(__import__("torch").as_tensor(
-        members[0], dtype=__import__("torch").float32)).argmax(1).numpy() == members[1]).mean()
+    train_accuracy = (
+        target.module(__import__("torch").as_tensor(members[0], dtype=__import__("torch").float32))
+        .argmax(1)
+        .numpy()
+        == members[1]
+    ).mean()
     assert train_accuracy > 0.95  # over-fitted like the sklearn target
-    kwargs = dict(attacks=[*METRIC_ATTACKS, "lira-online", "rmia-offline"], reference_models=4,
-                  recipe=recipe, seed=0)
+    kwargs = dict(
+        attacks=[*METRIC_ATTACKS, "lira-online", "rmia-offline"],
+        reference_models=4,
+        recipe=recipe,
+        seed=0,
+    )
     local = audit(target, members, nonmembers, population, executor="local", **kwargs)
     inline = audit(target, members, nonmembers, population, executor="inline", **kwargs)
     for name in ("lira-online", "rmia-offline"):
-        np.testing.assert_array_equal(local.score_table.scores[name],
-                                      inline.score_table.scores[name])
+        np.testing.assert_array_equal(
+            local.score_table.scores[name], inline.score_table.scores[name]
+        )
     best_metric = max(local.attack(n).auc.value for n in METRIC_ATTACKS)
     assert local.attack("rmia-offline").auc.value > best_metric
-    assert recipe.fingerprint() == TorchRecipe(functools.partial(_torch_mlp, 64), epochs=40,
-                                               batch_size=32, lr=3e-3).fingerprint()
-    assert recipe.fingerprint() != TorchRecipe(functools.partial(_torch_mlp, 32), epochs=40,
-                                               batch_size=32, lr=3e-3).fingerprint()
+    assert (
+        recipe.fingerprint()
+        == TorchRecipe(
+            functools.partial(_torch_mlp, 64), epochs=40, batch_size=32, lr=3e-3
+        ).fingerprint()
+    )
+    assert (
+        recipe.fingerprint()
+        != TorchRecipe(
+            functools.partial(_torch_mlp, 32), epochs=40, batch_size=32, lr=3e-3
+        ).fingerprint()
+    )
     with pytest.raises(InputError, match="optimizer"):
         TorchRecipe(functools.partial(_torch_mlp, 8), optimizer="lbfgs")
 
@@ -83,8 +108,7 @@ def test_torch_recipe_is_seeded_and_runs_in_worker_processes() -> None:
 def test_ray_executor_gives_the_same_scores_as_local() -> None:
     ray = pytest.importorskip("ray")
     target, members, nonmembers, population = overfit_task(0)
-    kwargs = dict(attacks=["lira-online", "rmia-offline", "shadow"], reference_models=4,
-                  seed=0)
+    kwargs = dict(attacks=["lira-online", "rmia-offline", "shadow"], reference_models=4, seed=0)
     local = audit(target, members, nonmembers, population, executor="local", **kwargs)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
@@ -93,27 +117,47 @@ def test_ray_executor_gives_the_same_scores_as_local() -> None:
         ray.shutdown()
     assert on_ray.reference["trained"] == 4
     for name in kwargs["attacks"]:
-        np.testing.assert_array_equal(on_ray.score_table.scores[name],
-                                      local.score_table.scores[name])
+        np.testing.assert_array_equal(
+            on_ray.score_table.scores[name], local.score_table.scores[name]
+        )
     with pytest.raises(InputError, match="not 'local'"):
-        audit(target, members, nonmembers, population, executor="local",
-              ray_address="127.0.0.1:1", **kwargs)
+        audit(
+            target,
+            members,
+            nonmembers,
+            population,
+            executor="local",
+            ray_address="127.0.0.1:1",
+            **kwargs,
+        )
     # an address nobody answers at fails at once (ray.init alone would retry forever)
-    for address, message in [("127.0.0.1:1", "cannot reach the Ray cluster"),
-                             ("head-node", "expected HOST:PORT")]:
+    for address, message in [
+        ("127.0.0.1:1", "cannot reach the Ray cluster"),
+        ("head-node", "expected HOST:PORT"),
+    ]:
         with pytest.raises(InputError, match=message):
-            audit(target, members, nonmembers, population, executor="ray",
-                  ray_address=address, **kwargs)
+            audit(
+                target,
+                members,
+                nonmembers,
+                population,
+                executor="ray",
+                ray_address=address,
+                **kwargs,
+            )
 
 
-def _trained_elsewhere(members: tuple, nonmembers: tuple, population: tuple, n_models: int
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _trained_elsewhere(
+    members: tuple, nonmembers: tuple, population: tuple, n_models: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What a team with its own cluster hands over: ids, (M, N, K) logits, (M, N) mask."""
     x = np.concatenate([members[0], nonmembers[0], population[0]])
     y = np.concatenate([members[1], nonmembers[1], population[1]])
-    ids = np.array([f"members-{i}" for i in range(len(members[1]))]
-                   + [f"non-members-{i}" for i in range(len(nonmembers[1]))]
-                   + [f"population-{i}" for i in range(len(population[1]))])
+    ids = np.array(
+        [f"members-{i}" for i in range(len(members[1]))]
+        + [f"non-members-{i}" for i in range(len(nonmembers[1]))]
+        + [f"population-{i}" for i in range(len(population[1]))]
+    )
     mask = balanced_design(len(y), n_models, len(members[1]), seed=7)
     logits = []
     for m in range(n_models):
@@ -125,10 +169,17 @@ def _trained_elsewhere(members: tuple, nonmembers: tuple, population: tuple, n_m
 def test_reference_outputs_from_a_file(tmp_path: Path) -> None:
     target, members, nonmembers, population = overfit_task(0)
     ids, logits, mask = _trained_elsewhere(members, nonmembers, population, 8)
-    path = save_reference_outputs(tmp_path / "reference.npz", ids[::-1], logits[:, ::-1],
-                                  mask[:, ::-1], classes=[0, 1, 2])  # any record order
-    result = audit(target, members, nonmembers, population, reference_outputs=path,
-                   attacks=[*METRIC_ATTACKS, "lira-online", "rmia-offline"])
+    path = save_reference_outputs(
+        tmp_path / "reference.npz", ids[::-1], logits[:, ::-1], mask[:, ::-1], classes=[0, 1, 2]
+    )  # any record order
+    result = audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        reference_outputs=path,
+        attacks=[*METRIC_ATTACKS, "lira-online", "rmia-offline"],
+    )
     assert result.reference["source"] == f"file {path}"
     assert result.reference["n_models"] == 8 and result.reference["train_size"] == 500
     best_metric = max(result.attack(n).tpr(0.01).tpr.value for n in METRIC_ATTACKS)
@@ -138,14 +189,21 @@ def test_reference_outputs_from_a_file(tmp_path: Path) -> None:
 
     def broken(name: str, **arrays: object) -> Path:
         file = tmp_path / f"{name}.npz"
-        base = {"format": "miaudit.reference-file/1", "ids": ids, "kind": "logits",
-                "outputs": logits, "trained_on": mask}
+        base = {
+            "format": "miaudit.reference-file/1",
+            "ids": ids,
+            "kind": "logits",
+            "outputs": logits,
+            "trained_on": mask,
+        }
         np.savez(file, **{**base, **arrays})
         return file
 
     cases = [
-        (broken("missing", ids=ids[:-1], outputs=logits[:, :-1], trained_on=mask[:, :-1]),
-         "no reference outputs for 1 audited records"),
+        (
+            broken("missing", ids=ids[:-1], outputs=logits[:, :-1], trained_on=mask[:, :-1]),
+            "no reference outputs for 1 audited records",
+        ),
         (broken("mask", trained_on=mask.astype(int)), "must be boolean"),
         (broken("shape", outputs=logits[:, :, :2]), "knows 2 of the target's 3 classes"),
         (broken("kind", kind="scores"), "kind must be"),
@@ -156,25 +214,44 @@ def test_reference_outputs_from_a_file(tmp_path: Path) -> None:
     ]
     for file, message in cases:
         with pytest.raises(InputError, match=message):
-            audit(target, members, nonmembers, population, reference_outputs=file,
-                  attacks=["lira-offline"])
+            audit(
+                target,
+                members,
+                nonmembers,
+                population,
+                reference_outputs=file,
+                attacks=["lira-offline"],
+            )
     with pytest.raises(InputError, match="not both"):
-        audit(target, members, nonmembers, population, reference_outputs=path,
-              reference_models=2)
+        audit(target, members, nonmembers, population, reference_outputs=path, reference_models=2)
 
 
 def test_train_size_and_too_few_models_for_online_attacks() -> None:
     target, members, nonmembers, population = overfit_task(0)
     # 2 models of 300 records from a pool of 1,500: 300 records are IN for one of them and
     # the other 900 for none, so LiRA online cannot run; offline can.
-    result = audit(target, members, nonmembers, population, reference_models=2,
-                   reference_train_size=300, executor="inline",
-                   attacks=["lira-offline", "lira-online", "rmia-online"])
+    result = audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        reference_models=2,
+        reference_train_size=300,
+        executor="inline",
+        attacks=["lira-offline", "lira-online", "rmia-online"],
+    )
     assert result.reference["train_size"] == 300
     assert [a.name for a in result.attacks] == ["lira-offline", "rmia-online"]
     assert "IN for none of the 2 reference models" in result.skipped[0].reason
-    one = audit(target, members, nonmembers, population, reference_models=1, executor="inline",
-                attacks=["lira-offline", "shadow"])
+    one = audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        reference_models=1,
+        executor="inline",
+        attacks=["lira-offline", "shadow"],
+    )
     # the lone model trained on 500 of the 500 + 500 population records: those leave the
     # population (no OUT model to compare them with)
     assert one.n_population == 0 or one.n_population == len(population[1]) - 500
@@ -186,8 +263,9 @@ def test_saturated_probabilities_are_reported() -> None:
     probabilities = rng.dirichlet(np.ones(3), size=n)
     probabilities[:40] = [1.0, 0.0, 0.0]  # a confident model's float32 output
     labels = np.where(np.arange(n) < 40, 0, probabilities.argmax(axis=1))
-    table = OutputsTable.from_arrays(np.arange(n), labels, member=np.arange(n) % 2,
-                                     probs=probabilities)
+    table = OutputsTable.from_arrays(
+        np.arange(n), labels, member=np.arange(n) % 2, probs=probabilities
+    )
     result = audit(PrecomputedTarget(table), attacks=["loss"])
     assert len(result.notes) == 1 and "40 of 200 audited records" in result.notes[0]
     assert "exactly 1.0" in result.render("md") and "exactly 1.0" in result.render("html")
@@ -195,12 +273,20 @@ def test_saturated_probabilities_are_reported() -> None:
 
 
 def test_label_only_reference_outputs_skip_only_the_attacks_that_need_scores(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     target, members, nonmembers, population = overfit_task(0)
     ids, logits, mask = _trained_elsewhere(members, nonmembers, population, 2)
-    path = save_reference_outputs(tmp_path / "labels.npz", ids, logits.argmax(axis=2), mask,
-                                  kind="label")
-    result = audit(target, members, nonmembers, population, reference_outputs=path,
-                   attacks=["loss", "lira-offline"])
+    path = save_reference_outputs(
+        tmp_path / "labels.npz", ids, logits.argmax(axis=2), mask, kind="label"
+    )
+    result = audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        reference_outputs=path,
+        attacks=["loss", "lira-offline"],
+    )
     assert [a.name for a in result.attacks] == ["loss"]  # the metric attack is unaffected
     assert "from the reference models" in result.skipped[0].reason

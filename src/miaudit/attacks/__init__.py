@@ -15,16 +15,23 @@ from miaudit.errors import InputError
 
 REGISTRY: dict[str, Attack] = {a.name: a for a in THRESHOLD_ATTACKS}
 REGISTRY["classifier"] = ClassifierAttack()
-for _attack in (ShadowAttack(), LiraAttack(online=False), LiraAttack(online=True),
-                RmiaAttack(online=False), RmiaAttack(online=True)):
+for _attack in (
+    ShadowAttack(),
+    LiraAttack(online=False),
+    LiraAttack(online=True),
+    RmiaAttack(online=False),
+    RmiaAttack(online=True),
+):
     REGISTRY[_attack.name] = _attack
 
 DEFAULT_ATTACKS = tuple(REGISTRY)
 
 
-def get_attacks(names: list[str] | tuple[str, ...] | None,
-                with_reference: bool = False,
-                params: Mapping[str, Mapping[str, Any]] | None = None) -> list[Attack]:
+def get_attacks(
+    names: list[str] | tuple[str, ...] | None,
+    with_reference: bool = False,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Attack]:
     """Attacks by name; for ``None``, every attack that needs no reference models, and the
     reference-model attacks too when ``with_reference``. ``params`` sets attack parameters by
     attack name (e.g. ``{"rmia-offline": {"a": 0.5}}``). An unknown name is an
@@ -50,5 +57,15 @@ def _by_name(names: list[str] | tuple[str, ...] | None, with_reference: bool) ->
     return [REGISTRY[n] for n in names]
 
 
-__all__ = ["DEFAULT_ATTACKS", "REGISTRY", "Attack", "AttackInput", "ClassifierAttack",
-           "LiraAttack", "RmiaAttack", "ShadowAttack", "SignalAttack", "get_attacks"]
+__all__ = [
+    "DEFAULT_ATTACKS",
+    "REGISTRY",
+    "Attack",
+    "AttackInput",
+    "ClassifierAttack",
+    "LiraAttack",
+    "RmiaAttack",
+    "ShadowAttack",
+    "SignalAttack",
+    "get_attacks",
+]

@@ -45,9 +45,11 @@ def uncovered(data: AttackInput, side: str) -> str | None:
     bad = int((count == 0).sum())
     if not bad:
         return None
-    return (f"{bad} records are {side} for none of the {data.reference_in.shape[0]} reference "
-            f"models; it needs every record {side} for at least one (use more reference models"
-            + (" or the offline variant)" if side == "IN" else ")"))
+    return (
+        f"{bad} records are {side} for none of the {data.reference_in.shape[0]} reference "
+        f"models; it needs every record {side} for at least one (use more reference models"
+        + (" or the offline variant)" if side == "IN" else ")")
+    )
 
 
 class Attack(ABC):

@@ -36,7 +36,7 @@ def _side(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 def _global_variance(values: np.ndarray, mask: np.ndarray, mean: np.ndarray) -> float:
     residuals = np.where(mask, values - mean, 0.0)
     dof = max(int(mask.sum()) - int((mask.sum(axis=0) > 0).sum()), 1)
-    return float((residuals ** 2).sum() / dof)
+    return float((residuals**2).sum() / dof)
 
 
 class LiraAttack(Attack):
@@ -51,8 +51,10 @@ class LiraAttack(Attack):
         self.name = "lira-online" if online else "lira-offline"  # type: ignore[misc]
         self.description = (  # type: ignore[misc]
             "likelihood-ratio test on logit-scaled confidence with IN and OUT reference models "
-            "(Carlini et al. 2022)" if online else
-            "one-sided test against OUT reference models (Carlini et al. 2022, offline)")
+            "(Carlini et al. 2022)"
+            if online
+            else "one-sided test against OUT reference models (Carlini et al. 2022, offline)"
+        )
         self.needs = ("logit_confidence", "reference")
 
     def unusable(self, data: AttackInput) -> str | None:
@@ -67,8 +69,11 @@ class LiraAttack(Attack):
     def variant(self, data: AttackInput) -> str:
         assert data.reference_in is not None
         m = data.reference_in.shape[0]
-        spread = "per-record variance" if self._per_record(data) else (
-            f"global variance (per-record needs ≥ {MIN_PER_RECORD} models per side)")
+        spread = (
+            "per-record variance"
+            if self._per_record(data)
+            else (f"global variance (per-record needs ≥ {MIN_PER_RECORD} models per side)")
+        )
         return f"{m} reference models: {'online' if self.online else 'offline'}, {spread}"
 
     def scores(self, data: AttackInput) -> np.ndarray:

@@ -21,23 +21,49 @@ from miaudit.attacks.interface import POPULATION, Attack, AttackInput
 from miaudit.attacks.threshold import SignalAttack
 
 LM_SIGNAL_ATTACKS = (
-    SignalAttack("lm-loss", "lm_loss", -1.0,
-                 "mean token loss (log-perplexity) of the text (Yeom et al. 2018; Carlini et al. "
-                 "2021)"),
-    SignalAttack("zlib", "zlib_ratio", -1.0,
-                 "log-perplexity relative to the text's zlib entropy (Carlini et al. 2021)"),
-    SignalAttack("lowercase", "lowercase_ratio", -1.0,
-                 "perplexity ratio of the text to its lowercased form (Carlini et al. 2021)"),
-    SignalAttack("reference", "reference_difference", -1.0,
-                 "loss minus a reference language model's loss (Carlini et al. 2021)"),
-    SignalAttack("min-k", "min_k", 1.0,
-                 "mean log-likelihood of the 20% least likely tokens (Shi et al. 2023)"),
-    SignalAttack("neighbourhood", "neighbourhood_difference", -1.0,
-                 "loss minus the mean loss of masked-LM neighbours of the text (Mattern et al. "
-                 "2023)"),
-    SignalAttack("min-k++", "min_k_pp", 1.0,
-                 "Min-K% of token log-likelihoods normalised by the model's next-token "
-                 "distribution (Zhang et al. 2024)"),
+    SignalAttack(
+        "lm-loss",
+        "lm_loss",
+        -1.0,
+        "mean token loss (log-perplexity) of the text (Yeom et al. 2018; Carlini et al. 2021)",
+    ),
+    SignalAttack(
+        "zlib",
+        "zlib_ratio",
+        -1.0,
+        "log-perplexity relative to the text's zlib entropy (Carlini et al. 2021)",
+    ),
+    SignalAttack(
+        "lowercase",
+        "lowercase_ratio",
+        -1.0,
+        "perplexity ratio of the text to its lowercased form (Carlini et al. 2021)",
+    ),
+    SignalAttack(
+        "reference",
+        "reference_difference",
+        -1.0,
+        "loss minus a reference language model's loss (Carlini et al. 2021)",
+    ),
+    SignalAttack(
+        "min-k",
+        "min_k",
+        1.0,
+        "mean log-likelihood of the 20% least likely tokens (Shi et al. 2023)",
+    ),
+    SignalAttack(
+        "neighbourhood",
+        "neighbourhood_difference",
+        -1.0,
+        "loss minus the mean loss of masked-LM neighbours of the text (Mattern et al. 2023)",
+    ),
+    SignalAttack(
+        "min-k++",
+        "min_k_pp",
+        1.0,
+        "Min-K% of token log-likelihoods normalised by the model's next-token "
+        "distribution (Zhang et al. 2024)",
+    ),
 )
 
 
@@ -47,7 +73,8 @@ class BlindBaselineAttack(Attack):
     name: ClassVar[str] = "blind-baseline"
     description: ClassVar[str] = (
         "text-only classifier that never queries the model (Das et al. 2024): measures the "
-        "member/non-member distribution shift")
+        "member/non-member distribution shift"
+    )
 
     def __init__(self, folds: int = 5) -> None:
         self.folds = folds
@@ -66,8 +93,9 @@ class BlindBaselineAttack(Attack):
         for fold, (train, test) in enumerate(splitter.split(labelled, membership[labelled])):
             train = labelled[train]
             # case kept: a split that differs in casing is a distribution shift too
-            vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
-                                         sublinear_tf=True, min_df=2, lowercase=False)
+            vectoriser = TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, lowercase=False
+            )
             model = LogisticRegression(C=1.0, max_iter=2000)
             model.fit(vectoriser.fit_transform(texts[train]), membership[train])
             scored = np.r_[labelled[test], population[population_fold == fold]]

@@ -42,8 +42,9 @@ class RmiaAttack(Attack):
     name: ClassVar[str] = "rmia"
     description: ClassVar[str] = ""
 
-    def __init__(self, online: bool, a: float = 0.3, gamma: float = 1.0,
-                 temperature: float = 1.0) -> None:
+    def __init__(
+        self, online: bool, a: float = 0.3, gamma: float = 1.0, temperature: float = 1.0
+    ) -> None:
         if not 0.0 <= a <= 1.0:
             raise InputError(f"rmia: a must be in [0, 1], got {a}")
         if not (math.isfinite(gamma) and gamma > 0):
@@ -57,17 +58,21 @@ class RmiaAttack(Attack):
         self.name = "rmia-online" if online else "rmia-offline"  # type: ignore[misc]
         self.description = (  # type: ignore[misc]
             "relative likelihood ratio against population records, IN and OUT reference models "
-            "(Zarifzadeh et al. 2024)" if online else
-            "relative likelihood ratio, OUT reference models with linear correction "
-            "(Zarifzadeh et al. 2024, offline)")
+            "(Zarifzadeh et al. 2024)"
+            if online
+            else "relative likelihood ratio, OUT reference models with linear correction "
+            "(Zarifzadeh et al. 2024, offline)"
+        )
         self.needs = (tempered_loss_name(self.temperature), "reference", "population")
 
     def configure(self, **params: Any) -> RmiaAttack:
         allowed = {"gamma", "temperature"} | (set() if self.online else {"a"})
         unknown = sorted(set(params) - allowed)
         if unknown:
-            raise InputError(f"attack {self.name} has no parameter {unknown}; it takes "
-                             f"{', '.join(sorted(allowed))}")
+            raise InputError(
+                f"attack {self.name} has no parameter {unknown}; it takes "
+                f"{', '.join(sorted(allowed))}"
+            )
         current = {"a": self.a, "gamma": self.gamma, "temperature": self.temperature}
         try:
             values = {k: float(v) for k, v in {**current, **params}.items()}

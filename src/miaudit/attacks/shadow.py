@@ -30,8 +30,8 @@ class ShadowAttack(Attack):
 
     name: ClassVar[str] = "shadow"
     description: ClassVar[str] = (
-        "per-class attack classifiers trained on shadow models' IN/OUT outputs (Shokri et al. "
-        "2017)")
+        "per-class attack classifiers trained on shadow models' IN/OUT outputs (Shokri et al. 2017)"
+    )
     min_reference_models = 1
     trains_on_reference_rows = True
 
@@ -46,10 +46,14 @@ class ShadowAttack(Attack):
         allowed = {"min_class_examples", "max_examples"}
         unknown = sorted(set(params) - allowed)
         if unknown:
-            raise InputError(f"attack shadow has no parameter {unknown}; it takes "
-                             f"{', '.join(sorted(allowed))}")
-        values = {"min_class_examples": self.min_class_examples,
-                  "max_examples": self.max_examples, **params}
+            raise InputError(
+                f"attack shadow has no parameter {unknown}; it takes {', '.join(sorted(allowed))}"
+            )
+        values = {
+            "min_class_examples": self.min_class_examples,
+            "max_examples": self.max_examples,
+            **params,
+        }
         try:
             return ShadowAttack(**{k: int(v) for k, v in values.items()})
         except (TypeError, ValueError) as exc:
@@ -75,16 +79,25 @@ class ShadowAttack(Attack):
         models = f"{m} shadow model{'s' if m > 1 else ''}"
         small = f"< {self.min_class_examples} IN or OUT examples"
         if not own:
-            return (f"{models}: one attack classifier for all {len(pooled)} classes (each has "
-                    f"{small})")
+            return (
+                f"{models}: one attack classifier for all {len(pooled)} classes (each has {small})"
+            )
         text = f"{models}: an attack classifier for each of {len(own)} classes"
         if pooled:
-            text += (f"; {len(pooled)} class{'es' if len(pooled) > 1 else ''} with {small} "
-                     "use one classifier trained on all classes")
+            text += (
+                f"; {len(pooled)} class{'es' if len(pooled) > 1 else ''} with {small} "
+                "use one classifier trained on all classes"
+            )
         return text
 
-    def _fit(self, features: np.ndarray, trained_in: np.ndarray, rows: np.ndarray,
-             rng: np.random.Generator, seed: int) -> HistGradientBoostingClassifier:
+    def _fit(
+        self,
+        features: np.ndarray,
+        trained_in: np.ndarray,
+        rows: np.ndarray,
+        rng: np.random.Generator,
+        seed: int,
+    ) -> HistGradientBoostingClassifier:
         """A classifier on the (model, record) examples of ``rows``, subsampled if many."""
         n_models = trained_in.shape[0]
         flat = rng.permutation(n_models * len(rows))[: self.max_examples]
@@ -93,9 +106,14 @@ class ShadowAttack(Attack):
         y = trained_in[model_of, rows[record_of]]
         # Small, regularised trees and a fixed number of rounds: early stopping on a few hundred
         # examples can stop at round 0 and return the prior for every record.
-        classifier = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.05,
-                                                    max_leaf_nodes=15, min_samples_leaf=40,
-                                                    early_stopping=False, random_state=seed)
+        classifier = HistGradientBoostingClassifier(
+            max_iter=100,
+            learning_rate=0.05,
+            max_leaf_nodes=15,
+            min_samples_leaf=40,
+            early_stopping=False,
+            random_state=seed,
+        )
         return classifier.fit(x, y)
 
     def scores(self, data: AttackInput) -> np.ndarray:

@@ -32,18 +32,32 @@ class SignalAttack(Attack):
 
 
 THRESHOLD_ATTACKS = (
-    SignalAttack("loss", "loss", -1.0,
-                 "cross-entropy loss of the true class (Yeom et al. 2018)"),
-    SignalAttack("confidence", "confidence", 1.0,
-                 "probability of the true class (Salem et al. 2019)"),
-    SignalAttack("entropy", "entropy", -1.0,
-                 "entropy of the prediction, label-free (Salem et al. 2019)"),
-    SignalAttack("modified-entropy", "modified_entropy", -1.0,
-                 "modified prediction entropy (Song & Mittal 2021, eq. 4)"),
-    SignalAttack("logit-confidence", "logit_confidence", 1.0,
-                 "logit-scaled confidence log(p_y/(1-p_y)) (Carlini et al. 2022)"),
-    SignalAttack("margin", "margin", 1.0,
-                 "hinge: true-class log-probability minus the best other class"),
-    SignalAttack("gap", "correct", 1.0,
-                 "label-only baseline: member iff correctly classified (Yeom et al. 2018)"),
+    SignalAttack("loss", "loss", -1.0, "cross-entropy loss of the true class (Yeom et al. 2018)"),
+    SignalAttack(
+        "confidence", "confidence", 1.0, "probability of the true class (Salem et al. 2019)"
+    ),
+    SignalAttack(
+        "entropy", "entropy", -1.0, "entropy of the prediction, label-free (Salem et al. 2019)"
+    ),
+    SignalAttack(
+        "modified-entropy",
+        "modified_entropy",
+        -1.0,
+        "modified prediction entropy (Song & Mittal 2021, eq. 4)",
+    ),
+    SignalAttack(
+        "logit-confidence",
+        "logit_confidence",
+        1.0,
+        "logit-scaled confidence log(p_y/(1-p_y)) (Carlini et al. 2022)",
+    ),
+    SignalAttack(
+        "margin", "margin", 1.0, "hinge: true-class log-probability minus the best other class"
+    ),
+    SignalAttack(
+        "gap",
+        "correct",
+        1.0,
+        "label-only baseline: member iff correctly classified (Yeom et al. 2018)",
+    ),
 )

@@ -12,8 +12,15 @@ from miaudit.report.markdown import MarkdownFormat
 from miaudit.report.sarif import SarifFormat
 
 FORMATS: dict[str, ReportFormat] = {
-    f.name: f for f in (JsonFormat(), HtmlFormat(), MarkdownFormat(), CsvFormat(),
-                        SarifFormat(), JunitFormat())
+    f.name: f
+    for f in (
+        JsonFormat(),
+        HtmlFormat(),
+        MarkdownFormat(),
+        CsvFormat(),
+        SarifFormat(),
+        JunitFormat(),
+    )
 }
 #: Written when no format is asked for; ``--format all`` writes every format.
 DEFAULT_FORMATS = ("json", "html", "md", "csv")
@@ -23,8 +30,9 @@ def get_format(name: str) -> ReportFormat:
     try:
         return FORMATS[name]
     except KeyError:
-        raise InputError(f"unknown report format {name!r}; available: {', '.join(FORMATS)}") \
-            from None
+        raise InputError(
+            f"unknown report format {name!r}; available: {', '.join(FORMATS)}"
+        ) from None
 
 
 __all__ = ["DEFAULT_FORMATS", "FORMATS", "ReportFormat", "get_format"]

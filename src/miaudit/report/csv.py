@@ -21,8 +21,7 @@ class CsvFormat(ReportFormat):
         table = result.score_table
         if table is None:
             return "id,label,member\n"
-        frame = pd.DataFrame({"id": table.ids, "label": table.labels,
-                              "member": table.membership})
+        frame = pd.DataFrame({"id": table.ids, "label": table.labels, "member": table.membership})
         for name, scores in table.scores.items():
             frame[f"score_{name}"] = scores
         buffer = io.StringIO()

@@ -30,31 +30,57 @@ class Rule:
     severity: float  # GitHub's security-severity, 0–10
 
 
-RULES = {r.id: r for r in (
-    Rule("MIA001", "MembershipLeakageAbovePolicy",
-         "Membership-inference leakage above the policy limit",
-         "An attack measured more leakage than the policy in the audit config allows. Retrain "
-         "with regularisation or DP-SGD, or harden the outputs; then re-audit.", "error", 8.0),
-    Rule("MIA002", "MembershipLeakageRegression",
-         "Membership-inference leakage regressed against the baseline",
-         "An attack's interval lies above the baseline's: this model leaks significantly more "
-         "than the baseline release. Compare the training changes since the baseline.",
-         "error", 7.5),
-    Rule("MIA003", "ConfidenceScoresExposed",
-         "The model interface exposes confidence scores",
-         "The audited interface returns probabilities or logits, which score-based membership "
-         "attacks use. Return top-k labels or labels only where the product allows.",
-         "warning", 5.0),
-    Rule("MIA004", "NoDifferentialPrivacy",
-         "No differential-privacy guarantee for sensitive data or a model that leaks",
-         "The training data are marked sensitive, or leakage was detected, and no DP ε was "
-         "declared (or the declared ε is refuted by the measured lower bound). Train with "
-         "DP-SGD and declare its ε, or document why not.", "warning", 6.0),
-    Rule("MIA005", "MembershipInferenceRisk",
-         "Membership inference succeeds against the model",
-         "An attack beat chance with confidence: records of the training set can be told "
-         "apart from others. See the HTML report's most exposed records.", "warning", 6.5),
-)}
+RULES = {
+    r.id: r
+    for r in (
+        Rule(
+            "MIA001",
+            "MembershipLeakageAbovePolicy",
+            "Membership-inference leakage above the policy limit",
+            "An attack measured more leakage than the policy in the audit config allows. Retrain "
+            "with regularisation or DP-SGD, or harden the outputs; then re-audit.",
+            "error",
+            8.0,
+        ),
+        Rule(
+            "MIA002",
+            "MembershipLeakageRegression",
+            "Membership-inference leakage regressed against the baseline",
+            "An attack's interval lies above the baseline's: this model leaks significantly more "
+            "than the baseline release. Compare the training changes since the baseline.",
+            "error",
+            7.5,
+        ),
+        Rule(
+            "MIA003",
+            "ConfidenceScoresExposed",
+            "The model interface exposes confidence scores",
+            "The audited interface returns probabilities or logits, which score-based membership "
+            "attacks use. Return top-k labels or labels only where the product allows.",
+            "warning",
+            5.0,
+        ),
+        Rule(
+            "MIA004",
+            "NoDifferentialPrivacy",
+            "No differential-privacy guarantee for sensitive data or a model that leaks",
+            "The training data are marked sensitive, or leakage was detected, and no DP ε was "
+            "declared (or the declared ε is refuted by the measured lower bound). Train with "
+            "DP-SGD and declare its ε, or document why not.",
+            "warning",
+            6.0,
+        ),
+        Rule(
+            "MIA005",
+            "MembershipInferenceRisk",
+            "Membership inference succeeds against the model",
+            "An attack beat chance with confidence: records of the training set can be told "
+            "apart from others. See the HTML report's most exposed records.",
+            "warning",
+            6.5,
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -82,24 +108,52 @@ def findings(result: AuditResult) -> list[Finding]:
     leaks = risk.level in ("high", "elevated")
     if leaks:
         rule = RULES["MIA005"]
-        out.append(Finding(rule, "error" if risk.level == "high" else "warning",
-                           f"membership-inference risk {risk.level}: {risk.reason}", "risk"))
+        out.append(
+            Finding(
+                rule,
+                "error" if risk.level == "high" else "warning",
+                f"membership-inference risk {risk.level}: {risk.reason}",
+                "risk",
+            )
+        )
     declared = result.declared_dp_epsilon
     measured = max((a.epsilon.value for a in result.attacks), default=0.0)
     if declared is not None and measured > declared:
-        out.append(Finding(RULES["MIA004"], "error",
-                           f"the declared ε = {declared:g} is refuted: the audit measured "
-                           f"ε ≥ {measured:.2f} at δ = {result.settings.delta:g}", "dp"))
+        out.append(
+            Finding(
+                RULES["MIA004"],
+                "error",
+                f"the declared ε = {declared:g} is refuted: the audit measured "
+                f"ε ≥ {measured:.2f} at δ = {result.settings.delta:g}",
+                "dp",
+            )
+        )
     elif declared is None and (leaks or result.sensitive_data):
-        why = ("the training data are marked sensitive" if result.sensitive_data
-               else "membership leakage was detected")
-        out.append(Finding(RULES["MIA004"], RULES["MIA004"].level,
-                           f"no DP ε declared, {why}; the audit measured ε ≥ {measured:.2f} "
-                           f"at δ = {result.settings.delta:g}", "dp"))
+        why = (
+            "the training data are marked sensitive"
+            if result.sensitive_data
+            else "membership leakage was detected"
+        )
+        out.append(
+            Finding(
+                RULES["MIA004"],
+                RULES["MIA004"].level,
+                f"no DP ε declared, {why}; the audit measured ε ≥ {measured:.2f} "
+                f"at δ = {result.settings.delta:g}",
+                "dp",
+            )
+        )
     exposes = result.target.get("exposes")
     if result.target.get("kind") != "precomputed" and (
-            exposes in ("logits", "probabilities") or "log-probabilities" in str(exposes)):
+        exposes in ("logits", "probabilities") or "log-probabilities" in str(exposes)
+    ):
         rule = RULES["MIA003"]
-        out.append(Finding(rule, rule.level if leaks else "note",
-                           f"the audited interface returns {exposes}", "exposure"))
+        out.append(
+            Finding(
+                rule,
+                rule.level if leaks else "note",
+                f"the audited interface returns {exposes}",
+                "exposure",
+            )
+        )
     return out

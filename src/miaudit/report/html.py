@@ -31,8 +31,9 @@ class HtmlFormat(ReportFormat):
     def render(self, result: AuditResult) -> str:
         attacks = sorted(result.attacks, key=lambda a: -(a.auc.value or 0))
         strongest = result.strongest()
-        slices = sorted(strongest.slices, key=lambda s: -(s.auc.value or 0))[:30] \
-            if strongest else []
+        slices = (
+            sorted(strongest.slices, key=lambda s: -(s.auc.value or 0))[:30] if strongest else []
+        )
         template = _ENVIRONMENT.get_template("report.html.j2")
         return template.render(
             result=result,

@@ -34,7 +34,8 @@ class MarkdownFormat(ReportFormat):
             + (f", {result.n_population:,} population records" if result.n_population else "")
             + f". Intervals are {result.settings.confidence:.0%}.",
             "",
-            "| attack | AUC | " + " | ".join(f"TPR @ {fpr_label(f)} FPR" for f in fprs)
+            "| attack | AUC | "
+            + " | ".join(f"TPR @ {fpr_label(f)} FPR" for f in fprs)
             + " | advantage | ε lower bound |",
             "|---|---|" + "---|" * len(fprs) + "---|---|",
         ]
@@ -42,46 +43,68 @@ class MarkdownFormat(ReportFormat):
             lines.append(
                 f"| {a.name} | {estimate(a.auc)} | "
                 + " | ".join(tpr(a.tpr(f)) for f in fprs)
-                + f" | {estimate(a.advantage)} | {a.epsilon.value:.2f} |")
+                + f" | {estimate(a.advantage)} | {a.epsilon.value:.2f} |"
+            )
         for s in result.skipped:
             lines.append(f"| {s.name} | not run: {_cell(s.reason)} |" + " |" * (len(fprs) + 2))
         if result.reference:
             ref = result.reference
             if ref.get("source", "trained") == "trained":
-                lines += ["", f"Reference models: {ref['n_models']} ({ref['trained']} trained, "
-                              f"{ref['cache_hits']} from cache)."]
+                lines += [
+                    "",
+                    f"Reference models: {ref['n_models']} ({ref['trained']} trained, "
+                    f"{ref['cache_hits']} from cache).",
+                ]
             else:
-                lines += ["", f"Reference models: {ref['n_models']}, outputs from "
-                              f"{_cell(ref['source'])}."]
+                lines += [
+                    "",
+                    f"Reference models: {ref['n_models']}, outputs from {_cell(ref['source'])}.",
+                ]
         for note in result.notes:
             lines += ["", f"> **Note:** {_cell(note)}"]
-        unresolved = {f for a in result.attacks for t in a.tpr_at_fpr if t.tpr.value is None
-                      for f in [t.fpr]}
+        unresolved = {
+            f for a in result.attacks for t in a.tpr_at_fpr if t.tpr.value is None for f in [t.fpr]
+        }
         if unresolved:
-            reason = next(t.tpr.reason for a in result.attacks for t in a.tpr_at_fpr
-                          if t.tpr.value is None)
+            reason = next(
+                t.tpr.reason for a in result.attacks for t in a.tpr_at_fpr if t.tpr.value is None
+            )
             lines += ["", f"_{_cell(reason or '')}._"]
         gate = result.gate
         if gate is not None and gate.checks:
             state = "passed" if gate.passed else ("failed (soft)" if gate.soft else "failed")
-            lines += ["", f"**Gate: {state}**"
-                      + (f" — compared with baseline `{gate.baseline}`" if gate.baseline else ""),
-                      "", "| check | result | what was compared |", "|---|---|---|"]
-            lines += [f"| {_cell(c.name)} | {'pass' if c.passed else '**FAIL**'} | "
-                      f"{_cell(c.detail)} |" for c in gate.checks if not c.passed]
+            lines += [
+                "",
+                f"**Gate: {state}**"
+                + (f" — compared with baseline `{gate.baseline}`" if gate.baseline else ""),
+                "",
+                "| check | result | what was compared |",
+                "|---|---|---|",
+            ]
+            lines += [
+                f"| {_cell(c.name)} | {'pass' if c.passed else '**FAIL**'} | {_cell(c.detail)} |"
+                for c in gate.checks
+                if not c.passed
+            ]
             passed = [c for c in gate.checks if c.passed]
             if passed:
                 lines.append(f"| {len(passed)} other checks | pass | |")
         found = findings(result)
         if found:
-            lines += ["", f"| finding ({ATLAS}, OWASP {OWASP}) | level | detail |",
-                      "|---|---|---|"]
-            lines += [f"| {f.rule.id} {f.rule.name} | {f.level} | {_cell(f.message)} |"
-                      for f in found]
+            lines += ["", f"| finding ({ATLAS}, OWASP {OWASP}) | level | detail |", "|---|---|---|"]
+            lines += [
+                f"| {f.rule.id} {f.rule.name} | {f.level} | {_cell(f.message)} |" for f in found
+            ]
         lines += ["", "| audit question | answer | detail |", "|---|---|---|"]
-        lines += [f"| {q.question} | **{q.answer}** | {_cell(q.detail)} |"
-                  for q in audit_questions(result)]
-        lines += ["", f"<sub>miaudit {result.version} · seed {result.settings.seed} · "
-                      f"δ = {result.settings.delta:g} · thresholds calibrated on "
-                      f"{result.settings.calibration}</sub>", ""]
+        lines += [
+            f"| {q.question} | **{q.answer}** | {_cell(q.detail)} |"
+            for q in audit_questions(result)
+        ]
+        lines += [
+            "",
+            f"<sub>miaudit {result.version} · seed {result.settings.seed} · "
+            f"δ = {result.settings.delta:g} · thresholds calibrated on "
+            f"{result.settings.calibration}</sub>",
+            "",
+        ]
         return "\n".join(lines)

@@ -40,8 +40,13 @@ def roc_plot(result: AuditResult) -> str | None:
     for attack in sorted(result.attacks, key=lambda a: -(a.auc.value or 0)):
         fpr = np.maximum(np.asarray(attack.roc_fpr), floor)
         tpr = np.maximum(np.asarray(attack.roc_tpr), floor)
-        axes.step(fpr, tpr, where="post", linewidth=1.4,
-                  label=f"{attack.name} (AUC {attack.auc.value:.3f})")
+        axes.step(
+            fpr,
+            tpr,
+            where="post",
+            linewidth=1.4,
+            label=f"{attack.name} (AUC {attack.auc.value:.3f})",
+        )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlim(floor, 1)
@@ -71,15 +76,28 @@ def histogram_plot(result: AuditResult, max_attacks: int = 8) -> str | None:
         axes = figure.add_subplot(rows, columns, i + 1)
         percentile = 100 * (rankdata(table.scores[name]) - 0.5) / len(table.scores[name])
         bins = np.linspace(0, 100, 26)
-        axes.hist(percentile[~is_member], bins=bins, alpha=0.55, density=True,
-                  label="non-members", color="#4477aa")
-        axes.hist(percentile[is_member], bins=bins, alpha=0.55, density=True, label="members",
-                  color="#cc6677")
+        axes.hist(
+            percentile[~is_member],
+            bins=bins,
+            alpha=0.55,
+            density=True,
+            label="non-members",
+            color="#4477aa",
+        )
+        axes.hist(
+            percentile[is_member],
+            bins=bins,
+            alpha=0.55,
+            density=True,
+            label="members",
+            color="#cc6677",
+        )
         axes.set_title(name, fontsize=9)
         axes.tick_params(labelsize=7)
         if i == 0:
             axes.legend(fontsize=7)
-    figure.supxlabel("score percentile among audited records (right = more likely a member)",
-                     fontsize=8)
+    figure.supxlabel(
+        "score percentile among audited records (right = more likely a member)", fontsize=8
+    )
     figure.tight_layout()
     return _data_uri(figure)

@@ -36,15 +36,23 @@ def _uri(source: str | None) -> str:
 
 def _rule(rule: Any) -> dict[str, Any]:
     return {
-        "id": rule.id, "name": rule.name,
+        "id": rule.id,
+        "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.help},
         "help": {"text": rule.help, "markdown": rule.help},
         "helpUri": INFORMATION_URI,
         "defaultConfiguration": {"level": rule.level},
-        "properties": {"security-severity": f"{rule.severity:.1f}",
-                       "tags": ["security", "privacy", "membership-inference",
-                                f"MITRE-ATLAS/{ATLAS}", f"OWASP-ML/{OWASP}"]},
+        "properties": {
+            "security-severity": f"{rule.severity:.1f}",
+            "tags": [
+                "security",
+                "privacy",
+                "membership-inference",
+                f"MITRE-ATLAS/{ATLAS}",
+                f"OWASP-ML/{OWASP}",
+            ],
+        },
     }
 
 
@@ -56,26 +64,48 @@ class SarifFormat(ReportFormat):
         rules = list(RULES.values())
         index = {r.id: i for i, r in enumerate(rules)}
         uri = _uri(result.source)
-        results = [{
-            "ruleId": f.rule.id, "ruleIndex": index[f.rule.id], "level": f.level,
-            "message": {"text": f.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": uri},
-                "region": {"startLine": 1, "startColumn": 1}}}],
-            "partialFingerprints": {"miauditFinding/v1": f.fingerprint},
-            "properties": {"atlas": ATLAS, "owasp": OWASP},
-        } for f in findings(result)]
+        results = [
+            {
+                "ruleId": f.rule.id,
+                "ruleIndex": index[f.rule.id],
+                "level": f.level,
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": uri},
+                            "region": {"startLine": 1, "startColumn": 1},
+                        }
+                    }
+                ],
+                "partialFingerprints": {"miauditFinding/v1": f.fingerprint},
+                "properties": {"atlas": ATLAS, "owasp": OWASP},
+            }
+            for f in findings(result)
+        ]
         sarif = {
-            "$schema": SARIF_SCHEMA, "version": "2.1.0",
-            "runs": [{
-                "tool": {"driver": {"name": "miaudit", "version": result.version,
-                                    "semanticVersion": result.version,
-                                    "informationUri": INFORMATION_URI,
-                                    "rules": [_rule(r) for r in rules]}},
-                "automationDetails": {"id": "miaudit/membership-inference/"},
-                "results": results,
-                "invocations": [{"executionSuccessful": True,
-                                 "endTimeUtc": result.created.replace("+00:00", "Z")}],
-            }],
+            "$schema": SARIF_SCHEMA,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {
+                            "name": "miaudit",
+                            "version": result.version,
+                            "semanticVersion": result.version,
+                            "informationUri": INFORMATION_URI,
+                            "rules": [_rule(r) for r in rules],
+                        }
+                    },
+                    "automationDetails": {"id": "miaudit/membership-inference/"},
+                    "results": results,
+                    "invocations": [
+                        {
+                            "executionSuccessful": True,
+                            "endTimeUtc": result.created.replace("+00:00", "Z"),
+                        }
+                    ],
+                }
+            ],
         }
         return json.dumps(sarif, indent=2) + "\n"

@@ -61,6 +61,7 @@ def logit_function(estimator: Any) -> LogitFunction | None:
     if isinstance(final, MLPClassifier):
         return _mlp_logits(prefix, final)
     if hasattr(estimator, "decision_function"):
+
         def decision(features: Any) -> np.ndarray:
             scores = np.asarray(estimator.decision_function(features), dtype=np.float64)
             if scores.ndim == 1:

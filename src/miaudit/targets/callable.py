@@ -52,7 +52,8 @@ class CallableTarget(Target):
         module_name, _, attribute = spec.partition(":")
         if not module_name or not attribute:
             raise InputError(
-                f"target.function must look like 'package.module:function', got {spec!r}")
+                f"target.function must look like 'package.module:function', got {spec!r}"
+            )
         try:
             fn = getattr(importlib.import_module(module_name), attribute)
         except (ImportError, AttributeError) as exc:

@@ -128,8 +128,9 @@ def _label_indices(predicted: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Map predicted labels to column indices of ``classes``; unknown labels are an error."""
     lookup = {value: index for index, value in enumerate(np.asarray(classes).tolist())}
     try:
-        return np.fromiter((lookup[v] for v in predicted.tolist()), dtype=np.int64,
-                           count=len(predicted))
+        return np.fromiter(
+            (lookup[v] for v in predicted.tolist()), dtype=np.int64, count=len(predicted)
+        )
     except KeyError as exc:
         raise InputError(f"the model predicted {exc.args[0]!r}, not one of its classes") from exc
 

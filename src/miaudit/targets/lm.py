@@ -48,9 +48,15 @@ class CausalLMTarget:
 
     kind = "transformers"
 
-    def __init__(self, model: Any, tokenizer: Any, batch_size: int = 8,
-                 max_length: int | None = None, stride: int | None = None,
-                 device: str = "cpu") -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        batch_size: int = 8,
+        max_length: int | None = None,
+        stride: int | None = None,
+        device: str = "cpu",
+    ) -> None:
         torch = _torch()
         if not isinstance(model, torch.nn.Module):
             raise InputError(f"expected a transformers causal LM, got {type(model).__name__}")
@@ -60,19 +66,24 @@ class CausalLMTarget:
         self.tokenizer = tokenizer
         self.device = device
         self.batch_size = int(batch_size)
-        limit = (getattr(model.config, "n_positions", None)
-                 or getattr(model.config, "max_position_embeddings", None) or 1024)
+        limit = (
+            getattr(model.config, "n_positions", None)
+            or getattr(model.config, "max_position_embeddings", None)
+            or 1024
+        )
         self.max_length = int(max_length or limit)
         if not 2 <= self.max_length <= limit:
-            raise InputError(f"max_length must be in [2, {limit}] for this model, got "
-                             f"{self.max_length}")
+            raise InputError(
+                f"max_length must be in [2, {limit}] for this model, got {self.max_length}"
+            )
         self.stride = int(stride or self.max_length // 2)
         if not 1 <= self.stride <= self.max_length - 1:
             raise InputError(f"stride must be in [1, {self.max_length - 1}], got {self.stride}")
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, trust: bool = False,
-                        **kwargs: Any) -> CausalLMTarget:
+    def from_pretrained(
+        cls, path: str | Path, trust: bool = False, **kwargs: Any
+    ) -> CausalLMTarget:
         """Load a model and tokenizer from a local directory (never from the network).
 
         Only ``safetensors`` weights load unless ``trust`` is set: pickled (``.bin``) weights
@@ -80,33 +91,49 @@ class CausalLMTarget:
         transformers: Any = require("transformers", "llm", _FEATURE)
         path = Path(path)
         if not path.is_dir():
-            raise InputError(f"language model directory not found: {path} (models are only "
-                             "loaded from local directories)")
+            raise InputError(
+                f"language model directory not found: {path} (models are only "
+                "loaded from local directories)"
+            )
         if not trust and not any(path.glob("*.safetensors")):
-            raise InputError(f"{path} has no .safetensors weights; pickled weights run code "
-                             "when loaded — pass trust=True (config: target.trust = true) if "
-                             "you trust them")
+            raise InputError(
+                f"{path} has no .safetensors weights; pickled weights run code "
+                "when loaded — pass trust=True (config: target.trust = true) if "
+                "you trust them"
+            )
         try:
             model = transformers.AutoModelForCausalLM.from_pretrained(
-                path, local_files_only=True, use_safetensors=None if trust else True,
-                trust_remote_code=False)
+                path,
+                local_files_only=True,
+                use_safetensors=None if trust else True,
+                trust_remote_code=False,
+            )
             tokenizer = transformers.AutoTokenizer.from_pretrained(
-                path, local_files_only=True, trust_remote_code=False)
+                path, local_files_only=True, trust_remote_code=False
+            )
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot load a causal LM from {path}: {exc}") from exc
         return cls(model, tokenizer, **kwargs)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "exposes": "token log-probabilities",
-                "model": type(self.model).__name__, "max_length": self.max_length}
+        return {
+            "kind": self.kind,
+            "exposes": "token log-probabilities",
+            "model": type(self.model).__name__,
+            "max_length": self.max_length,
+        }
 
     def encode(self, text: str) -> list[int]:
         ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
         bos = getattr(self.tokenizer, "bos_token_id", None)
         return ([bos] if bos is not None else []) + ids  # so that the first token is scored
 
-    def token_stats(self, texts: Sequence[str], names: Sequence[str] | None = None,
-                    progress: Callable[[int], None] | None = None) -> TokenStats:
+    def token_stats(
+        self,
+        texts: Sequence[str],
+        names: Sequence[str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> TokenStats:
         encoded = [self.encode(t) for t in texts]
         short = [i for i, ids in enumerate(encoded) if len(ids) < 2]
         if short:
@@ -116,9 +143,10 @@ class CausalLMTarget:
         order = np.argsort([len(ids) for ids in encoded], kind="stable")
         fitting = [i for i in order if len(encoded[i]) <= self.max_length]
         for start in range(0, len(fitting), self.batch_size):
-            batch = fitting[start:start + self.batch_size]
-            for i, stats in zip(batch, self._score([encoded[i] for i in batch],
-                                                   [1] * len(batch)), strict=True):
+            batch = fitting[start : start + self.batch_size]
+            for i, stats in zip(
+                batch, self._score([encoded[i] for i in batch], [1] * len(batch)), strict=True
+            ):
                 pieces[i] = stats
             if progress is not None:
                 progress(len(batch))
@@ -129,8 +157,9 @@ class CausalLMTarget:
                     progress(1)
         counts = np.array([len(p[0]) for p in pieces if p is not None])
         offsets = np.r_[0, np.cumsum(counts)]
-        logp, mean, std, correct = (np.concatenate([p[k] for p in pieces if p is not None])
-                                    for k in range(4))
+        logp, mean, std, correct = (
+            np.concatenate([p[k] for p in pieces if p is not None]) for k in range(4)
+        )
         return TokenStats(offsets, logp, mean, std, correct.astype(bool))
 
     def _long(self, ids: list[int]) -> tuple[np.ndarray, ...]:
@@ -145,27 +174,28 @@ class CausalLMTarget:
                 break
         parts = []
         for start in range(0, len(windows), self.batch_size):
-            parts += self._score(windows[start:start + self.batch_size],
-                                 firsts[start:start + self.batch_size])
+            parts += self._score(
+                windows[start : start + self.batch_size], firsts[start : start + self.batch_size]
+            )
         return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))
 
-    def _score(self, sequences: list[list[int]], firsts: list[int]) -> list[tuple[np.ndarray,
-                                                                                   ...]]:
+    def _score(self, sequences: list[list[int]], firsts: list[int]) -> list[tuple[np.ndarray, ...]]:
         """Statistics of tokens ``firsts[j]:`` of each sequence (position 0 has no context)."""
         torch = _torch()
         width = max(len(s) for s in sequences)
         ids = torch.zeros((len(sequences), width), dtype=torch.long)
         mask = torch.zeros((len(sequences), width), dtype=torch.long)
         for j, sequence in enumerate(sequences):
-            ids[j, :len(sequence)] = torch.tensor(sequence)
-            mask[j, :len(sequence)] = 1
+            ids[j, : len(sequence)] = torch.tensor(sequence)
+            mask[j, : len(sequence)] = 1
         with torch.no_grad():
-            logits = self.model(input_ids=ids.to(self.device),
-                                attention_mask=mask.to(self.device)).logits
+            logits = self.model(
+                input_ids=ids.to(self.device), attention_mask=mask.to(self.device)
+            ).logits
             out = []
             for j, sequence in enumerate(sequences):
                 n = len(sequence)
-                logp_all = torch.log_softmax(logits[j, :n - 1].double(), dim=-1)
+                logp_all = torch.log_softmax(logits[j, : n - 1].double(), dim=-1)
                 target = ids[j, 1:n].to(logp_all.device)
                 actual = logp_all.gather(1, target[:, None])[:, 0]
                 p = logp_all.exp()
@@ -173,6 +203,10 @@ class CausalLMTarget:
                 var = (p * logp_all.square()).sum(-1) - mean.square()
                 correct = logp_all.argmax(-1) == target
                 keep = slice(max(firsts[j], 1) - 1, None)
-                out.append(tuple(t[keep].cpu().numpy() for t in (
-                    actual, mean, var.clamp_min(0).sqrt(), correct)))
+                out.append(
+                    tuple(
+                        t[keep].cpu().numpy()
+                        for t in (actual, mean, var.clamp_min(0).sqrt(), correct)
+                    )
+                )
         return out

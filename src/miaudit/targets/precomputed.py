@@ -78,8 +78,11 @@ class OutputsTable:
         values = logits if logits is not None else probs
         kind = Exposure.LOGITS if logits is not None else Exposure.PROBABILITIES
         labels = _integer_column(np.asarray(label), "label")
-        membership = (np.full(len(labels), POPULATION, dtype=np.int8) if member is None
-                      else _integer_column(np.asarray(member), "member").astype(np.int8))
+        membership = (
+            np.full(len(labels), POPULATION, dtype=np.int8)
+            if member is None
+            else _integer_column(np.asarray(member), "member").astype(np.int8)
+        )
         ids = np.asarray(id).astype(str).astype(object)
         check_unique_ids(ids, "outputs table")
         values = np.asarray(values)
@@ -110,18 +113,20 @@ class OutputsTable:
     def split(self) -> tuple[RecordSet, RecordSet, RecordSet | None]:
         """Members, non-members and (if any rows lack membership) population, as records."""
         sets: list[RecordSet | None] = []
-        for value, name in ((MEMBER, "members"), (NONMEMBER, "non-members"),
-                            (POPULATION, "population")):
+        for value, name in (
+            (MEMBER, "members"),
+            (NONMEMBER, "non-members"),
+            (POPULATION, "population"),
+        ):
             rows = np.nonzero(self.membership == value)[0]
             if len(rows) == 0:
                 if value != POPULATION:
-                    raise InputError(
-                        f"outputs table: no {name} (member column needs 1 and 0 rows)"
-                    )
+                    raise InputError(f"outputs table: no {name} (member column needs 1 and 0 rows)")
                 sets.append(None)
                 continue
-            sets.append(RecordSet(np.empty((len(rows), 0)), self.labels[rows],
-                                  self.ids[rows], name))
+            sets.append(
+                RecordSet(np.empty((len(rows), 0)), self.labels[rows], self.ids[rows], name)
+            )
         return sets[0], sets[1], sets[2]  # type: ignore[return-value]
 
 
@@ -157,15 +162,16 @@ class PrecomputedTarget(Target):
         if progress is not None:
             progress(len(rows))
         if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
-            values = self.table.values[rows[0]:rows[-1] + 1]  # a view, not a copy
+            values = self.table.values[rows[0] : rows[-1] + 1]  # a view, not a copy
         else:
             values = self.table.values[rows]
         return Outputs(self.table.kind, values, self.table.values.shape[1])
 
 
 def _indexed_columns(frame: pd.DataFrame, prefix: str) -> list[str]:
-    found = {int(m.group(1)): c for c in frame.columns
-             if (m := re.fullmatch(rf"{prefix}_(\d+)", str(c)))}
+    found = {
+        int(m.group(1)): c for c in frame.columns if (m := re.fullmatch(rf"{prefix}_(\d+)", str(c)))
+    }
     if not found:
         return []
     expected = list(range(len(found)))

@@ -25,8 +25,7 @@ class SklearnTarget(Target):
 
     kind = "sklearn"
 
-    def __init__(self, estimator: Any, batch_size: int = 8192,
-                 exact_logits: bool = True) -> None:
+    def __init__(self, estimator: Any, batch_size: int = 8192, exact_logits: bool = True) -> None:
         classes = getattr(estimator, "classes_", None)
         if classes is None:
             raise InputError(
@@ -85,14 +84,14 @@ class SklearnTarget(Target):
         if function is None:
             return
         probe = records.features[:256]
-        if hasattr(probe, "columns") and getattr(self.estimator, "feature_names_in_", None) \
-                is None:
+        if hasattr(probe, "columns") and getattr(self.estimator, "feature_names_in_", None) is None:
             probe = probe.to_numpy()
         problem = verified(function, self.estimator, probe)
         if problem is None:
             self._logits, self._exposes = function, Exposure.LOGITS
-            self._logit_note = ("float64 logits computed from the fitted model, verified "
-                                "against predict_proba")
+            self._logit_note = (
+                "float64 logits computed from the fitted model, verified against predict_proba"
+            )
         else:
             self._logit_note = f"probabilities used: {problem}"
 
@@ -104,7 +103,8 @@ class SklearnTarget(Target):
             elif list(expected) != list(features.columns):
                 raise InputError(
                     f"the model was fitted on columns {list(expected)[:10]}, but the records "
-                    f"have {list(features.columns)[:10]}")
+                    f"have {list(features.columns)[:10]}"
+                )
         try:
             return self._query(features)
         except ValueError as exc:  # sklearn's way of refusing data of the wrong shape or type

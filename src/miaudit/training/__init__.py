@@ -10,6 +10,15 @@ from miaudit.training.outputs_file import (
 from miaudit.training.recipe import FunctionRecipe, Recipe, SklearnRecipe, TorchRecipe
 from miaudit.training.reference import ReferenceSignals, reference_signals
 
-__all__ = ["FunctionRecipe", "OutputCache", "Recipe", "ReferenceOutputs", "ReferenceSignals",
-           "SklearnRecipe", "TorchRecipe", "load_reference_outputs", "reference_signals",
-           "save_reference_outputs"]
+__all__ = [
+    "FunctionRecipe",
+    "OutputCache",
+    "Recipe",
+    "ReferenceOutputs",
+    "ReferenceSignals",
+    "SklearnRecipe",
+    "TorchRecipe",
+    "load_reference_outputs",
+    "reference_signals",
+    "save_reference_outputs",
+]

@@ -20,14 +20,17 @@ from miaudit.data import RecordSet
 
 def pool_digest(pool: RecordSet) -> str:
     """A digest of the pool's features, labels and ids (order-sensitive)."""
-    frame = pool.features if isinstance(pool.features, pd.DataFrame) else pd.DataFrame(
-        pool.features)
+    frame = (
+        pool.features if isinstance(pool.features, pd.DataFrame) else pd.DataFrame(pool.features)
+    )
     digest = hashlib.sha256()
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    digest.update(pd.util.hash_pandas_object(pd.Series(pool.labels.astype(str)),
-                                             index=False).to_numpy().tobytes())
-    digest.update(pd.util.hash_pandas_object(pd.Series(pool.ids), index=False)
-                  .to_numpy().tobytes())
+    digest.update(
+        pd.util.hash_pandas_object(pd.Series(pool.labels.astype(str)), index=False)
+        .to_numpy()
+        .tobytes()
+    )
+    digest.update(pd.util.hash_pandas_object(pd.Series(pool.ids), index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
 
@@ -63,15 +66,17 @@ class OutputCache:
             self.hits += 1
             return str(archive["kind"]), archive["values"]
 
-    def put_design(self, key: str, ids: np.ndarray, trained_on: np.ndarray,
-                   seeds: np.ndarray) -> Path | None:
+    def put_design(
+        self, key: str, ids: np.ndarray, trained_on: np.ndarray, seeds: np.ndarray
+    ) -> Path | None:
         """Record which records each reference model trained on (ids, (M, N) mask, seeds)."""
         if self.directory is None:
             return None
         path = self.directory / f"design-{key}.npz"
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
-        np.savez_compressed(tmp, ids=np.asarray(ids).astype(str), trained_on=trained_on,
-                            seeds=seeds)
+        np.savez_compressed(
+            tmp, ids=np.asarray(ids).astype(str), trained_on=trained_on, seeds=seeds
+        )
         tmp.replace(path)
         return path
 

@@ -14,8 +14,9 @@ import numpy as np
 from miaudit.errors import InputError
 
 
-def balanced_design(pool_size: int, n_models: int, train_size: int, seed: int,
-                    allowed: np.ndarray | None = None) -> np.ndarray:
+def balanced_design(
+    pool_size: int, n_models: int, train_size: int, seed: int, allowed: np.ndarray | None = None
+) -> np.ndarray:
     """A boolean (n_models, pool_size) mask: row m marks model m's training records.
 
     Records are laid out in a random order, each repeated as many times as it should be IN,
@@ -28,8 +29,10 @@ def balanced_design(pool_size: int, n_models: int, train_size: int, seed: int,
     candidates = np.arange(pool_size) if allowed is None else np.nonzero(allowed)[0]
     n = len(candidates)
     if not 0 < train_size < n:
-        raise InputError(f"reference models train on {train_size} records each, but the pool "
-                         f"they are drawn from has {n}: it must be larger than the training set")
+        raise InputError(
+            f"reference models train on {train_size} records each, but the pool "
+            f"they are drawn from has {n}: it must be larger than the training set"
+        )
     rng = np.random.default_rng(seed)
     total = n_models * train_size
     copies = np.full(n, total // n)

@@ -35,8 +35,7 @@ class Job:
 def train_and_query(recipe: Recipe, pool: RecordSet, job: Job) -> tuple[int, str, np.ndarray]:
     """Train one reference model on its rows of the pool and query it on the whole pool."""
     rows = job.train_rows
-    features = pool.features.iloc[rows] if hasattr(pool.features, "iloc") else \
-        pool.features[rows]
+    features = pool.features.iloc[rows] if hasattr(pool.features, "iloc") else pool.features[rows]
     target = recipe.fit(features, pool.labels[rows], job.seed, job.classes)
     outputs = target.outputs(pool)
     # float64, never float32: float32 probabilities round to 1.0 above 1 − 6e-8, erasing
@@ -68,14 +67,16 @@ def _worker_job(job: Job) -> tuple[int, str, np.ndarray]:
 Runner = Callable[[Recipe, RecordSet, Sequence[Job]], Iterator[tuple[int, str, np.ndarray]]]
 
 
-def run_inline(recipe: Recipe, pool: RecordSet, jobs: Sequence[Job]
-               ) -> Iterator[tuple[int, str, np.ndarray]]:
+def run_inline(
+    recipe: Recipe, pool: RecordSet, jobs: Sequence[Job]
+) -> Iterator[tuple[int, str, np.ndarray]]:
     for job in jobs:
         yield train_and_query(recipe, pool, job)
 
 
-def run_local(recipe: Recipe, pool: RecordSet, jobs: Sequence[Job],
-              workers: int | None = None) -> Iterator[tuple[int, str, np.ndarray]]:
+def run_local(
+    recipe: Recipe, pool: RecordSet, jobs: Sequence[Job], workers: int | None = None
+) -> Iterator[tuple[int, str, np.ndarray]]:
     """A process pool, one model per worker; results arrive as models finish."""
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers > 1:
@@ -90,8 +91,9 @@ def run_local(recipe: Recipe, pool: RecordSet, jobs: Sequence[Job],
         yield from run_inline(recipe, pool, jobs)
         return
     # The pool travels to each worker once (initializer), not once per model.
-    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
-                             initargs=(recipe, pool)) as pool_executor:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_worker_init, initargs=(recipe, pool)
+    ) as pool_executor:
         futures = [pool_executor.submit(_worker_job, job) for job in jobs]
         for future in as_completed(futures):
             yield future.result()
@@ -102,8 +104,9 @@ def _ray_job(recipe: Recipe, pool: RecordSet, job: Job) -> tuple[int, str, np.nd
     return train_and_query(recipe, pool, job)
 
 
-def run_ray(recipe: Recipe, pool: RecordSet, jobs: Sequence[Job], address: str | None = None
-            ) -> Iterator[tuple[int, str, np.ndarray]]:
+def run_ray(
+    recipe: Recipe, pool: RecordSet, jobs: Sequence[Job], address: str | None = None
+) -> Iterator[tuple[int, str, np.ndarray]]:
     """One Ray task per model (1 CPU each) on the cluster at ``address``, or on the cluster
     this process is already connected to, or (neither) a local one started for this run.
 

@@ -58,8 +58,10 @@ def _code_identity(function: Callable[..., Any]) -> tuple[str, str]:
 def _check_classes(target: Target, classes: np.ndarray, who: str) -> Target:
     got, want = np.asarray(target.classes).astype(str), np.asarray(classes).astype(str)
     if got.shape != want.shape or not (got == want).all():
-        raise InputError(f"{who} returned a model with classes {got.tolist()[:10]}, but the "
-                         f"target's are {want.tolist()[:10]} (same classes, same order)")
+        raise InputError(
+            f"{who} returned a model with classes {got.tolist()[:10]}, but the "
+            f"target's are {want.tolist()[:10]} (same classes, same order)"
+        )
     return target
 
 
@@ -72,8 +74,9 @@ class SklearnRecipe(Recipe):
         try:
             self.template = clone(estimator)
         except Exception as exc:  # not an estimator that follows the sklearn contract
-            raise InputError(f"cannot clone {type(estimator).__name__} to train reference "
-                             f"models: {exc}") from exc
+            raise InputError(
+                f"cannot clone {type(estimator).__name__} to train reference models: {exc}"
+            ) from exc
 
     def fit(self, features: Any, labels: np.ndarray, seed: int, classes: np.ndarray) -> Target:
         import warnings
@@ -84,8 +87,11 @@ class SklearnRecipe(Recipe):
         from miaudit.targets.sklearn import SklearnTarget
 
         model = clone(self.template)
-        seeds = {k: seed for k in model.get_params(deep=True)
-                 if k == "random_state" or k.endswith("__random_state")}
+        seeds = {
+            k: seed
+            for k in model.get_params(deep=True)
+            if k == "random_state" or k.endswith("__random_state")
+        }
         model.set_params(**seeds)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -96,8 +102,10 @@ class SklearnRecipe(Recipe):
 
     def fingerprint(self) -> str:
         params = self.template.get_params(deep=True)
-        return _digest(type(self.template).__qualname__, sorted(
-            (k, repr(v)) for k, v in params.items() if not hasattr(v, "get_params")))
+        return _digest(
+            type(self.template).__qualname__,
+            sorted((k, repr(v)) for k, v in params.items() if not hasattr(v, "get_params")),
+        )
 
 
 _TORCH = "Training PyTorch reference models"
@@ -114,18 +122,31 @@ class TorchRecipe(Recipe):
     threads in each worker so parallel models do not oversubscribe the cores.
     """
 
-    def __init__(self, model: Callable[[], Any], *, optimizer: str | Callable[[Any], Any] = "adam",
-                 lr: float = 1e-3, weight_decay: float = 0.0, epochs: int = 10,
-                 batch_size: int = 64, threads: int | None = 1, version: str = "") -> None:
+    def __init__(
+        self,
+        model: Callable[[], Any],
+        *,
+        optimizer: str | Callable[[Any], Any] = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        epochs: int = 10,
+        batch_size: int = 64,
+        threads: int | None = 1,
+        version: str = "",
+    ) -> None:
         if not callable(model):
-            raise InputError("TorchRecipe: model must be a factory, a callable returning a "
-                             "fresh torch.nn.Module")
+            raise InputError(
+                "TorchRecipe: model must be a factory, a callable returning a fresh torch.nn.Module"
+            )
         if isinstance(optimizer, str) and optimizer not in ("adam", "sgd"):
-            raise InputError(f"TorchRecipe: optimizer {optimizer!r}; use 'adam', 'sgd' or a "
-                             "callable params -> torch.optim.Optimizer")
+            raise InputError(
+                f"TorchRecipe: optimizer {optimizer!r}; use 'adam', 'sgd' or a "
+                "callable params -> torch.optim.Optimizer"
+            )
         if epochs < 1 or batch_size < 1 or not lr > 0 or weight_decay < 0:
-            raise InputError("TorchRecipe: epochs and batch_size must be ≥ 1, lr > 0, "
-                             "weight_decay ≥ 0")
+            raise InputError(
+                "TorchRecipe: epochs and batch_size must be ≥ 1, lr > 0, weight_decay ≥ 0"
+            )
         self.model, self.optimizer = model, optimizer
         self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.epochs, self.batch_size, self.threads = int(epochs), int(batch_size), threads
@@ -141,8 +162,9 @@ class TorchRecipe(Recipe):
         if self.optimizer == "adam":
             return torch.optim.Adam(parameters, lr=self.lr, weight_decay=self.weight_decay)
         if self.optimizer == "sgd":
-            return torch.optim.SGD(parameters, lr=self.lr, momentum=0.9,
-                                   weight_decay=self.weight_decay)
+            return torch.optim.SGD(
+                parameters, lr=self.lr, momentum=0.9, weight_decay=self.weight_decay
+            )
         return self.optimizer(parameters)  # type: ignore[operator]
 
     def fit(self, features: Any, labels: np.ndarray, seed: int, classes: np.ndarray) -> Target:
@@ -152,8 +174,9 @@ class TorchRecipe(Recipe):
         torch.manual_seed(seed)
         module = self.model()
         if not isinstance(module, torch.nn.Module):
-            raise InputError(f"TorchRecipe: the factory returned {type(module).__name__}, not a "
-                             "torch.nn.Module")
+            raise InputError(
+                f"TorchRecipe: the factory returned {type(module).__name__}, not a torch.nn.Module"
+            )
         x = torch.as_tensor(np.asarray(features, dtype=np.float32))
         y = torch.as_tensor(label_indices(np.asarray(labels), np.asarray(classes)))
         optimizer = self._optimizer(module.parameters())
@@ -168,10 +191,20 @@ class TorchRecipe(Recipe):
         return TorchTarget(module, classes=classes)
 
     def fingerprint(self) -> str:
-        optimizer = self.optimizer if isinstance(self.optimizer, str) else \
-            _code_identity(self.optimizer)
-        return _digest("torch", _code_identity(self.model), str(self.model()), optimizer,
-                       self.lr, self.weight_decay, self.epochs, self.batch_size, self.version)
+        optimizer = (
+            self.optimizer if isinstance(self.optimizer, str) else _code_identity(self.optimizer)
+        )
+        return _digest(
+            "torch",
+            _code_identity(self.model),
+            str(self.model()),
+            optimizer,
+            self.lr,
+            self.weight_decay,
+            self.epochs,
+            self.batch_size,
+            self.version,
+        )
 
 
 class FunctionRecipe(Recipe):
@@ -195,8 +228,10 @@ class FunctionRecipe(Recipe):
         model = self.function(records, seed) if self.with_seed else self.function(records)
         if not isinstance(model, Target):
             if not hasattr(model, "predict"):
-                raise InputError(f"FunctionRecipe: fit returned {type(model).__name__}; return "
-                                 "a miaudit Target or a fitted scikit-learn estimator")
+                raise InputError(
+                    f"FunctionRecipe: fit returned {type(model).__name__}; return "
+                    "a miaudit Target or a fitted scikit-learn estimator"
+                )
             from miaudit.targets.sklearn import SklearnTarget
 
             model = SklearnTarget(model)

@@ -39,12 +39,20 @@ def concatenate(sets: list[RecordSet], name: str = "pool") -> RecordSet:
         features = pd.concat([pd.DataFrame(s.features) for s in sets], ignore_index=True)
     else:
         features = np.concatenate([s.features for s in sets])
-    return RecordSet(features, np.concatenate([s.labels for s in sets]),
-                     np.concatenate([s.ids for s in sets]), name)
+    return RecordSet(
+        features,
+        np.concatenate([s.labels for s in sets]),
+        np.concatenate([s.ids for s in sets]),
+        name,
+    )
 
 
-def stack_signals(outputs: list[tuple[str, np.ndarray]], label_index: np.ndarray,
-                  n_classes: int, temperatures: tuple[float, ...] = ()) -> dict[str, np.ndarray]:
+def stack_signals(
+    outputs: list[tuple[str, np.ndarray]],
+    label_index: np.ndarray,
+    n_classes: int,
+    temperatures: tuple[float, ...] = (),
+) -> dict[str, np.ndarray]:
     """Each model's signals on the pool, stacked to (M, N) per signal name."""
     per_model = []
     for m, (kind, values) in enumerate(outputs):
@@ -53,29 +61,42 @@ def stack_signals(outputs: list[tuple[str, np.ndarray]], label_index: np.ndarray
             raise InputError(
                 f"reference model {m} knows {values.shape[1]} of the target's {n_classes} "
                 "classes: its training rows missed a class. Classes this rare cannot be "
-                "audited with reference models; merge or drop them")
-        per_model.append(compute_signals(Outputs(exposure, values.astype(np.float64),
-                                                 n_classes), label_index, temperatures))
+                "audited with reference models; merge or drop them"
+            )
+        per_model.append(
+            compute_signals(
+                Outputs(exposure, values.astype(np.float64), n_classes), label_index, temperatures
+            )
+        )
     return {name: np.stack([p[name] for p in per_model]) for name in per_model[0]}
 
 
-def reference_signals(pool: RecordSet, label_index: np.ndarray, recipe: Recipe, n_models: int,
-                      train_size: int, seed: int, runner: Runner, cache: OutputCache,
-                      classes: np.ndarray,
-                      trainable: np.ndarray | None = None,
-                      progress: Callable[[int], None] | None = None,
-                      temperatures: tuple[float, ...] = ()) -> ReferenceSignals:
+def reference_signals(
+    pool: RecordSet,
+    label_index: np.ndarray,
+    recipe: Recipe,
+    n_models: int,
+    train_size: int,
+    seed: int,
+    runner: Runner,
+    cache: OutputCache,
+    classes: np.ndarray,
+    trainable: np.ndarray | None = None,
+    progress: Callable[[int], None] | None = None,
+    temperatures: tuple[float, ...] = (),
+) -> ReferenceSignals:
     """Train (or load from ``cache``) ``n_models`` reference models and compute their signals
     on every pool record. ``trainable`` limits which pool rows models may train on."""
     mask = balanced_design(len(pool), n_models, train_size, seed, trainable)
     digest = pool_digest(pool)
     fingerprint = recipe.fingerprint()
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=n_models)
-    keys = [model_key(digest, fingerprint, int(seeds[m]), np.nonzero(mask[m])[0])
-            for m in range(n_models)]
+    keys = [
+        model_key(digest, fingerprint, int(seeds[m]), np.nonzero(mask[m])[0])
+        for m in range(n_models)
+    ]
     # the assignment, for the record: which records each model trained on, and its seed
-    cache.put_design(model_key(digest, fingerprint, seed, mask.sum(axis=0)), pool.ids, mask,
-                     seeds)
+    cache.put_design(model_key(digest, fingerprint, seed, mask.sum(axis=0)), pool.ids, mask, seeds)
     outputs: dict[int, tuple[str, np.ndarray]] = {}
     jobs = []
     for m, key in enumerate(keys):
@@ -91,6 +112,7 @@ def reference_signals(pool: RecordSet, label_index: np.ndarray, recipe: Recipe, 
         outputs[index] = (kind, values)
         if progress is not None:
             progress(1)
-    stacked = stack_signals([outputs[m] for m in range(n_models)], label_index, len(classes),
-                            temperatures)
+    stacked = stack_signals(
+        [outputs[m] for m in range(n_models)], label_index, len(classes), temperatures
+    )
     return ReferenceSignals(stacked, mask, cache_hits=n_models - len(jobs), trained=len(jobs))
