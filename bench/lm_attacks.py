@@ -28,7 +28,7 @@ def main() -> None:
     import torch
 
     from miaudit import audit
-    from miaudit.lm_demo import ledger_texts, train_tiny_lm, train_tokenizer
+    from miaudit.demo.lm import ledger_texts, train_tiny_lm, train_tokenizer
     from miaudit.targets.lm import CausalLMTarget
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

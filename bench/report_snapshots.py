@@ -1,21 +1,25 @@
-"""Write the report.json of fixed audits, with version and timestamps removed, so a refactor can
-be checked to change no number: run it before and after, then diff the two folders.
+"""Write every report file of fixed audits — report.json without version and timestamps, the
+other formats with timestamps blanked — so a refactor can be checked to change no number and
+no word: run it on the old and the new code, then diff the two folders.
 
-    python bench/report_snapshots.py /tmp/before
-    ...change the code...
+    git worktree add /tmp/old <commit>
+    (cd /tmp/old && PYTHONPATH=/tmp/old/src python /path/to/bench/report_snapshots.py /tmp/before)
     python bench/report_snapshots.py /tmp/after
     diff -r /tmp/before /tmp/after && echo identical
 
 The audits: ``miaudit demo`` (seed 0), ``miaudit demo llm`` (seed 0), ``miaudit demo
 --reference-models 4`` (shadow, LiRA; RMIA not run), a Python reference-model audit with a
 population (every shadow/LiRA/RMIA variant, an attack parameter), and ``miaudit audit
---outputs`` with a gate (policy checks and findings).
+--outputs`` with a gate (policy checks and findings); each in json, html, md, csv, sarif and
+junit.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +29,20 @@ from pathlib import Path
 import numpy as np
 
 VOLATILE = ("miaudit_version", "created")
+SVG = re.compile(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)")
+SVG_ID = re.compile(r"(#|id=\")[a-z][0-9a-f]{10}\b")
+DATE = re.compile(r"\s*<dc:date>[^<]*</dc:date>")
+
+
+def _svg_without_date(match: re.Match[str]) -> str:
+    """An embedded plot without matplotlib's creation date and random element ids (reports
+    before the refactor carried both)."""
+    svg = DATE.sub("", base64.b64decode(match.group(1)).decode())
+    svg = SVG_ID.sub(r"\1<id>", svg)  # older reports drew element ids at random
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\+00:00|Z)")
 
 
 def _normalise(report: dict) -> dict:
@@ -33,19 +51,29 @@ def _normalise(report: dict) -> dict:
     return report
 
 
+def _save(folder: Path, out: Path, name: str) -> None:
+    """report.json normalised; every other report file with its timestamps blanked."""
+    report = json.loads((folder / "report.json").read_text())
+    (out / f"{name}.json").write_text(json.dumps(_normalise(report), indent=2, sort_keys=True))
+    for path in sorted(folder.iterdir()):
+        if path.name != "report.json":
+            text = TIMESTAMP.sub("<time>", SVG.sub(_svg_without_date, path.read_text()))
+            (out / f"{name}.{path.name}").write_text(text)
+
+
 def _cli(args: list[str], out: Path, name: str, env: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         done = subprocess.run(
-            [sys.executable, "-m", "miaudit", *args, "--out", folder, "--quiet"],
+            [sys.executable, "-m", "miaudit", *args, "--out", folder, "--quiet", "--format", "all"],
             env=env,
+            cwd=tempfile.gettempdir(),  # SARIF locations are relative to the working folder
             capture_output=True,
             text=True,
             check=False,
         )
         if done.returncode not in (0, 1):
             raise SystemExit(f"{name}: exit {done.returncode}\n{done.stderr}")
-        report = json.loads((Path(folder) / "report.json").read_text())
-    (out / f"{name}.json").write_text(json.dumps(_normalise(report), indent=2, sort_keys=True))
+        _save(Path(folder), out, name)
 
 
 def _reference_audit(out: Path) -> None:
@@ -72,10 +100,9 @@ def _reference_audit(out: Path) -> None:
             seed=0,
             attack_params={"rmia-offline": {"a": 0.5}},
         )
-    report = json.loads(result.render("json"))
-    (out / "reference-python.json").write_text(
-        json.dumps(_normalise(report), indent=2, sort_keys=True)
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        result.write(folder, ["json", "html", "md", "csv", "sarif", "junit"])
+        _save(Path(folder), out, "reference-python")
 
 
 def _outputs_table(folder: Path) -> Path:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
+
+import pytest
 
 import miaudit
 
@@ -61,3 +64,56 @@ def test_the_action_and_the_ci_docs_use_real_flags() -> None:
     )
     assert {"--config", "--format", "--baseline", "--cache-dir"} <= used
     assert used <= _audit_flags(), used - _audit_flags()
+
+
+def test_the_all_extra_installs_every_extra() -> None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    (everything,) = extras["all"]
+    named = set(everything.split("[", 1)[1].rstrip("]").split(","))
+    assert named == set(extras) - {"all", "test"}
+
+
+def test_the_pytest_plugin_entry_point_loads() -> None:
+    from importlib.metadata import entry_points
+
+    (plugin,) = [e for e in entry_points(group="pytest11") if e.name == "miaudit"]
+    assert hasattr(plugin.load(), "miaudit_leakage")
+
+
+def test_the_code_is_ruff_formatted_and_clean() -> None:
+    import shutil
+    import subprocess
+
+    ruff = shutil.which("ruff")
+    assert ruff is not None, "ruff is part of the test extra"
+    paths = [str(ROOT / p) for p in ("src", "tests", "bench")]
+    formatted = subprocess.run([ruff, "format", "--check", *paths], capture_output=True, text=True)
+    assert formatted.returncode == 0, formatted.stdout
+    checked = subprocess.run([ruff, "check", *paths], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout
+
+
+def test_the_readme_python_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overfit_model: tuple
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    model, (x_train, x_heldout, y_train, y_heldout) = overfit_model
+    monkeypatch.chdir(tmp_path)
+    names = {"model": model, "X_train": x_train, "y_train": y_train}
+    names.update(X_heldout=x_heldout, y_heldout=y_heldout)
+    exec(compile(code, "README.md", "exec"), names)
+    assert names["report"]["schema"] == "miaudit.report/1"
+    assert sorted(p.name for p in (tmp_path / "miaudit-report").iterdir()) == [
+        "report.html",
+        "report.json",
+        "report.md",
+        "scores.csv",
+    ]

@@ -1,18 +1,20 @@
 """miaudit: measure how much a model leaks about its training data through membership inference.
 
-The public API is small: :func:`audit` returns an :class:`AuditResult`; targets wrap models
-(:class:`SklearnTarget`, :class:`CallableTarget`, :class:`PrecomputedTarget`, and
-``TorchTarget`` with the ``torch`` extra); :class:`RecordSet` holds records.
+The public API is small: :func:`audit` returns an :class:`AuditResult`, configured by keywords
+or an :class:`AuditOptions`; targets wrap models (:class:`SklearnTarget`,
+:class:`CallableTarget`, :class:`PrecomputedTarget`, and ``TorchTarget`` / ``CausalLMTarget``
+with the ``torch`` / ``llm`` extras) — or pass a bare estimator, module or function;
+:class:`RecordSet` and :class:`TextRecords` hold records.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from miaudit.audit import audit
-from miaudit.data import RecordSet
+from miaudit import report as report  # registers the formats behind AuditResult.write/render
+from miaudit._version import __version__
+from miaudit.audit import AuditOptions, LanguageModelOptions, ReferenceOptions, audit
+from miaudit.data import RecordSet, TextRecords
 from miaudit.errors import InputError, MissingExtraError
-from miaudit.result import AuditResult
+from miaudit.results import AuditResult
 from miaudit.targets import (
     CallableTarget,
     Exposure,
@@ -23,16 +25,22 @@ from miaudit.targets import (
 )
 
 __all__ = [
+    "AuditOptions",
     "AuditResult",
     "CallableTarget",
+    "CausalLMTarget",
     "Exposure",
     "InputError",
+    "LanguageModelOptions",
+    "MaskedLMNeighbours",
     "MissingExtraError",
     "OutputsTable",
     "PrecomputedTarget",
     "RecordSet",
+    "ReferenceOptions",
     "SklearnTarget",
     "Target",
+    "TextRecords",
     "TorchTarget",
     "__version__",
     "audit",
@@ -40,8 +48,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    if name == "TorchTarget":  # lazily: torch is an optional extra
-        from miaudit.targets.torch import TorchTarget
+    # lazily: torch and transformers are optional extras
+    if name in ("TorchTarget", "CausalLMTarget", "MaskedLMNeighbours"):
+        from miaudit import targets
 
-        return TorchTarget
+        return getattr(targets, name)
     raise AttributeError(name)

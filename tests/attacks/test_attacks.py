@@ -6,15 +6,17 @@ import numpy as np
 import pytest
 
 from miaudit import metrics as m
-from miaudit.attacks import REGISTRY, get_attacks
+from miaudit.attacks import REGISTRY, select
 from miaudit.attacks.interface import AttackInput
+from miaudit.audit import AuditOptions
 from miaudit.errors import InputError
-from miaudit.signals import SCORE_SIGNALS
+from miaudit.signals.classifier import SCORE_SIGNALS
+from miaudit.targets import Modality
 from miaudit.training.design import balanced_design
 
 
 def test_registry_names_are_the_contract() -> None:
-    assert list(REGISTRY) == [
+    assert list(REGISTRY)[:13] == [
         "loss",
         "confidence",
         "entropy",
@@ -29,13 +31,26 @@ def test_registry_names_are_the_contract() -> None:
         "rmia-offline",
         "rmia-online",
     ]
-    without_reference = [a.name for a in get_attacks(None)]
+    assert list(REGISTRY)[13:] == [
+        "lm-loss",
+        "zlib",
+        "lowercase",
+        "reference",
+        "min-k",
+        "neighbourhood",
+        "min-k++",
+        "blind-baseline",
+    ]
+    without_reference = [a.name for a in select(None, Modality.CLASSIFIER)]
     assert without_reference == list(REGISTRY)[:8]
-    assert len(get_attacks(None, with_reference=True)) == len(REGISTRY)
+    assert len(select(None, Modality.CLASSIFIER, with_reference=True)) == 13
+    assert [a.name for a in select(None, Modality.LANGUAGE_MODEL)] == list(REGISTRY)[13:]
     with pytest.raises(InputError, match="unknown attacks"):
-        get_attacks(["loss", "lira"])
+        select(["loss", "lira"], Modality.CLASSIFIER)
+    with pytest.raises(InputError, match=r"lm-loss: for another kind of model"):
+        select(["loss", "lm-loss"], Modality.CLASSIFIER)
     with pytest.raises(InputError, match="repeated"):
-        get_attacks(["loss", "loss"])
+        AuditOptions(attacks=["loss", "loss"])
 
 
 @pytest.mark.parametrize(
@@ -132,7 +147,7 @@ def test_rmia_matches_the_pairwise_definition() -> None:
     audited = data.membership >= 0
     for name, marginal in marginals.items():
         for gamma in (1.0, 2.0):
-            attack = get_attacks([name], params={name: {"gamma": gamma}})[0]
+            attack = select([name], Modality.CLASSIFIER, params={name: {"gamma": gamma}})[0]
             expected = _rmia_brute_force(np.log(p_target / marginal), data.membership, gamma)
             np.testing.assert_allclose(attack.scores(data)[audited], expected[audited], atol=1e-12)
 
@@ -165,12 +180,14 @@ def test_rmia_works_in_log_space_where_probabilities_saturate() -> None:
 def test_rmia_parameters() -> None:
     data = _reference_input(200, 400, 4)
     default = REGISTRY["rmia-offline"].scores(data)
-    same = get_attacks(["rmia-offline"], params={"rmia-offline": {"a": "0.3"}})[0]
+    same = select(["rmia-offline"], Modality.CLASSIFIER, params={"rmia-offline": {"a": "0.3"}})[0]
     np.testing.assert_array_equal(same.scores(data), default)
-    bolder = get_attacks(["rmia-offline"], params={"rmia-offline": {"gamma": 2}})[0]
+    bolder = select(["rmia-offline"], Modality.CLASSIFIER, params={"rmia-offline": {"gamma": 2}})[0]
     assert (bolder.scores(data) <= default).all()  # a higher bar beats fewer z
-    hot = get_attacks(["rmia-online"], params={"rmia-online": {"temperature": 2}})[0]
-    assert hot.needs[0] == "loss@T=2" and hot.temperatures == (2.0,)
+    hot = select(["rmia-online"], Modality.CLASSIFIER, params={"rmia-online": {"temperature": 2}})[
+        0
+    ]
+    assert hot.requires.signals[0] == "loss@T=2" and hot.temperatures == (2.0,)
     for params, message in [
         ({"a": 1.5}, "a must be in"),
         ({"gamma": 0}, "gamma"),
@@ -179,20 +196,20 @@ def test_rmia_parameters() -> None:
         ({"a": "x"}, "must be numbers"),
     ]:
         with pytest.raises(InputError, match=message):
-            get_attacks(["rmia-offline"], params={"rmia-offline": params})
+            select(["rmia-offline"], Modality.CLASSIFIER, params={"rmia-offline": params})
     with pytest.raises(InputError, match="does not run"):
-        get_attacks(["loss"], params={"rmia-offline": {"a": 0.5}})
+        select(["loss"], Modality.CLASSIFIER, params={"rmia-offline": {"a": 0.5}})
     with pytest.raises(InputError, match="takes no parameters"):
-        get_attacks(["loss"], params={"loss": {"a": 0.5}})
+        select(["loss"], Modality.CLASSIFIER, params={"loss": {"a": 0.5}})
 
 
 def test_tempered_loss_matches_a_direct_softmax() -> None:
-    from miaudit.signals import compute_signals
-    from miaudit.targets.interface import Exposure, Outputs
+    from miaudit.signals.classifier import compute_signals
+    from miaudit.targets import OutputKind, Outputs
 
     logits = np.random.default_rng(0).normal(0, 3, size=(50, 4))
     y = np.arange(50) % 4
-    signals = compute_signals(Outputs(Exposure.LOGITS, logits, 4), y, (0.5, 1.0, 3.0))
+    signals = compute_signals(Outputs(OutputKind.LOGITS, logits, 4), y, (0.5, 1.0, 3.0))
     for t in (0.5, 3.0):
         z = logits / t
         p = np.exp(z - z.max(axis=1, keepdims=True))

@@ -13,7 +13,7 @@ import pytest
 
 from miaudit import RecordSet, SklearnTarget, audit
 from miaudit.errors import InputError
-from miaudit.result import AuditResult
+from miaudit.results.audit import AuditResult
 
 HOSTILE_ID = '<script>alert("x")</script>&'
 

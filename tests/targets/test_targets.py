@@ -16,6 +16,7 @@ from miaudit.errors import InputError
 from miaudit.targets import (
     CallableTarget,
     Exposure,
+    OutputKind,
     Outputs,
     OutputsTable,
     PrecomputedTarget,
@@ -65,7 +66,7 @@ def test_exact_logits_replace_saturated_probabilities() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from miaudit.demo import demo_setup
+    from miaudit.demo.classifier import demo_setup
 
     demo, members, _ = demo_setup(0)  # binary: one logistic output unit
     rng = np.random.default_rng(0)
@@ -80,7 +81,7 @@ def test_exact_logits_replace_saturated_probabilities() -> None:
         target = SklearnTarget(model)
         out = target.outputs(records)
         x_all = records.features
-        assert target.exposes is Exposure.LOGITS and out.kind is Exposure.LOGITS
+        assert target.exposes is Exposure.LOGITS and out.kind is OutputKind.LOGITS
         assert "verified" in target.describe()["outputs_note"]
         probabilities = model.predict_proba(x_all)
         np.testing.assert_allclose(softmax(out.values, axis=1), probabilities, atol=1e-9)
@@ -156,7 +157,7 @@ def test_lightgbm_through_sklearn_api(data: tuple[np.ndarray, np.ndarray]) -> No
 
     model = lightgbm.LGBMClassifier(n_estimators=20, verbose=-1).fit(x, y)
     out = SklearnTarget(model).outputs(RecordSet.from_arrays(x, y))
-    probabilities = out.values if out.kind is Exposure.PROBABILITIES else softmax(out.values, 1)
+    probabilities = out.values if out.kind is OutputKind.PROBABILITIES else softmax(out.values, 1)
     np.testing.assert_allclose(probabilities, model.predict_proba(x), atol=1e-9)
 
 
@@ -253,7 +254,7 @@ def test_outputs_table_formats(tmp_path: Path) -> None:
     )
     tables = [OutputsTable.from_file(tmp_path / f) for f in ("o.csv", "o.parquet", "o.npz")]
     for table in tables:
-        assert table.kind is Exposure.LOGITS
+        assert table.kind is OutputKind.LOGITS
         assert table.membership.tolist() == [1, 0, -1, 1, 0, -1]
         np.testing.assert_allclose(table.values, tables[0].values)
     target = PrecomputedTarget(tables[0])
@@ -293,4 +294,4 @@ def test_outputs_without_members_or_nonmembers() -> None:
 
 def test_outputs_single_class_model_rejected() -> None:
     with pytest.raises(InputError, match="single class"):
-        Outputs(Exposure.LOGITS, np.zeros((3, 1)), 1)
+        Outputs(OutputKind.LOGITS, np.zeros((3, 1)), 1)

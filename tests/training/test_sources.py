@@ -209,7 +209,7 @@ def test_reference_outputs_from_a_file(tmp_path: Path) -> None:
         (broken("kind", kind="scores"), "kind must be"),
         (broken("classes", classes=np.array(["b", "a", "c"])), "differ from the target's"),
         (broken("nan", outputs=np.where(np.arange(3) == 0, np.nan, logits)), "NaN"),
-        (broken("pickled", ids=np.array(list(ids), dtype=object)), "cannot read"),
+        (broken("pickled", ids=np.array(list(ids), dtype=object)), "needs pickle"),
         (tmp_path / "absent.npz", "does not exist"),
     ]
     for file, message in cases:

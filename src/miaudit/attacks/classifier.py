@@ -9,31 +9,30 @@ at random, so they are exchangeable with the non-members the metrics compare the
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
 
 from miaudit.attacks.interface import POPULATION, Attack, AttackInput
+from miaudit.attacks.requirements import Requirements
 from miaudit.signals import SCORE_SIGNALS
 
 
 class ClassifierAttack(Attack):
     """Gradient-boosted trees on all score signals, cross-fitted over ``folds``."""
 
-    name: ClassVar[str] = "classifier"
-    description: ClassVar[str] = (
+    name = "classifier"
+    description = (
         "gradient-boosted attack classifier on all signals, cross-fitted (TF Privacy, ART)"
     )
 
     def __init__(self, folds: int = 5, max_train: int = 100_000) -> None:
         self.folds = folds
         self.max_train = max_train
-        self.needs = SCORE_SIGNALS
+        self.requires = Requirements(signals=SCORE_SIGNALS)
 
     def scores(self, data: AttackInput) -> np.ndarray:
-        features = np.column_stack([data.signals[s] for s in self.needs])
+        features = np.column_stack([data.signals[s] for s in self.requires.signals])
         membership = data.membership
         labelled = np.nonzero(membership != POPULATION)[0]
         rng = np.random.default_rng(data.seed)

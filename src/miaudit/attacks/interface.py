@@ -9,13 +9,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
+from miaudit.attacks.requirements import Requirements
+from miaudit.data.membership import MEMBER, NONMEMBER, POPULATION
 from miaudit.errors import InputError
 
-MEMBER, NONMEMBER, POPULATION = 1, 0, -1
+__all__ = ["MEMBER", "NONMEMBER", "POPULATION", "Attack", "AttackInput", "uncovered"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,26 +55,26 @@ def uncovered(data: AttackInput, side: str) -> str | None:
 
 
 class Attack(ABC):
-    """A membership-inference attack over signals."""
+    """A membership-inference attack over signals. ``requires`` declares what it needs (the
+    audit's "not run, because…" and ``miaudit attacks`` are written from it)."""
 
-    name: ClassVar[str]
-    description: ClassVar[str]
-    #: Signals this attack needs; it cannot run if any is missing.
-    needs: tuple[str, ...]
-    #: Reference models needed (0: the attack uses none).
-    min_reference_models: int = 0
+    name: str
+    description: str
+    requires: Requirements
     #: True if the attack learns from every reference row, including population records the
     #: audit cannot score (those a lone reference model trained on): it then sees them all.
     trains_on_reference_rows: bool = False
+    #: Softmax temperatures whose tempered loss this attack reads (signals.tempered_loss_name).
+    temperatures: tuple[float, ...] = ()
 
     @abstractmethod
     def scores(self, data: AttackInput) -> np.ndarray:
         """One float64 score per record, shape (n,), higher = more likely a member."""
 
-    def missing(self, available: set[str]) -> list[str]:
-        """What this attack needs that the audit does not have: signals from the target's
-        outputs, or the pseudo-signals ``reference`` (reference models) and ``population``."""
-        return [s for s in self.needs if s not in available]
+    @property
+    def min_reference_models(self) -> int:
+        """Reference models needed (0: the attack uses none)."""
+        return self.requires.reference_models
 
     def variant(self, data: AttackInput) -> str | None:
         """Which variant ran and why, for the report (``None``: nothing to say)."""
@@ -81,9 +83,6 @@ class Attack(ABC):
     def unusable(self, data: AttackInput) -> str | None:
         """Why this attack cannot score these data (``None``: it can), checked before it runs."""
         return None
-
-    #: Softmax temperatures whose tempered loss this attack reads (signals.tempered_loss_name).
-    temperatures: tuple[float, ...] = ()
 
     def configure(self, **params: Any) -> Attack:
         """A copy of this attack with ``params`` set; attacks without parameters take none."""

@@ -12,12 +12,11 @@ variances lowered offline TPR at 0.1% FPR from 0.46 to 0.38, hence 32 per side.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 from scipy import stats
 
 from miaudit.attacks.interface import Attack, AttackInput, uncovered
+from miaudit.attacks.requirements import Requirements
 
 #: Reference models needed on a side before each record gets its own variance.
 MIN_PER_RECORD = 32
@@ -42,20 +41,18 @@ def _global_variance(values: np.ndarray, mask: np.ndarray, mean: np.ndarray) -> 
 class LiraAttack(Attack):
     """LiRA, online or offline."""
 
-    name: ClassVar[str] = "lira"
-    description: ClassVar[str] = ""
-
     def __init__(self, online: bool) -> None:
         self.online = online
-        self.min_reference_models = 2 if online else 1
-        self.name = "lira-online" if online else "lira-offline"  # type: ignore[misc]
-        self.description = (  # type: ignore[misc]
+        self.name = "lira-online" if online else "lira-offline"
+        self.description = (
             "likelihood-ratio test on logit-scaled confidence with IN and OUT reference models "
             "(Carlini et al. 2022)"
             if online
             else "one-sided test against OUT reference models (Carlini et al. 2022, offline)"
         )
-        self.needs = ("logit_confidence", "reference")
+        self.requires = Requirements(
+            signals=("logit_confidence",), reference_models=2 if online else 1
+        )
 
     def unusable(self, data: AttackInput) -> str | None:
         return uncovered(data, "OUT") or (uncovered(data, "IN") if self.online else None)

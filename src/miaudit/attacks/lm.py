@@ -10,15 +10,30 @@ split, not the model.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from miaudit.attacks.interface import POPULATION, Attack, AttackInput
+from miaudit.attacks.requirements import Access, Requirements
 from miaudit.attacks.threshold import SignalAttack
+from miaudit.targets.interface import Modality
+
+
+def _lm(signal: str, **needs: bool) -> Requirements:
+    return Requirements(Modality.LANGUAGE_MODEL, Access.TOKEN_LOGPROBS, (signal,), **needs)
+
+
+class LowercaseAttack(SignalAttack):
+    """Carlini et al. 2021: a memorised text loses its edge when lowercased. Meaningless when
+    every text is already lowercase (the ratio is then 1 for all)."""
+
+    def unusable(self, data: AttackInput) -> str | None:
+        if data.texts is not None and all(t == t.lower() for t in data.texts):
+            return "every text is already lowercase, so the perplexity ratio is 1 for all of them"
+        return None
+
 
 LM_SIGNAL_ATTACKS = (
     SignalAttack(
@@ -26,36 +41,42 @@ LM_SIGNAL_ATTACKS = (
         "lm_loss",
         -1.0,
         "mean token loss (log-perplexity) of the text (Yeom et al. 2018; Carlini et al. 2021)",
+        _lm("lm_loss"),
     ),
     SignalAttack(
         "zlib",
         "zlib_ratio",
         -1.0,
         "log-perplexity relative to the text's zlib entropy (Carlini et al. 2021)",
+        _lm("zlib_ratio"),
     ),
-    SignalAttack(
+    LowercaseAttack(
         "lowercase",
         "lowercase_ratio",
         -1.0,
         "perplexity ratio of the text to its lowercased form (Carlini et al. 2021)",
+        _lm("lowercase_ratio"),
     ),
     SignalAttack(
         "reference",
         "reference_difference",
         -1.0,
         "loss minus a reference language model's loss (Carlini et al. 2021)",
+        _lm("reference_difference", reference_lm=True),
     ),
     SignalAttack(
         "min-k",
         "min_k",
         1.0,
         "mean log-likelihood of the 20% least likely tokens (Shi et al. 2023)",
+        _lm("min_k"),
     ),
     SignalAttack(
         "neighbourhood",
         "neighbourhood_difference",
         -1.0,
         "loss minus the mean loss of masked-LM neighbours of the text (Mattern et al. 2023)",
+        _lm("neighbourhood_difference", masked_lm=True),
     ),
     SignalAttack(
         "min-k++",
@@ -63,6 +84,7 @@ LM_SIGNAL_ATTACKS = (
         1.0,
         "Min-K% of token log-likelihoods normalised by the model's next-token "
         "distribution (Zhang et al. 2024)",
+        _lm("min_k_pp"),
     ),
 )
 
@@ -70,15 +92,15 @@ LM_SIGNAL_ATTACKS = (
 class BlindBaselineAttack(Attack):
     """TF-IDF word and character n-grams + logistic regression, cross-fitted over ``folds``."""
 
-    name: ClassVar[str] = "blind-baseline"
-    description: ClassVar[str] = (
+    name = "blind-baseline"
+    description = (
         "text-only classifier that never queries the model (Das et al. 2024): measures the "
         "member/non-member distribution shift"
     )
 
     def __init__(self, folds: int = 5) -> None:
         self.folds = folds
-        self.needs = ("texts",)
+        self.requires = Requirements(Modality.LANGUAGE_MODEL, Access.NONE, texts=True)
 
     def scores(self, data: AttackInput) -> np.ndarray:
         assert data.texts is not None
@@ -103,5 +125,4 @@ class BlindBaselineAttack(Attack):
         return out
 
 
-LM_REGISTRY: dict[str, Attack] = {a.name: a for a in LM_SIGNAL_ATTACKS}
-LM_REGISTRY["blind-baseline"] = BlindBaselineAttack()
+LM_ATTACKS = (*LM_SIGNAL_ATTACKS, BlindBaselineAttack())

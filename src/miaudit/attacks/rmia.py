@@ -14,12 +14,13 @@ time and O(n + |Z|) memory, never the n × |Z| matrix.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
 
 from miaudit.attacks.interface import POPULATION, Attack, AttackInput, uncovered
+from miaudit.attacks.requirements import Requirements
 from miaudit.errors import InputError
 from miaudit.signals import tempered_loss_name
 
@@ -39,9 +40,6 @@ def _log_mean_exp(log_p: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, n
 class RmiaAttack(Attack):
     """RMIA, online or offline; ``a`` (offline), ``gamma`` and ``temperature`` are settable."""
 
-    name: ClassVar[str] = "rmia"
-    description: ClassVar[str] = ""
-
     def __init__(
         self, online: bool, a: float = 0.3, gamma: float = 1.0, temperature: float = 1.0
     ) -> None:
@@ -52,18 +50,21 @@ class RmiaAttack(Attack):
         if not (math.isfinite(temperature) and temperature > 0):
             raise InputError(f"rmia: temperature must be a positive number, got {temperature}")
         self.online = online
-        self.min_reference_models = 2 if online else 1
         self.a, self.gamma, self.temperature = float(a), float(gamma), float(temperature)
         self.temperatures = (self.temperature,)
-        self.name = "rmia-online" if online else "rmia-offline"  # type: ignore[misc]
-        self.description = (  # type: ignore[misc]
+        self.name = "rmia-online" if online else "rmia-offline"
+        self.description = (
             "relative likelihood ratio against population records, IN and OUT reference models "
             "(Zarifzadeh et al. 2024)"
             if online
             else "relative likelihood ratio, OUT reference models with linear correction "
             "(Zarifzadeh et al. 2024, offline)"
         )
-        self.needs = (tempered_loss_name(self.temperature), "reference", "population")
+        self.requires = Requirements(
+            signals=(tempered_loss_name(self.temperature),),
+            reference_models=2 if online else 1,
+            population=True,
+        )
 
     def configure(self, **params: Any) -> RmiaAttack:
         allowed = {"gamma", "temperature"} | (set() if self.online else {"a"})

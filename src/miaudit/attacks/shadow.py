@@ -15,12 +15,13 @@ their own use one classifier trained on the examples of all classes (the report 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from miaudit.attacks.interface import Attack, AttackInput
+from miaudit.attacks.requirements import Requirements
 from miaudit.errors import InputError
 from miaudit.signals import SCORE_SIGNALS
 
@@ -28,11 +29,10 @@ from miaudit.signals import SCORE_SIGNALS
 class ShadowAttack(Attack):
     """Per-class attack classifiers trained on shadow (reference) models' IN/OUT outputs."""
 
-    name: ClassVar[str] = "shadow"
-    description: ClassVar[str] = (
+    name = "shadow"
+    description = (
         "per-class attack classifiers trained on shadow models' IN/OUT outputs (Shokri et al. 2017)"
     )
-    min_reference_models = 1
     trains_on_reference_rows = True
 
     def __init__(self, min_class_examples: int = 100, max_examples: int = 20_000) -> None:
@@ -40,7 +40,7 @@ class ShadowAttack(Attack):
             raise InputError("shadow: min_class_examples must be ≥ 1 and max_examples ≥ 2")
         self.min_class_examples = int(min_class_examples)
         self.max_examples = int(max_examples)
-        self.needs = (*SCORE_SIGNALS, "reference")
+        self.requires = Requirements(signals=SCORE_SIGNALS, reference_models=1)
 
     def configure(self, **params: Any) -> ShadowAttack:
         allowed = {"min_class_examples", "max_examples"}

@@ -7,25 +7,28 @@ held-out half of the non-members — never on the records it is reported on.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
 from miaudit.attacks.interface import Attack, AttackInput
+from miaudit.attacks.requirements import Access, Requirements
 
 
 class SignalAttack(Attack):
     """Threshold attack on a single signal; ``sign`` is -1 for signals lower on members."""
 
-    name: ClassVar[str] = "signal"
-    description: ClassVar[str] = ""
-
-    def __init__(self, name: str, signal: str, sign: float, description: str) -> None:
-        self.name = name  # type: ignore[misc]
-        self.description = description  # type: ignore[misc]
+    def __init__(
+        self,
+        name: str,
+        signal: str,
+        sign: float,
+        description: str,
+        requires: Requirements | None = None,
+    ) -> None:
+        self.name = name
+        self.description = description
         self.signal = signal
         self.sign = sign
-        self.needs = (signal,)
+        self.requires = requires or Requirements(signals=(signal,))
 
     def scores(self, data: AttackInput) -> np.ndarray:
         return self.sign * np.asarray(data.signals[self.signal], dtype=np.float64)
@@ -59,5 +62,6 @@ THRESHOLD_ATTACKS = (
         "correct",
         1.0,
         "label-only baseline: member iff correctly classified (Yeom et al. 2018)",
+        Requirements(access=Access.LABEL, signals=("correct",)),
     ),
 )

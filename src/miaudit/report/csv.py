@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import pandas as pd
 
+from miaudit.assess import Assessment
 from miaudit.report.interface import ReportFormat
-
-if TYPE_CHECKING:
-    from miaudit.result import AuditResult
+from miaudit.results import AuditResult
 
 
 class CsvFormat(ReportFormat):
     name: ClassVar[str] = "csv"
     filename: ClassVar[str] = "scores.csv"
 
-    def render(self, result: AuditResult) -> str:
+    def render(self, result: AuditResult, assessment: Assessment) -> str:
         table = result.score_table
         if table is None:
             return "id,label,member\n"

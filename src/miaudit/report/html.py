@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import jinja2
 
+from miaudit.assess import Assessment
 from miaudit.report import text
-from miaudit.report.findings import findings
 from miaudit.report.interface import ReportFormat
 from miaudit.report.plots import histogram_plot, roc_plot
-from miaudit.report.questions import audit_questions, risk_level
-
-if TYPE_CHECKING:
-    from miaudit.result import AuditResult
+from miaudit.results import AuditResult
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("miaudit", "report/templates"),
@@ -28,7 +25,7 @@ class HtmlFormat(ReportFormat):
     name: ClassVar[str] = "html"
     filename: ClassVar[str] = "report.html"
 
-    def render(self, result: AuditResult) -> str:
+    def render(self, result: AuditResult, assessment: Assessment) -> str:
         attacks = sorted(result.attacks, key=lambda a: -(a.auc.value or 0))
         strongest = result.strongest()
         slices = (
@@ -41,9 +38,9 @@ class HtmlFormat(ReportFormat):
             strongest=strongest,
             slices=slices,
             n_slices=len(strongest.slices) if strongest else 0,
-            risk=risk_level(result),
-            findings=findings(result),
-            questions=audit_questions(result),
+            risk=assessment.risk,
+            findings=assessment.findings,
+            questions=assessment.questions,
             roc_plot=roc_plot(result),
             histogram_plot=histogram_plot(result),
             fmt=text,

@@ -1,12 +1,12 @@
-"""What a report format is: one small class that renders an :class:`AuditResult` to text."""
+"""What a report format is: one small class that renders a result and its assessment to text."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-if TYPE_CHECKING:
-    from miaudit.result import AuditResult
+from miaudit.assess import Assessment
+from miaudit.results import AuditResult
 
 
 class ReportFormat(ABC):
@@ -16,5 +16,5 @@ class ReportFormat(ABC):
     filename: ClassVar[str]
 
     @abstractmethod
-    def render(self, result: AuditResult) -> str:
+    def render(self, result: AuditResult, assessment: Assessment) -> str:
         """The whole report as text."""

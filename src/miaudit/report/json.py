@@ -3,17 +3,53 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
+from miaudit.assess import ATLAS, OWASP, Assessment
 from miaudit.report.interface import ReportFormat
+from miaudit.results import SCHEMA, AuditResult
 
-if TYPE_CHECKING:
-    from miaudit.result import AuditResult
+
+def report_dict(result: AuditResult, assessment: Assessment) -> dict[str, Any]:
+    """The whole report as JSON-ready data: the result's own data and its assessment."""
+    return {
+        "schema": SCHEMA,
+        "miaudit_version": result.version,
+        "created": result.created,
+        "target": result.target,
+        "model": result.model.to_dict(),
+        "records": {
+            "n_members": result.n_members,
+            "n_nonmembers": result.n_nonmembers,
+            "n_population": result.n_population,
+        },
+        "settings": result.settings.to_dict(),
+        "reference_models": result.reference,
+        "notes": list(result.notes),
+        "sensitive_data": result.sensitive_data,
+        "source": result.source,
+        "gate": result.gate.to_dict() if result.gate is not None else None,
+        "risk": assessment.risk.to_dict(),
+        "attacks": [a.to_dict() for a in result.attacks],
+        "skipped_attacks": [{"name": s.name, "reason": s.reason} for s in result.skipped],
+        "audit_questions": [q.to_dict() for q in assessment.questions],
+        "findings": [
+            {
+                "rule": f.rule.id,
+                "name": f.rule.name,
+                "level": f.level,
+                "message": f.message,
+                "mitre_atlas": ATLAS,
+                "owasp_ml": OWASP,
+            }
+            for f in assessment.findings
+        ],
+    }
 
 
 class JsonFormat(ReportFormat):
     name: ClassVar[str] = "json"
     filename: ClassVar[str] = "report.json"
 
-    def render(self, result: AuditResult) -> str:
-        return json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"
+    def render(self, result: AuditResult, assessment: Assessment) -> str:
+        return json.dumps(report_dict(result, assessment), indent=2, allow_nan=False) + "\n"

@@ -8,20 +8,18 @@ holds one passing case recording that the audit ran.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from miaudit.assess import Assessment
 from miaudit.report.interface import ReportFormat
-from miaudit.report.questions import risk_level
-
-if TYPE_CHECKING:
-    from miaudit.result import AuditResult
+from miaudit.results import AuditResult
 
 
 class JunitFormat(ReportFormat):
     name: ClassVar[str] = "junit"
     filename: ClassVar[str] = "report.junit.xml"
 
-    def render(self, result: AuditResult) -> str:
+    def render(self, result: AuditResult, assessment: Assessment) -> str:
         checks = list(result.gate.checks) if result.gate is not None else []
         failures = sum(not c.passed for c in checks)
         suites = ET.Element(
@@ -42,7 +40,7 @@ class JunitFormat(ReportFormat):
             timestamp=result.created,
         )
         properties = ET.SubElement(suite, "properties")
-        risk = risk_level(result)
+        risk = assessment.risk
         for name, value in (
             ("risk", risk.level),
             ("target", str(result.target.get("kind"))),

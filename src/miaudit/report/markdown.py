@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from miaudit.report.findings import ATLAS, OWASP, findings
+from miaudit.assess import ATLAS, OWASP, Assessment
 from miaudit.report.interface import ReportFormat
-from miaudit.report.questions import audit_questions, risk_level
 from miaudit.report.text import estimate, fpr_label, tpr
-
-if TYPE_CHECKING:
-    from miaudit.result import AuditResult
+from miaudit.results import AuditResult
 
 
 def _cell(text: str) -> str:
@@ -21,75 +18,9 @@ class MarkdownFormat(ReportFormat):
     name: ClassVar[str] = "md"
     filename: ClassVar[str] = "report.md"
 
-    def render(self, result: AuditResult) -> str:
-        risk = risk_level(result)
-        fprs = result.settings.fprs
-        lines = [
-            "## miaudit membership-inference audit",
-            "",
-            f"**Risk: {risk.level}** — {_cell(risk.reason)}",
-            "",
-            f"Target: `{result.target.get('kind')}` exposing {result.target.get('exposes')}; "
-            f"{result.n_members:,} members, {result.n_nonmembers:,} non-members"
-            + (f", {result.n_population:,} population records" if result.n_population else "")
-            + f". Intervals are {result.settings.confidence:.0%}.",
-            "",
-            "| attack | AUC | "
-            + " | ".join(f"TPR @ {fpr_label(f)} FPR" for f in fprs)
-            + " | advantage | ε lower bound |",
-            "|---|---|" + "---|" * len(fprs) + "---|---|",
-        ]
-        for a in sorted(result.attacks, key=lambda a: -(a.auc.value or 0)):
-            lines.append(
-                f"| {a.name} | {estimate(a.auc)} | "
-                + " | ".join(tpr(a.tpr(f)) for f in fprs)
-                + f" | {estimate(a.advantage)} | {a.epsilon.value:.2f} |"
-            )
-        for s in result.skipped:
-            lines.append(f"| {s.name} | not run: {_cell(s.reason)} |" + " |" * (len(fprs) + 2))
-        if result.reference:
-            ref = result.reference
-            if ref.get("source", "trained") == "trained":
-                lines += [
-                    "",
-                    f"Reference models: {ref['n_models']} ({ref['trained']} trained, "
-                    f"{ref['cache_hits']} from cache).",
-                ]
-            else:
-                lines += [
-                    "",
-                    f"Reference models: {ref['n_models']}, outputs from {_cell(ref['source'])}.",
-                ]
-        for note in result.notes:
-            lines += ["", f"> **Note:** {_cell(note)}"]
-        unresolved = {
-            f for a in result.attacks for t in a.tpr_at_fpr if t.tpr.value is None for f in [t.fpr]
-        }
-        if unresolved:
-            reason = next(
-                t.tpr.reason for a in result.attacks for t in a.tpr_at_fpr if t.tpr.value is None
-            )
-            lines += ["", f"_{_cell(reason or '')}._"]
-        gate = result.gate
-        if gate is not None and gate.checks:
-            state = "passed" if gate.passed else ("failed (soft)" if gate.soft else "failed")
-            lines += [
-                "",
-                f"**Gate: {state}**"
-                + (f" — compared with baseline `{gate.baseline}`" if gate.baseline else ""),
-                "",
-                "| check | result | what was compared |",
-                "|---|---|---|",
-            ]
-            lines += [
-                f"| {_cell(c.name)} | {'pass' if c.passed else '**FAIL**'} | {_cell(c.detail)} |"
-                for c in gate.checks
-                if not c.passed
-            ]
-            passed = [c for c in gate.checks if c.passed]
-            if passed:
-                lines.append(f"| {len(passed)} other checks | pass | |")
-        found = findings(result)
+    def render(self, result: AuditResult, assessment: Assessment) -> str:
+        lines = _summary(result, assessment) + _context(result) + _gate(result)
+        found = assessment.findings
         if found:
             lines += ["", f"| finding ({ATLAS}, OWASP {OWASP}) | level | detail |", "|---|---|---|"]
             lines += [
@@ -97,8 +28,7 @@ class MarkdownFormat(ReportFormat):
             ]
         lines += ["", "| audit question | answer | detail |", "|---|---|---|"]
         lines += [
-            f"| {q.question} | **{q.answer}** | {_cell(q.detail)} |"
-            for q in audit_questions(result)
+            f"| {q.question} | **{q.answer}** | {_cell(q.detail)} |" for q in assessment.questions
         ]
         lines += [
             "",
@@ -108,3 +38,86 @@ class MarkdownFormat(ReportFormat):
             "",
         ]
         return "\n".join(lines)
+
+
+def _summary(result: AuditResult, assessment: Assessment) -> list[str]:
+    """The risk, the target and the table of attacks."""
+    risk = assessment.risk
+    fprs = result.settings.fprs
+    lines = [
+        "## miaudit membership-inference audit",
+        "",
+        f"**Risk: {risk.level}** — {_cell(risk.reason)}",
+        "",
+        f"Target: `{result.target.get('kind')}` exposing {result.target.get('exposes')}; "
+        f"{result.n_members:,} members, {result.n_nonmembers:,} non-members"
+        + (f", {result.n_population:,} population records" if result.n_population else "")
+        + f". Intervals are {result.settings.confidence:.0%}.",
+        "",
+        "| attack | AUC | "
+        + " | ".join(f"TPR @ {fpr_label(f)} FPR" for f in fprs)
+        + " | advantage | ε lower bound |",
+        "|---|---|" + "---|" * len(fprs) + "---|---|",
+    ]
+    for a in sorted(result.attacks, key=lambda a: -(a.auc.value or 0)):
+        lines.append(
+            f"| {a.name} | {estimate(a.auc)} | "
+            + " | ".join(tpr(a.tpr(f)) for f in fprs)
+            + f" | {estimate(a.advantage)} | {a.epsilon.value:.2f} |"
+        )
+    for s in result.skipped:
+        lines.append(f"| {s.name} | not run: {_cell(s.reason)} |" + " |" * (len(fprs) + 2))
+    return lines
+
+
+def _context(result: AuditResult) -> list[str]:
+    """Reference models, notes, and why some rates are not resolvable."""
+    lines: list[str] = []
+    if result.reference:
+        ref = result.reference
+        if ref.get("source", "trained") == "trained":
+            lines += [
+                "",
+                f"Reference models: {ref['n_models']} ({ref['trained']} trained, "
+                f"{ref['cache_hits']} from cache).",
+            ]
+        else:
+            lines += [
+                "",
+                f"Reference models: {ref['n_models']}, outputs from {_cell(ref['source'])}.",
+            ]
+    for note in result.notes:
+        lines += ["", f"> **Note:** {_cell(note)}"]
+    reason = next(
+        (t.tpr.reason for a in result.attacks for t in a.tpr_at_fpr if t.tpr.value is None),
+        None,
+    )
+    found = any(t.tpr.value is None for a in result.attacks for t in a.tpr_at_fpr)
+    if found:
+        lines += ["", f"_{_cell(reason or '')}._"]
+    return lines
+
+
+def _gate(result: AuditResult) -> list[str]:
+    """The failed checks, and how many passed."""
+    gate = result.gate
+    if gate is None or not gate.checks:
+        return []
+    state = "passed" if gate.passed else ("failed (soft)" if gate.soft else "failed")
+    lines = [
+        "",
+        f"**Gate: {state}**"
+        + (f" — compared with baseline `{gate.baseline}`" if gate.baseline else ""),
+        "",
+        "| check | result | what was compared |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {_cell(c.name)} | {'pass' if c.passed else '**FAIL**'} | {_cell(c.detail)} |"
+        for c in gate.checks
+        if not c.passed
+    ]
+    passed = [c for c in gate.checks if c.passed]
+    if passed:
+        lines.append(f"| {len(passed)} other checks | pass | |")
+    return lines

@@ -12,19 +12,17 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from miaudit.report.findings import ATLAS, OWASP, RULES, findings
+from miaudit.assess import ATLAS, OWASP, RULES, Assessment
 from miaudit.report.interface import ReportFormat
-
-if TYPE_CHECKING:
-    from miaudit.result import AuditResult
+from miaudit.results import AuditResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://atlas.mitre.org/techniques/AML.T0024.000"
 
 
-def _uri(source: str | None) -> str:
+def source_uri(source: str | None) -> str:
     """The audited file as a repository-relative URI (relative to the working directory)."""
     if not source:
         return "miaudit.toml"
@@ -60,10 +58,10 @@ class SarifFormat(ReportFormat):
     name: ClassVar[str] = "sarif"
     filename: ClassVar[str] = "report.sarif"
 
-    def render(self, result: AuditResult) -> str:
+    def render(self, result: AuditResult, assessment: Assessment) -> str:
         rules = list(RULES.values())
         index = {r.id: i for i, r in enumerate(rules)}
-        uri = _uri(result.source)
+        uri = source_uri(result.source)
         results = [
             {
                 "ruleId": f.rule.id,
@@ -81,7 +79,7 @@ class SarifFormat(ReportFormat):
                 "partialFingerprints": {"miauditFinding/v1": f.fingerprint},
                 "properties": {"atlas": ATLAS, "owasp": OWASP},
             }
-            for f in findings(result)
+            for f in assessment.findings
         ]
         sarif = {
             "$schema": SARIF_SCHEMA,

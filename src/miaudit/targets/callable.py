@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from miaudit.errors import InputError
-from miaudit.targets.interface import Exposure, Target
+from miaudit.targets.interface import ClassifierTarget, Exposure
 
 
-class CallableTarget(Target):
+class CallableTarget(ClassifierTarget):
     """Wrap ``fn(features) -> outputs``; ``output`` says whether it returns ``probabilities``
     (n, k), ``logits`` (n, k) or ``label`` (n,)."""
 
@@ -27,12 +27,13 @@ class CallableTarget(Target):
     ) -> None:
         if not callable(fn):
             raise InputError(f"target function {fn!r} is not callable")
+        choices = ("probabilities", "logits", "label")
         try:
-            self._exposes = Exposure(output)
-        except ValueError as exc:
-            raise InputError(
-                f"output={output!r}; use one of {[e.value for e in Exposure]}"
-            ) from exc
+            self._exposes = Exposure.of(output)
+        except ValueError:
+            self._exposes = Exposure.TOKEN_LOGPROBS  # refused just below
+        if self._exposes.kind.value not in choices:
+            raise InputError(f"output={output!r}; use one of {list(choices)}")
         self._classes = np.arange(classes) if isinstance(classes, int) else np.asarray(classes)
         if len(self._classes) < 2:
             raise InputError("classes: a classifier needs at least two classes")

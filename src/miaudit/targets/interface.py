@@ -17,6 +17,7 @@ import numpy as np
 
 from miaudit.data import RecordSet
 from miaudit.errors import InputError
+from miaudit.targets.exposure import Exposure, OutputKind
 
 #: Rows of probabilities must sum to one within this absolute tolerance (float32 softmax
 #: outputs over 1,000 classes stay within 1e-4; anything further off is not a distribution).
@@ -25,16 +26,11 @@ PROBABILITY_SUM_TOLERANCE = 1e-3
 ProgressCallback = Callable[[int], None]
 
 
-class Exposure(str, Enum):
-    """What a model's API returns per record, from most to least informative."""
+class Modality(str, Enum):
+    """What kind of model a target is, and so which records and attacks it takes."""
 
-    LOGITS = "logits"
-    PROBABILITIES = "probabilities"
-    LABEL = "label"
-
-    @property
-    def exposes_confidence(self) -> bool:
-        return self is not Exposure.LABEL
+    CLASSIFIER = "classifier"
+    LANGUAGE_MODEL = "language model"
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,13 +38,16 @@ class Outputs:
     """Per-record model outputs: ``values`` is (n, k) for logits/probabilities, (n,) int class
     indices for label-only outputs."""
 
-    kind: Exposure
+    kind: OutputKind
     values: np.ndarray
     n_classes: int
 
     def __post_init__(self) -> None:
+        if isinstance(self.kind, Exposure):
+            object.__setattr__(self, "kind", self.kind.kind)
+        object.__setattr__(self, "kind", OutputKind(self.kind))
         v = self.values
-        if self.kind is Exposure.LABEL:
+        if self.kind is OutputKind.LABEL:
             if v.ndim != 1:
                 raise InputError(f"predicted labels must be 1-D, got shape {v.shape}")
             if len(v) and (v.min() < 0 or v.max() >= self.n_classes):
@@ -64,7 +63,7 @@ class Outputs:
         if not finite.all():
             row = int(np.nonzero(~finite.all(axis=1))[0][0])
             raise InputError(f"model {self.kind.value} contain NaN or inf (first at row {row})")
-        if self.kind is Exposure.PROBABILITIES:
+        if self.kind is OutputKind.PROBABILITIES:
             if v.min() < -1e-9 or v.max() > 1 + 1e-9:
                 raise InputError("model probabilities fall outside [0, 1]; are these logits?")
             sums = v.sum(axis=1, dtype=np.float64)
@@ -81,17 +80,12 @@ class Outputs:
 
 
 class Target(ABC):
-    """A model we can query. Subclasses implement :meth:`_predict` on a batch of features."""
+    """Anything miaudit can query: it says what kind of model it is (:attr:`modality`), what a
+    query reveals (:attr:`exposes`) and answers :meth:`outputs` for a set of records."""
 
     kind: ClassVar[str]
-    batch_size: int = 4096
-    _classes: np.ndarray
+    modality: ClassVar[Modality] = Modality.CLASSIFIER
     _exposes: Exposure
-
-    @property
-    def classes(self) -> np.ndarray:
-        """The model's classes, in the order of its output columns."""
-        return self._classes
 
     @property
     def exposes(self) -> Exposure:
@@ -99,12 +93,32 @@ class Target(ABC):
         return self._exposes
 
     @abstractmethod
+    def outputs(self, records: Any, progress: ProgressCallback | None = None) -> Any:
+        """Query the model on every record; validated outputs (:class:`Outputs` for a
+        classifier)."""
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-safe description for the report."""
+        return {"kind": self.kind, "exposes": self.exposes.value}
+
+
+class ClassifierTarget(Target):
+    """A classifier queried on feature rows in batches: subclasses implement :meth:`_predict`."""
+
+    batch_size: int = 4096
+    _classes: np.ndarray
+
+    @property
+    def classes(self) -> np.ndarray:
+        """The model's classes, in the order of its output columns."""
+        return self._classes
+
+    @abstractmethod
     def _predict(self, features: Any) -> np.ndarray:
         """Raw outputs for a batch of feature rows, in the form :attr:`exposes` says."""
 
     def describe(self) -> dict[str, Any]:
-        """A JSON-safe description for the report."""
-        return {"kind": self.kind, "exposes": self.exposes.value, "n_classes": len(self.classes)}
+        return {**super().describe(), "n_classes": len(self.classes)}
 
     def outputs(self, records: RecordSet, progress: ProgressCallback | None = None) -> Outputs:
         """Query the model on every record, in batches, and validate what comes back."""
@@ -117,11 +131,11 @@ class Target(ABC):
             if progress is not None:
                 progress(stop - start)
         values = np.concatenate(parts)
-        if self.exposes is Exposure.LABEL:
+        if self.exposes.label_only:
             values = _label_indices(values, self.classes)
         else:
             values = values.astype(np.float64, copy=False)
-        return Outputs(self.exposes, values, len(self.classes))
+        return Outputs(self.exposes.kind, values, len(self.classes))
 
 
 def _label_indices(predicted: np.ndarray, classes: np.ndarray) -> np.ndarray:

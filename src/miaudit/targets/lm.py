@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from miaudit.errors import InputError, require
+from miaudit.targets.exposure import Exposure
+from miaudit.targets.interface import Modality, ProgressCallback, Target
 
 _FEATURE = "Auditing a language model"
 
@@ -39,14 +41,51 @@ class TokenStats:
         return np.diff(self.offsets)
 
 
+def load_pretrained(
+    path: str | Path, auto_class: str, what: str, trust: bool = False
+) -> tuple[Any, Any]:
+    """A model (``transformers.<auto_class>``) and its tokenizer from a local directory,
+    ``safetensors`` weights only unless ``trust``; remote code never runs."""
+    transformers: Any = require("transformers", "llm", _FEATURE)
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError(
+            f"{what} directory not found: {path} (models are only loaded from local directories)"
+        )
+    if not trust and not any(path.glob("*.safetensors")):
+        raise InputError(
+            f"{path} has no .safetensors weights; pickled weights run code "
+            "when loaded — pass trust=True (config: target.trust = true) if "
+            "you trust them"
+        )
+    try:
+        model = getattr(transformers, auto_class).from_pretrained(
+            path,
+            local_files_only=True,
+            use_safetensors=None if trust else True,
+            trust_remote_code=False,
+        )
+        tokenizer = transformers.AutoTokenizer.from_pretrained(
+            path, local_files_only=True, trust_remote_code=False
+        )
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot load a {what} from {path}: {exc}") from exc
+    return model, tokenizer
+
+
 def _torch() -> Any:
     return require("torch", "llm", _FEATURE)
 
 
-class CausalLMTarget:
-    """A causal LM and its tokenizer, queried in ``eval()`` mode under ``torch.no_grad()``."""
+class CausalLMTarget(Target):
+    """A causal LM and its tokenizer, queried in ``eval()`` mode under ``torch.no_grad()``.
+
+    Its records are texts (:class:`~miaudit.data.TextRecords`); its outputs are
+    :class:`TokenStats`."""
 
     kind = "transformers"
+    modality = Modality.LANGUAGE_MODEL
+    _exposes = Exposure.TOKEN_LOGPROBS
 
     def __init__(
         self,
@@ -88,40 +127,19 @@ class CausalLMTarget:
 
         Only ``safetensors`` weights load unless ``trust`` is set: pickled (``.bin``) weights
         run code when unpickled. Remote code is never executed."""
-        transformers: Any = require("transformers", "llm", _FEATURE)
-        path = Path(path)
-        if not path.is_dir():
-            raise InputError(
-                f"language model directory not found: {path} (models are only "
-                "loaded from local directories)"
-            )
-        if not trust and not any(path.glob("*.safetensors")):
-            raise InputError(
-                f"{path} has no .safetensors weights; pickled weights run code "
-                "when loaded — pass trust=True (config: target.trust = true) if "
-                "you trust them"
-            )
-        try:
-            model = transformers.AutoModelForCausalLM.from_pretrained(
-                path,
-                local_files_only=True,
-                use_safetensors=None if trust else True,
-                trust_remote_code=False,
-            )
-            tokenizer = transformers.AutoTokenizer.from_pretrained(
-                path, local_files_only=True, trust_remote_code=False
-            )
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot load a causal LM from {path}: {exc}") from exc
+        model, tokenizer = load_pretrained(path, "AutoModelForCausalLM", "causal LM", trust)
         return cls(model, tokenizer, **kwargs)
 
     def describe(self) -> dict[str, Any]:
         return {
-            "kind": self.kind,
-            "exposes": "token log-probabilities",
+            **super().describe(),
             "model": type(self.model).__name__,
             "max_length": self.max_length,
         }
+
+    def outputs(self, records: Any, progress: ProgressCallback | None = None) -> TokenStats:
+        """Token statistics of every text of ``records`` (:class:`~miaudit.data.TextRecords`)."""
+        return self.token_stats(list(records.texts), [f"record {i}" for i in records.ids], progress)
 
     def encode(self, text: str) -> list[int]:
         ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])

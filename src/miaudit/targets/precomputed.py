@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from miaudit.data import RecordSet, check_unique_ids, read_table
+from miaudit.data import MEMBER, NONMEMBER, POPULATION, RecordSet, check_unique_ids, read_table
+from miaudit.data.readers import numeric_columns, read_npz
 from miaudit.errors import InputError
-from miaudit.targets.interface import Exposure, Outputs, Target
-
-MEMBER, NONMEMBER, POPULATION = 1, 0, -1
+from miaudit.targets.exposure import Exposure, OutputKind
+from miaudit.targets.interface import ClassifierTarget, Outputs
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,7 +31,7 @@ class OutputsTable:
     ids: np.ndarray
     labels: np.ndarray
     membership: np.ndarray
-    kind: Exposure
+    kind: OutputKind
     values: np.ndarray
 
     def __post_init__(self) -> None:
@@ -57,8 +57,7 @@ class OutputsTable:
         if not path.is_file():
             raise InputError(f"outputs table not found: {path}")
         if path.suffix.lower() == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
-                return cls.from_arrays(**{k: archive[k] for k in archive.files})
+            return cls.from_arrays(**read_npz(path, "outputs table"))
         return cls.from_frame(read_table(path, "outputs table"))
 
     @classmethod
@@ -76,7 +75,7 @@ class OutputsTable:
         if (logits is None) == (probs is None):
             raise InputError("outputs table: give exactly one of 'logits' or 'probs'")
         values = logits if logits is not None else probs
-        kind = Exposure.LOGITS if logits is not None else Exposure.PROBABILITIES
+        kind = OutputKind.LOGITS if logits is not None else OutputKind.PROBABILITIES
         labels = _integer_column(np.asarray(label), "label")
         membership = (
             np.full(len(labels), POPULATION, dtype=np.int8)
@@ -102,10 +101,11 @@ class OutputsTable:
         if not logit_columns and not prob_columns:
             raise InputError("outputs table: needs logit_0..logit_{k-1} or prob_0..prob_{k-1}")
         columns = logit_columns or prob_columns
-        values = frame[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+        ids = frame["id"].tolist()
+        values = numeric_columns(frame, columns, "outputs table", ids)
         member = None
         if "member" in frame.columns:
-            member = frame["member"].to_numpy(dtype=np.float64, na_value=np.nan)
+            member = numeric_columns(frame, ["member"], "outputs table", ids)[:, 0]
             member = np.where(np.isnan(member), POPULATION, member)
         arrays = {"logits" if logit_columns else "probs": values}
         return cls.from_arrays(frame["id"].to_numpy(), frame["label"].to_numpy(), member, **arrays)
@@ -130,7 +130,7 @@ class OutputsTable:
         return sets[0], sets[1], sets[2]  # type: ignore[return-value]
 
 
-class PrecomputedTarget(Target):
+class PrecomputedTarget(ClassifierTarget):
     """A target whose outputs are looked up by record id in an :class:`OutputsTable`."""
 
     kind = "precomputed"
@@ -149,7 +149,7 @@ class PrecomputedTarget(Target):
 
     @property
     def exposes(self) -> Exposure:
-        return self.table.kind
+        return Exposure.of(self.table.kind)
 
     def _predict(self, features: Any) -> np.ndarray:  # pragma: no cover - outputs() overrides
         raise NotImplementedError

@@ -10,10 +10,10 @@ import numpy as np
 from miaudit.data import RecordSet
 from miaudit.errors import InputError
 from miaudit.targets._sklearn_logits import LogitFunction, logit_function, verified
-from miaudit.targets.interface import Exposure, Outputs, ProgressCallback, Target
+from miaudit.targets.interface import ClassifierTarget, Exposure, Outputs, ProgressCallback
 
 
-class SklearnTarget(Target):
+class SklearnTarget(ClassifierTarget):
     """A fitted estimator queried through ``predict_proba``, else ``decision_function`` (taken
     as logits), else ``predict`` (label only).
 

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 
 from miaudit.errors import InputError, require
-from miaudit.targets.interface import Exposure, Target
+from miaudit.targets.interface import ClassifierTarget, Exposure
 
 _FEATURE = "Auditing a PyTorch model"
 
 
-class TorchTarget(Target):
+class TorchTarget(ClassifierTarget):
     """Query ``module(x)`` in ``eval()`` mode under ``torch.no_grad()``, in batches.
 
     ``output`` is ``logits`` (default) or ``probabilities`` if the module ends in a softmax.
@@ -42,7 +42,7 @@ class TorchTarget(Target):
             self.module.eval()
         self.device = device
         self.batch_size = batch_size
-        self._exposes = Exposure(output)
+        self._exposes = Exposure.of(output)
         self._classes = np.arange(classes) if isinstance(classes, int) else np.asarray(classes)
 
     @classmethod

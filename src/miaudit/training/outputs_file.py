@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from miaudit.data import RecordSet
+from miaudit.data.readers import read_npz
 from miaudit.errors import InputError
-from miaudit.targets.interface import Exposure
+from miaudit.targets.exposure import OutputKind
 
 FILE_FORMAT = "miaudit.reference-file/1"
 _REQUIRED = ("format", "ids", "kind", "outputs", "trained_on")
@@ -48,7 +49,7 @@ def save_reference_outputs(
     arrays: dict[str, Any] = {
         "format": np.array(FILE_FORMAT),
         "ids": np.asarray(ids).astype(str),
-        "kind": np.array(Exposure(kind).value),
+        "kind": np.array(OutputKind(kind).value),
         "outputs": np.asarray(outputs),
         "trained_on": np.asarray(trained_on, dtype=bool),
     }
@@ -65,7 +66,7 @@ class ReferenceOutputs:
     """M reference models' outputs on N records, and which records each trained on."""
 
     ids: np.ndarray
-    kind: Exposure
+    kind: OutputKind
     outputs: np.ndarray
     trained_on: np.ndarray
     classes: np.ndarray | None
@@ -88,7 +89,7 @@ class ReferenceOutputs:
                 f"{source}: format {str(arrays['format'])!r}, this miaudit reads {FILE_FORMAT!r}"
             )
         try:
-            kind = Exposure(str(arrays["kind"]))
+            kind = OutputKind(str(arrays["kind"]))
         except ValueError:
             raise InputError(
                 f"{source}: kind must be logits, probabilities or label, got "
@@ -104,17 +105,21 @@ class ReferenceOutputs:
             raise InputError(
                 f"{source}: trained_on must have shape (M, {len(ids)}), got {trained_on.shape}"
             )
-        want = 2 if kind is Exposure.LABEL else 3
+        want = 2 if kind is OutputKind.LABEL else 3
         if outputs.ndim != want or outputs.shape[:2] != trained_on.shape:
             raise InputError(
                 f"{source}: {kind.value} outputs must have shape "
                 f"{trained_on.shape + (() if want == 2 else ('K',))}, got "
                 f"{outputs.shape}"
             )
-        if outputs.dtype.kind not in ("iu" if kind is Exposure.LABEL else "f"):
+        if outputs.dtype.kind not in ("iu" if kind is OutputKind.LABEL else "f"):
             raise InputError(f"{source}: {kind.value} outputs have dtype {outputs.dtype}")
         classes = np.asarray(arrays["classes"]).astype(str) if "classes" in arrays else None
-        if classes is not None and kind is not Exposure.LABEL and len(classes) != outputs.shape[2]:
+        if (
+            classes is not None
+            and kind is not OutputKind.LABEL
+            and len(classes) != outputs.shape[2]
+        ):
             raise InputError(
                 f"{source}: {len(classes)} classes but outputs have {outputs.shape[2]} columns"
             )
@@ -154,9 +159,5 @@ def load_reference_outputs(path: str | Path) -> ReferenceOutputs:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"reference outputs file {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read as a reference-outputs NPZ file ({exc})") from exc
+    arrays = read_npz(path, "reference outputs")
     return ReferenceOutputs.from_arrays(arrays, str(path))

@@ -10,8 +10,9 @@ import pandas as pd
 
 from miaudit.data import RecordSet
 from miaudit.errors import InputError
-from miaudit.signals import compute_signals
-from miaudit.targets.interface import Exposure, Outputs
+from miaudit.signals.classifier import compute_signals
+from miaudit.targets.exposure import OutputKind
+from miaudit.targets.interface import Outputs
 from miaudit.training.cache import OutputCache, model_key, pool_digest
 from miaudit.training.design import balanced_design
 from miaudit.training.executor import Job, Runner
@@ -56,8 +57,8 @@ def stack_signals(
     """Each model's signals on the pool, stacked to (M, N) per signal name."""
     per_model = []
     for m, (kind, values) in enumerate(outputs):
-        exposure = Exposure(kind)
-        if exposure is not Exposure.LABEL and values.shape[1] != n_classes:
+        exposure = OutputKind(kind)
+        if exposure is not OutputKind.LABEL and values.shape[1] != n_classes:
             raise InputError(
                 f"reference model {m} knows {values.shape[1]} of the target's {n_classes} "
                 "classes: its training rows missed a class. Classes this rare cannot be "

@@ -1,0 +1,98 @@
+"""What an attack needs, as typed values, and the one function that says why an attack cannot
+run on a given audit (and how to fix it).
+
+Both ``miaudit attacks`` (the "needs" column) and the audit's "not run, because…" list are
+written from these declarations; no reason is written by attack name anywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from miaudit.targets.interface import Modality
+
+
+class Access(str, Enum):
+    """The least a target must return for an attack to work."""
+
+    NONE = "nothing: it never queries the model"
+    LABEL = "predicted label"
+    SCORES = "probabilities or logits"
+    TOKEN_LOGPROBS = "token log-probabilities"
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """An attack's needs: the kind of target, the access, the signals it reads, how many
+    reference models, a population, the texts themselves, a reference LM, a masked LM."""
+
+    modality: Modality = Modality.CLASSIFIER
+    access: Access = Access.SCORES
+    signals: tuple[str, ...] = ()
+    reference_models: int = 0
+    population: bool = False
+    texts: bool = False
+    reference_lm: bool = False
+    masked_lm: bool = False
+
+    def describe(self) -> str:
+        """One line for ``miaudit attacks``."""
+        parts = [self.access.value]
+        if self.reference_models:
+            parts.append(f"≥ {self.reference_models} reference model(s)")
+        if self.population:
+            parts.append("a population")
+        if self.reference_lm:
+            parts.append("a reference language model")
+        if self.masked_lm:
+            parts.append("a masked language model")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Available:
+    """What one audit has to offer the attacks."""
+
+    exposes: str
+    signals: frozenset[str]
+    reference_models: int = 0
+    #: Signals the reference models' outputs provide (``None``: no reference models).
+    reference_signals: frozenset[str] | None = None
+    population: bool = False
+    reference_lm: bool = False
+    masked_lm: bool = False
+
+
+def cannot_run(needs: Requirements, available: Available) -> str | None:
+    """Why an attack with ``needs`` cannot run here and how to fix it; ``None`` if it can."""
+    if needs.reference_models and available.reference_models < needs.reference_models:
+        return (
+            f"needs at least {needs.reference_models} reference models; pass "
+            "reference_models=N (CLI: --reference-models N)"
+        )
+    if needs.population and not available.population:
+        return (
+            "needs a population (records known to be outside the training set) to compare against"
+        )
+    if needs.reference_lm and not available.reference_lm:
+        return "needs a reference language model: pass reference_lm=CausalLMTarget(...)"
+    if needs.masked_lm and not available.masked_lm:
+        return (
+            "needs a masked LM to make neighbours: pass masked_lm=MaskedLMNeighbours(model, "
+            "tokenizer)"
+        )
+    missing = [s for s in needs.signals if s not in available.signals]
+    if missing:
+        return (
+            f"needs {', '.join(missing)}, which a target exposing {available.exposes} "
+            "does not provide"
+        )
+    if needs.reference_models and available.reference_signals is not None:
+        lacking = [s for s in needs.signals if s not in available.reference_signals]
+        if lacking:  # e.g. label-only reference outputs
+            return (
+                f"needs {', '.join(lacking)} from the reference models, whose outputs do not "
+                "provide it"
+            )
+    return None

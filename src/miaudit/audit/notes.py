@@ -1,0 +1,66 @@
+"""What a reader must know to trust the numbers (shown in every report format)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from miaudit.audit.observe import Observation
+from miaudit.results import AttackResult
+from miaudit.targets.interface import Modality
+
+_BLIND = "blind-baseline"
+
+
+def notes(
+    modality: Modality,
+    observation: Observation,
+    with_reference: bool,
+    results: Sequence[AttackResult],
+) -> tuple[str, ...]:
+    out = []
+    if modality is Modality.LANGUAGE_MODEL:
+        out.append(
+            "Accuracy here is next-token top-1 accuracy over all tokens; its interval treats "
+            "tokens as independent, so it is narrower than the truth."
+        )
+    if observation.saturated:
+        audited = observation.n_audit
+        out.append(
+            f"Only probabilities were available, and {observation.saturated:,} of "
+            f"{audited:,} audited records have a true-class probability of "
+            "exactly 1.0: their logit-scaled confidence and loss are cut off by the "
+            "probabilities' precision and tie with each other, so the loss-based attacks"
+            + (", LiRA and RMIA" if with_reference else "")
+            + " cannot rank them. Expose logits (or float64 probabilities) for a stronger "
+            "audit."
+        )
+    blind = _blind_baseline(results)
+    if blind:
+        out.append(blind)
+    return tuple(out)
+
+
+def _blind_baseline(results: Sequence[AttackResult]) -> str | None:
+    """Das et al. 2024: a model-free classifier as good as the attacks means the split, not
+    the model, is measured."""
+    blind = next((a for a in results if a.name == _BLIND), None)
+    model = [a for a in results if a.name != _BLIND and a.auc.value is not None]
+    if blind is None or blind.auc.ci is None or not model:
+        return None
+    best = max(model, key=lambda a: a.auc.value or 0.0)
+    if blind.auc.ci[1] >= (best.auc.value or 0.0):
+        return (
+            f"Warning: the blind baseline, which never queries the model, reaches AUC "
+            f"{blind.auc.value:.3f} [{blind.auc.ci[0]:.3f}, {blind.auc.ci[1]:.3f}], as high "
+            f"as the best attack ({best.name}, {best.auc.value:.3f}): members and "
+            "non-members differ in distribution, and these numbers measure that split, "
+            "not the model (Das et al. 2024). Draw non-members from the same source as "
+            "members."
+        )
+    if blind.auc.ci[0] > 0.5:
+        return (
+            f"The blind baseline beats chance (AUC {blind.auc.value:.3f}): members and "
+            "non-members differ somewhat in distribution; the attacks' lead over it, not "
+            "their raw AUC, is what the model leaks."
+        )
+    return None

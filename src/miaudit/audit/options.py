@@ -1,0 +1,218 @@
+"""The audit's settings, declared once: frozen dataclasses validated when they are built.
+
+The Python API (:func:`miaudit.audit` keywords or an :class:`AuditOptions`), the config file
+and the CLI all build these; nothing downstream re-checks them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from miaudit.errors import InputError
+from miaudit.metrics import DEFAULT_FPRS
+from miaudit.training.executor import EXECUTORS
+from miaudit.training.outputs_file import ReferenceOutputs
+from miaudit.training.recipe import Recipe
+
+#: Language-model attacks: Min-K% and Min-K%++ average the lowest ``min_k`` of token scores.
+DEFAULT_MIN_K = 0.2
+
+
+@dataclass(frozen=True)
+class ReferenceOptions:
+    """Reference models for the shadow, LiRA and RMIA attacks (classifiers only).
+
+    ``models`` > 0 trains that many models like the target (``recipe``; automatic for
+    scikit-learn targets), each on ``train_size`` records (default: as many as the members),
+    on ``executor`` (``"local"`` process pool, ``"inline"``, or ``"ray"`` — the cluster at
+    ``ray_address``), caching their outputs under ``cache_dir``. ``outputs`` (a file, see
+    :mod:`miaudit.training.outputs_file`) supplies models trained elsewhere instead."""
+
+    models: int = 0
+    recipe: Recipe | None = None
+    train_size: int | None = None
+    executor: str = "local"
+    ray_address: str | None = None
+    cache_dir: str | Path | None = None
+    outputs: str | Path | ReferenceOutputs | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.models, bool) or not isinstance(self.models, int) or self.models < 0:
+            raise InputError(f"reference_models must be 0 or more, got {self.models}")
+        if self.train_size is not None and int(self.train_size) < 1:
+            raise InputError(f"reference_train_size must be at least 1, got {self.train_size}")
+        if self.executor not in EXECUTORS:
+            raise InputError(
+                f"executor {self.executor!r} is not available; use one of {', '.join(EXECUTORS)}"
+            )
+        if self.ray_address is not None and self.executor != "ray":
+            raise InputError(f"a cluster address is for executor 'ray', not {self.executor!r}")
+        if self.outputs is not None and self.models:
+            raise InputError(
+                "pass reference_models (train them here) or reference_outputs (trained "
+                "elsewhere), not both"
+            )
+        if self.recipe is not None and not isinstance(self.recipe, Recipe):
+            raise InputError(
+                f"recipe must be a miaudit Recipe (SklearnRecipe, TorchRecipe, FunctionRecipe), "
+                f"got {type(self.recipe).__name__}"
+            )
+
+    @property
+    def wanted(self) -> bool:
+        """Whether this audit has reference models (trained here or from a file)."""
+        return self.models > 0 or self.outputs is not None
+
+    @property
+    def given(self) -> bool:
+        """Whether any reference-model setting differs from the default."""
+        return self != ReferenceOptions()
+
+
+@dataclass(frozen=True)
+class LanguageModelOptions:
+    """What the language-model attacks need beyond the target: a second causal LM for
+    ``reference``, a masked LM's neighbours for ``neighbourhood``, and Min-K%'s fraction."""
+
+    reference_lm: Any = None
+    masked_lm: Any = None
+    min_k: float = DEFAULT_MIN_K
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_k <= 1:
+            raise InputError(f"min_k (the Min-K% fraction) must be in (0, 1], got {self.min_k}")
+
+    @property
+    def given(self) -> bool:
+        return self.reference_lm is not None or self.masked_lm is not None
+
+
+def _frozen_params(params: Mapping[str, Mapping[str, Any]] | None) -> Mapping[str, Any]:
+    if params is None:
+        return MappingProxyType({})
+    if not isinstance(params, Mapping) or not all(isinstance(v, Mapping) for v in params.values()):
+        raise InputError(
+            "attack_params must map attack names to parameter mappings, e.g. "
+            '{"rmia-offline": {"a": 0.5}}'
+        )
+    return MappingProxyType({str(k): MappingProxyType(dict(v)) for k, v in params.items()})
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """Everything an audit is asked to do, validated once.
+
+    ``attacks``: names (``None``: every attack of the target's kind that can be configured);
+    ``seed``: every random choice; ``delta``: the δ of the ε lower bound; ``confidence``: of
+    every interval; ``fprs``: where TPR is reported; ``allow_overlap``: accept identical
+    records among members and non-members; ``dp_epsilon``: the ε the owner declares;
+    ``sensitive_data``: the training data are sensitive (medical, financial, personal);
+    ``top_records``: members listed as most at risk; ``attack_params``: by attack name, e.g.
+    ``{"rmia-offline": {"a": 0.5}}``."""
+
+    attacks: tuple[str, ...] | None = None
+    seed: int = 0
+    delta: float = 1e-5
+    confidence: float = 0.95
+    fprs: tuple[float, ...] = DEFAULT_FPRS
+    allow_overlap: bool = False
+    dp_epsilon: float | None = None
+    sensitive_data: bool = False
+    top_records: int = 20
+    attack_params: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    reference: ReferenceOptions = field(default_factory=ReferenceOptions)
+    language_model: LanguageModelOptions = field(default_factory=LanguageModelOptions)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # normalise once, so equal settings compare equal
+        set_(self, "attacks", _attack_names(self.attacks))
+        set_(self, "fprs", tuple(float(f) for f in self.fprs))
+        set_(self, "attack_params", _frozen_params(self.attack_params))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise InputError(f"seed must be an integer, got {self.seed!r}")
+        if not 0 < self.delta < 1:
+            raise InputError(f"delta must be in (0, 1), got {self.delta}")
+        if not 0.5 <= self.confidence < 1:
+            raise InputError(f"confidence must be in [0.5, 1), got {self.confidence}")
+        if not self.fprs or any(not 0 < f < 1 for f in self.fprs):
+            raise InputError(f"fprs must be in (0, 1), got {list(self.fprs)}")
+        if self.dp_epsilon is not None and not self.dp_epsilon >= 0:
+            raise InputError(f"dp_epsilon must be 0 or more, got {self.dp_epsilon}")
+        if self.top_records < 0:
+            raise InputError(f"top_records must be 0 or more, got {self.top_records}")
+
+    def replace(self, **changes: Any) -> AuditOptions:
+        """A copy with ``changes`` (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_keywords(cls, **settings: Any) -> AuditOptions:
+        """Options from :func:`miaudit.audit`'s flat keywords (``reference_models=4``,
+        ``executor="inline"``, ``reference_lm=...``); an unknown keyword is an error naming the
+        known ones."""
+        unknown = sorted(set(settings) - set(KEYWORDS))
+        if unknown:
+            raise TypeError(
+                f"audit() got unknown keyword(s) {unknown}; known: {', '.join(sorted(KEYWORDS))}"
+            )
+        groups: dict[str, dict[str, Any]] = {"": {}, "reference": {}, "language_model": {}}
+        for keyword, value in settings.items():
+            group, name = KEYWORDS[keyword]
+            groups[group][name] = value
+        if groups["reference"].get("executor", "local") is None:
+            del groups["reference"]["executor"]  # None: the default executor
+        return cls(
+            **groups[""],
+            reference=ReferenceOptions(**groups["reference"]),
+            language_model=LanguageModelOptions(**groups["language_model"]),
+        )
+
+
+def _attack_names(names: Sequence[str] | None) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    if isinstance(names, str):
+        raise InputError(f"attacks: pass a list of names, not one string ({names!r})")
+    names = tuple(names)
+    if not names:
+        raise InputError("attacks: the list is empty; name at least one attack")
+    if len(set(names)) != len(names):
+        raise InputError(f"attacks: a name is repeated in {list(names)}")
+    return names
+
+
+#: ``audit()`` keyword → (options group, field). The one place flat names are declared.
+KEYWORDS: dict[str, tuple[str, str]] = {
+    **{
+        name: ("", name)
+        for name in (
+            "attacks",
+            "seed",
+            "delta",
+            "confidence",
+            "fprs",
+            "allow_overlap",
+            "dp_epsilon",
+            "sensitive_data",
+            "top_records",
+            "attack_params",
+        )
+    },
+    "reference_models": ("reference", "models"),
+    "recipe": ("reference", "recipe"),
+    "reference_train_size": ("reference", "train_size"),
+    "executor": ("reference", "executor"),
+    "ray_address": ("reference", "ray_address"),
+    "cache_dir": ("reference", "cache_dir"),
+    "reference_outputs": ("reference", "outputs"),
+    "reference_lm": ("language_model", "reference_lm"),
+    "masked_lm": ("language_model", "masked_lm"),
+    "min_k": ("language_model", "min_k"),
+}

@@ -1,0 +1,226 @@
+"""The one audit: records → target → outputs → signals → attacks → scores → metrics → result.
+
+Classifiers and language models go through the same steps; only observation (how a target is
+queried and its outputs turned into signals) differs by kind of model.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from miaudit import attacks as registry
+from miaudit._version import __version__
+from miaudit.attacks import Attack, Available
+from miaudit.audit import evaluate as ev
+from miaudit.audit.attack_loop import AttackRun, run_attacks
+from miaudit.audit.inputs import AuditSets, prepare
+from miaudit.audit.notes import notes
+from miaudit.audit.observe import (
+    Observation,
+    membership_of,
+    observe_classifier,
+    observe_language_model,
+)
+from miaudit.audit.options import AuditOptions
+from miaudit.audit.progress import Progress, Silent
+from miaudit.audit.reference import References, load_outputs, reference_step
+from miaudit.data import MEMBER, NONMEMBER, POPULATION
+from miaudit.errors import InputError
+from miaudit.results import AuditResult, AuditSettings, ScoreTable
+from miaudit.targets.interface import Modality, Target
+
+
+def audit(
+    target: Any,
+    members: Any = None,
+    nonmembers: Any = None,
+    population: Any = None,
+    *,
+    options: AuditOptions | None = None,
+    progress: Progress | None = None,
+    **settings: Any,
+) -> AuditResult:
+    """Audit ``target`` for membership inference.
+
+    ``target`` is a :class:`~miaudit.targets.Target`, or a bare fitted scikit-learn estimator
+    or Pipeline (xgboost and lightgbm through their scikit-learn API), ``torch.nn.Module`` or
+    function, which is wrapped. ``members`` were in the training set, ``nonmembers`` were not
+    (held out from the same distribution); ``population`` is optional extra non-member data
+    used only to calibrate thresholds. Each is a :class:`~miaudit.data.RecordSet` or an
+    ``(X, y)`` pair — or, for a :class:`~miaudit.targets.lm.CausalLMTarget`, a list of texts or
+    :class:`~miaudit.data.TextRecords`. For a :class:`~miaudit.targets.PrecomputedTarget` the
+    sets may be omitted: they come from the table's ``member`` column.
+
+    Settings come as ``options`` (an :class:`AuditOptions`) or as keywords — ``attacks``,
+    ``seed``, ``delta``, ``confidence``, ``fprs``, ``allow_overlap``, ``dp_epsilon``,
+    ``sensitive_data``, ``top_records``, ``attack_params``; reference models:
+    ``reference_models``, ``recipe``, ``reference_train_size``, ``executor``, ``ray_address``,
+    ``cache_dir``, ``reference_outputs``; language models: ``reference_lm``, ``masked_lm``,
+    ``min_k`` (see :class:`AuditOptions`, :class:`ReferenceOptions`,
+    :class:`LanguageModelOptions`).
+    """
+    if options is not None and settings:
+        raise InputError(f"pass options= or keywords, not both (got {sorted(settings)})")
+    options = options if options is not None else AuditOptions.from_keywords(**settings)
+    progress = progress or Silent()
+    model, sets = prepare(target, members, nonmembers, population, options)
+    options = _check_modality(model, options)
+    chosen = registry.select(
+        options.attacks, model.modality, options.reference.wanted, options.attack_params
+    )
+    membership = membership_of([sets.members, sets.nonmembers, sets.population])
+    observation = _observe(model, sets, membership, chosen, options, progress)
+    references = References(None)
+    if options.reference.wanted and any(a.min_reference_models for a in chosen):
+        references = reference_step(
+            model,
+            sets.present,
+            options.reference,
+            observation,
+            options.seed,
+            _temperatures(chosen),
+            progress,
+        )
+    available = _available(model, observation, references, options)
+    run = run_attacks(chosen, observation, references, available, options.seed, progress)
+    return _assemble(model, sets, options, observation, references, chosen, run)
+
+
+def _check_modality(model: Target, options: AuditOptions) -> AuditOptions:
+    """Settings that only one kind of model takes; reads a reference-outputs file once."""
+    if model.modality is Modality.LANGUAGE_MODEL:
+        if options.reference.given:
+            raise InputError(
+                "reference models are for classifiers; a language-model audit takes a "
+                "reference LM instead (attack 'reference')"
+            )
+        return options
+    if options.language_model.given:
+        raise InputError(
+            "reference_lm and masked_lm are for language-model audits; a classifier takes "
+            "reference models instead (reference_models=N)"
+        )
+    return replace(options, reference=load_outputs(options.reference))
+
+
+def _temperatures(chosen: list[Attack]) -> tuple[float, ...]:
+    return tuple(sorted({t for a in chosen for t in a.temperatures}))
+
+
+def _observe(
+    model: Any,
+    sets: AuditSets,
+    membership: np.ndarray,
+    chosen: list[Attack],
+    options: AuditOptions,
+    progress: Progress,
+) -> Observation:
+    if model.modality is Modality.LANGUAGE_MODEL:
+        names = [a.name for a in chosen]
+        return observe_language_model(
+            model, sets.present, membership, names, options.language_model, progress
+        )
+    return observe_classifier(model, sets.present, membership, _temperatures(chosen), progress)
+
+
+def _available(
+    model: Target, observation: Observation, references: References, options: AuditOptions
+) -> Available:
+    ref = references.signals
+    lm = options.language_model
+    return Available(
+        exposes=model.exposes.value,
+        signals=frozenset(observation.signals),
+        reference_models=references.n_models,
+        reference_signals=None if ref is None else frozenset(ref.signals),
+        population=bool((observation.membership == POPULATION).any()),
+        reference_lm=lm.reference_lm is not None,
+        masked_lm=lm.masked_lm is not None,
+    )
+
+
+def _assemble(
+    model: Target,
+    sets: AuditSets,
+    options: AuditOptions,
+    observation: Observation,
+    references: References,
+    chosen: list[Attack],
+    run: AttackRun,
+) -> AuditResult:
+    """Evaluate every attack that ran and put the result together."""
+    o = observation
+    membership = o.membership if references.used is None else o.membership[references.used]
+    n_audit = o.n_audit
+    evaluation = ev.Evaluation(
+        membership=membership,
+        n_audit=n_audit,
+        calibration=ev.calibration_split(membership[:n_audit], options.seed),
+        labels=o.labels,
+        ids=o.ids,
+        has_population=sets.population is not None,
+        fprs=options.fprs,
+        delta=options.delta,
+        confidence=options.confidence,
+        top_records=options.top_records,
+    )
+    results = tuple(
+        evaluation.attack(a.name, a.description, run.scores[a.name])
+        for a in chosen
+        if a.name in run.scores
+    )
+    is_member, is_nonmember = o.membership == MEMBER, o.membership == NONMEMBER
+    utility = ev.utility(
+        int(o.correct[is_member].sum()),
+        int(o.total[is_member].sum()),
+        int(o.correct[is_nonmember].sum()),
+        int(o.total[is_nonmember].sum()),
+        options.confidence,
+    )
+    return AuditResult(
+        version=__version__,
+        created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        target=model.describe(),
+        model=utility,
+        n_members=len(sets.members),
+        n_nonmembers=len(sets.nonmembers),
+        n_population=int((membership == POPULATION).sum()),
+        attacks=results,
+        skipped=tuple(run.skipped),
+        settings=AuditSettings(
+            options.seed,
+            options.delta,
+            options.confidence,
+            options.fprs,
+            ev.calibrated_by(sets.population is not None),
+        ),
+        declared_dp_epsilon=options.dp_epsilon,
+        sensitive_data=options.sensitive_data,
+        reference=_reference_summary(references, run),
+        notes=notes(model.modality, o, references.signals is not None, results),
+        exposure=model.exposes,
+        score_table=ScoreTable(
+            o.ids,
+            o.labels,
+            membership[:n_audit].copy(),
+            {name: scores[:n_audit] for name, scores in run.scores.items()},
+        ),
+    )
+
+
+def _reference_summary(references: References, run: AttackRun) -> dict[str, Any] | None:
+    ref = references.signals
+    if ref is None:
+        return None
+    return {
+        "n_models": ref.n_models,
+        "source": references.source,
+        "trained": ref.trained,
+        "cache_hits": ref.cache_hits,
+        "train_size": int(np.median(ref.trained_on.sum(axis=1))),
+        "variants": {k: v for k, v in run.variants.items() if v},
+    }

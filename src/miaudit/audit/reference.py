@@ -1,0 +1,129 @@
+"""The reference-model step: train (or load) models like the target, and their signals on
+every record of the audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from miaudit.audit.observe import Observation
+from miaudit.audit.options import ReferenceOptions
+from miaudit.audit.progress import Progress
+from miaudit.data import POPULATION, RecordSet
+from miaudit.errors import InputError
+from miaudit.targets.interface import ClassifierTarget, label_indices
+from miaudit.targets.sklearn import SklearnTarget
+from miaudit.training.cache import OutputCache
+from miaudit.training.executor import get_runner
+from miaudit.training.outputs_file import load_reference_outputs
+from miaudit.training.recipe import SklearnRecipe
+from miaudit.training.reference import (
+    ReferenceSignals,
+    concatenate,
+    reference_signals,
+    stack_signals,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class References:
+    """Reference signals (``None``: none), where they came from, and which records the
+    audit keeps: population records every model trained on have no OUT model to compare with
+    and leave the population (``used``)."""
+
+    signals: ReferenceSignals | None
+    source: str = ""
+    used: np.ndarray | None = None
+
+    @property
+    def n_models(self) -> int:
+        return 0 if self.signals is None else self.signals.n_models
+
+
+def load_outputs(options: ReferenceOptions) -> ReferenceOptions:
+    """Read a reference-outputs file named by path (once, before any work)."""
+    if isinstance(options.outputs, (str, Path)):
+        return replace(options, outputs=load_reference_outputs(options.outputs))
+    return options
+
+
+def reference_step(
+    target: ClassifierTarget,
+    sets: list[RecordSet],
+    options: ReferenceOptions,
+    observation: Observation,
+    seed: int,
+    temperatures: tuple[float, ...],
+    progress: Progress,
+) -> References:
+    """The reference models' signals on every record (members, non-members, population)."""
+    population = sets[2] if len(sets) > 2 else None
+    if options.outputs is not None:
+        outputs = options.outputs
+        assert not isinstance(outputs, (str, Path))  # read by load_outputs
+        per_model, trained_on = outputs.for_pool(concatenate(sets), target.classes)
+        assert observation.label_index is not None
+        stacked = stack_signals(
+            per_model, observation.label_index, len(target.classes), temperatures
+        )
+        signals = ReferenceSignals(stacked, trained_on, cache_hits=0, trained=0)
+        source = f"file {outputs.source}"
+    else:
+        train_size = len(sets[0]) if options.train_size is None else int(options.train_size)
+        signals = _train(
+            target, sets, options, train_size, population, seed, temperatures, progress
+        )
+        source = "trained"
+    used = (observation.membership != POPULATION) | ~signals.trained_on.all(axis=0)
+    return References(signals, source, used)
+
+
+def _train(
+    target: ClassifierTarget,
+    sets: list[RecordSet],
+    options: ReferenceOptions,
+    train_size: int,
+    population: RecordSet | None,
+    seed: int,
+    temperatures: tuple[float, ...],
+    progress: Progress,
+) -> ReferenceSignals:
+    recipe = options.recipe
+    if recipe is None:
+        if not isinstance(target, SklearnTarget):
+            raise InputError(
+                "reference models need a recipe to train models like the target; "
+                "scikit-learn targets have one automatically, others pass recipe="
+            )
+        recipe = SklearnRecipe(target.estimator)
+    pool = concatenate(sets)
+    trainable = None
+    n_models = options.models
+    if n_models == 1:  # a lone model must leave every audited record OUT
+        if population is None or len(population) <= train_size:
+            raise InputError(
+                f"1 reference model must train on population records only, and needs more "
+                f"than {train_size} of them; pass a larger population or use 2 or more models"
+            )
+        trainable = np.r_[
+            np.zeros(len(pool) - len(population), bool), np.ones(len(population), bool)
+        ]
+    label_index = label_indices(pool.labels, target.classes)
+    runner = get_runner(options.executor, options.ray_address)
+    advance = progress.task(f"training {n_models} reference models", n_models)
+    return reference_signals(
+        pool,
+        label_index,
+        recipe,
+        n_models,
+        train_size,
+        seed,
+        runner,
+        OutputCache(options.cache_dir),
+        target.classes,
+        trainable,
+        advance,
+        temperatures,
+    )

@@ -1,0 +1,22 @@
+"""The ``miaudit`` command line — one module per command. Exit codes: 0 success, 1 a
+``--fail-on`` gate or baseline failed, 2 bad input or usage."""
+
+import click
+
+from miaudit._version import __version__
+from miaudit.cli.attacks import list_attacks
+from miaudit.cli.audit import audit_command
+from miaudit.cli.demo import demo
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="miaudit")
+def main() -> None:
+    """Audit machine-learning models for membership inference (MITRE ATLAS AML.T0024.000)."""
+
+
+main.add_command(demo)
+main.add_command(audit_command)
+main.add_command(list_attacks)
+
+__all__ = ["main"]

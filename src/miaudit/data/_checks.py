@@ -1,0 +1,39 @@
+"""Checks shared by every kind of record set."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from miaudit.errors import InputError
+
+#: Fewer records than this in the member or non-member set cannot support any useful interval
+#: (a Clopper–Pearson interval on 20 records is still about ±0.2 wide).
+MIN_RECORDS = 20
+
+
+def check_unique_ids(ids: np.ndarray, name: str) -> None:
+    """Raise :class:`InputError` if ``ids`` repeat."""
+    unique, counts = np.unique(ids.astype(str), return_counts=True)
+    if len(unique) != len(ids):
+        dupes = unique[counts > 1][:5].tolist()
+        raise InputError(f"{name}: duplicate record ids, e.g. {dupes}")
+
+
+class RoleNumbering:
+    """For record sets (frozen dataclasses with ``ids``, ``name`` and ``generated_ids``)."""
+
+    ids: np.ndarray
+    name: str
+    generated_ids: bool
+
+    def for_role(self, role: str) -> Any:
+        """This set as the audit's ``role`` ("members", "non-members", "population"): record
+        ids that were numbered automatically are numbered again under that name, so two sets
+        built without ids never share them."""
+        if not self.generated_ids or self.name == role:
+            return self
+        ids = np.array([f"{role}-{i}" for i in range(len(self.ids))], dtype=object)
+        return dataclasses.replace(self, ids=ids, name=role)  # type: ignore[type-var]

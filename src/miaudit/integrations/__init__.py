@@ -1,0 +1,1 @@
+"""Where miaudit meets other tools: GitHub Actions, MLflow, pytest."""

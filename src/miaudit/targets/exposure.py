@@ -1,0 +1,100 @@
+"""What a model's interface reveals per query, as a typed value.
+
+:class:`OutputKind` is what the arrays hold (logits, probabilities, a label, token
+log-probabilities); :class:`Exposure` is what an interface returns: a kind, optionally cut to
+its ``top_k`` classes and rounded to ``decimals``. Attacks and findings ask it questions
+(``reveals_scores``, ``label_only``) instead of reading its text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import ClassVar
+
+
+class OutputKind(str, Enum):
+    """What an array of model outputs holds."""
+
+    LOGITS = "logits"
+    PROBABILITIES = "probabilities"
+    LABEL = "label"
+    TOKEN_LOGPROBS = "token log-probabilities"
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What one query returns: ``kind``, restricted to the ``top_k`` most likely classes
+    (``None``: all) and rounded to ``decimals`` (``None``: full precision)."""
+
+    kind: OutputKind
+    top_k: int | None = None
+    decimals: int | None = None
+
+    LOGITS: ClassVar[Exposure]
+    PROBABILITIES: ClassVar[Exposure]
+    LABEL: ClassVar[Exposure]
+    TOKEN_LOGPROBS: ClassVar[Exposure]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", OutputKind(self.kind))
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"top_k must be at least 1, got {self.top_k}")
+        if self.decimals is not None and self.decimals < 0:
+            raise ValueError(f"decimals must be 0 or more, got {self.decimals}")
+        if self.kind is OutputKind.LABEL and (self.top_k or self.decimals is not None):
+            raise ValueError("a label-only exposure has no top-k or rounding")
+
+    @property
+    def reveals_scores(self) -> bool:
+        """Whether a query returns any score (probabilities, logits, log-probabilities)."""
+        return self.kind is not OutputKind.LABEL
+
+    @property
+    def label_only(self) -> bool:
+        return self.kind is OutputKind.LABEL
+
+    @property
+    def complete(self) -> bool:
+        """Every class's score at full precision."""
+        return self.reveals_scores and self.top_k is None and self.decimals is None
+
+    @property
+    def exposes_confidence(self) -> bool:
+        return self.reveals_scores
+
+    @property
+    def value(self) -> str:
+        """The text reports show: ``logits``, ``top-3 probabilities rounded to 2 decimals``."""
+        text = self.kind.value
+        if self.top_k is not None:
+            text = f"top-{self.top_k} {text}"
+        if self.decimals is not None:
+            text += f" rounded to {self.decimals} decimals"
+        return text
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def of(cls, kind: str | OutputKind | Exposure) -> Exposure:
+        """The full exposure of one output kind (``"logits"`` → :attr:`Exposure.LOGITS`)."""
+        if isinstance(kind, Exposure):
+            return kind
+        try:
+            return _FULL[OutputKind(kind)]
+        except ValueError:
+            raise ValueError(
+                f"unknown output kind {kind!r}; use {', '.join(k.value for k in OutputKind)}"
+            ) from None
+
+
+Exposure.LOGITS = Exposure(OutputKind.LOGITS)
+Exposure.PROBABILITIES = Exposure(OutputKind.PROBABILITIES)
+Exposure.LABEL = Exposure(OutputKind.LABEL)
+Exposure.TOKEN_LOGPROBS = Exposure(OutputKind.TOKEN_LOGPROBS)
+
+_FULL = {
+    e.kind: e
+    for e in (Exposure.LOGITS, Exposure.PROBABILITIES, Exposure.LABEL, Exposure.TOKEN_LOGPROBS)
+}

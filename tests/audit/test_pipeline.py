@@ -1,0 +1,114 @@
+"""The Python API end to end on real models trained here."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import miaudit
+from miaudit import CallableTarget, InputError, RecordSet, SklearnTarget, audit
+from miaudit.targets import OutputsTable, PrecomputedTarget
+
+
+def test_overfit_model_leaks_and_result_is_consistent(overfit_model: tuple) -> None:
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    result = audit(SklearnTarget(model), (x_in, y_in), (x_out, y_out), seed=0)
+    assert isinstance(result, miaudit.AuditResult)
+    assert [a.name for a in result.attacks] == [
+        a.name for a in miaudit.attacks.select(None, miaudit.targets.Modality.CLASSIFIER)
+    ]
+    # 300 vs 300 records: the AUC s.e. is ≈ 0.02; a memorising model on 20% label noise sits
+    # far above 0.5, so requiring the interval to exclude 0.6 cannot pass by luck.
+    loss = result.attack("loss")
+    assert loss is not None and loss.auc.ci is not None and loss.auc.ci[0] > 0.6
+    assert result.model.train_accuracy.value == pytest.approx(model.score(x_in, y_in))
+    assert result.model.test_accuracy.value == pytest.approx(model.score(x_out, y_out))
+    report = result.to_dict()
+    assert report["schema"] == "miaudit.report/1"
+    assert report["records"] == {"n_members": 300, "n_nonmembers": 300, "n_population": 0}
+    first = report["attacks"][0]
+    assert set(first["tpr_at_fpr"]) == {"0.001", "0.01", "0.1"}
+    assert first["tpr_at_fpr"]["0.001"]["value"] is None  # 150 calibration non-members
+    assert "reason" in first["tpr_at_fpr"]["0.001"]
+    assert len(first["auc_ci"]) == 2 and first["epsilon_lower_bound"] >= 0
+    assert json.loads(result.render("json")) == report
+    assert len(loss.at_risk) == 20
+    assert {s.label for s in loss.slices} == {"0", "1", "2"}
+
+
+def test_generalising_model_shows_no_leak(breast_cancer_split: tuple) -> None:
+    x_in, x_out, y_in, y_out = breast_cancer_split
+    model = LogisticRegression(C=0.05, max_iter=1000).fit(x_in, y_in)
+    result = audit(SklearnTarget(model), (x_in, y_in), (x_out, y_out), attacks=["loss"])
+    loss = result.attack("loss")
+    assert loss is not None and loss.auc.ci is not None and loss.auc.ci[0] < 0.5 < loss.auc.ci[1]
+
+
+def test_label_only_target_runs_gap_and_says_why_others_cannot(overfit_model: tuple) -> None:
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    target = CallableTarget(model.predict, classes=model.classes_, output="label")
+    result = audit(target, (x_in, y_in), (x_out, y_out))
+    assert [a.name for a in result.attacks] == ["gap"]
+    skipped = {s.name: s.reason for s in result.skipped}
+    assert set(skipped) == {
+        a.name for a in miaudit.attacks.select(None, miaudit.targets.Modality.CLASSIFIER)
+    } - {"gap"}
+    assert "exposing label" in skipped["loss"]
+    questions = {q["question"]: q["answer"] for q in result.to_dict()["audit_questions"]}
+    assert questions["Are confidence scores exposed?"] == "no"
+
+
+def test_no_runnable_attack_is_reported_as_untested(overfit_model: tuple) -> None:
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    target = CallableTarget(model.predict, classes=model.classes_, output="label")
+    result = audit(target, (x_in, y_in), (x_out, y_out), attacks=["loss"])
+    report = result.to_dict()
+    assert report["attacks"] == [] and report["risk"]["level"] == "unknown"
+    answers = {q["question"]: q["answer"] for q in report["audit_questions"]}
+    assert answers["Has the model been tested for membership inference?"] == "no"
+    assert answers["Is differential privacy applied?"] == "unknown"
+    for fmt in ("html", "md", "csv"):
+        assert result.render(fmt)
+
+
+def test_population_calibrates_thresholds(overfit_model: tuple) -> None:
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    members = RecordSet.from_arrays(x_in, y_in, name="members")
+    nonmembers = RecordSet.from_arrays(x_out[:150], y_out[:150], name="non-members")
+    population = RecordSet.from_arrays(x_out[150:], y_out[150:], name="population")
+    result = audit(SklearnTarget(model), members, nonmembers, population, attacks=["loss"])
+    assert result.n_population == 150 and result.settings.calibration == "population"
+    t = result.attacks[0].tpr(0.01)
+    assert t is not None and t.tpr.value is not None and t.achieved_fpr is not None
+
+
+def test_precomputed_target_needs_no_sets() -> None:
+    rng = np.random.default_rng(0)
+    n = 400
+    member = np.r_[np.ones(n), np.zeros(n)]
+    logits = rng.normal(size=(2 * n, 3))
+    label = rng.integers(0, 3, 2 * n)
+    logits[np.arange(2 * n), label] += 2.0 * member  # members: confident on their label
+    table = OutputsTable.from_arrays(id=np.arange(2 * n), label=label, member=member, logits=logits)
+    result = audit(PrecomputedTarget(table), attacks=["logit-confidence", "gap"])
+    assert result.n_members == n and result.attack("logit-confidence").auc.value > 0.8
+
+
+def test_bad_arguments(overfit_model: tuple) -> None:
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    target = SklearnTarget(model)
+    with pytest.raises(InputError, match="delta"):
+        audit(target, (x_in, y_in), (x_out, y_out), delta=0)
+    with pytest.raises(InputError, match="fprs"):
+        audit(target, (x_in, y_in), (x_out, y_out), fprs=[0.0])
+    with pytest.raises(InputError, match="unknown attacks"):
+        audit(target, (x_in, y_in), (x_out, y_out), attacks=["nope"])
+    with pytest.raises(InputError, match="RecordSet or an"):
+        audit(target, x_in, (x_out, y_out))  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="not among the model's classes"):
+        audit(target, (x_in, y_in + 5), (x_out, y_out))
+    with pytest.raises(InputError, match="identical feature rows"):
+        audit(target, (x_in, y_in), (np.r_[x_out[:-1], x_in[:1]], y_out))
