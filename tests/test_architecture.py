@@ -18,7 +18,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "miaudit"
 #: Bottom to top; a module may import from its own layer or any layer below.
 LAYERS: list[set[str]] = [
     {"errors", "_version", "_io"},
-    {"metrics", "data"},
+    {"metrics", "data", "querylog"},
     {"targets"},
     {"signals"},
     {"training"},
@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"assess"},
     {"gate"},
     {"report"},
+    {"defences", "scan", "monitor", "gateway"},  # reserved: the next subsystems
     {"integrations"},
     {"demo"},
     {"cli"},
