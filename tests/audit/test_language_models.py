@@ -15,7 +15,7 @@ from miaudit import audit  # noqa: E402
 from miaudit.data.texts import TextRecords  # noqa: E402
 from miaudit.demo.lm import demo_lm, ledger_texts, train_tiny_lm  # noqa: E402
 from miaudit.errors import InputError  # noqa: E402
-from miaudit.signals.lm import lm_signals  # noqa: E402
+from miaudit.signals.lm import lm_signals, min_k, min_k_plus_plus  # noqa: E402
 from miaudit.targets.lm import CausalLMTarget  # noqa: E402
 
 MODEL_ATTACKS = ["lm-loss", "zlib", "min-k", "min-k++"]
@@ -94,11 +94,58 @@ def test_min_k_plus_plus_by_hand(lm: tuple) -> None:
     mu = (p * logp.numpy()).sum(1)
     sigma = np.sqrt((p * logp.numpy() ** 2).sum(1) - mu**2)
     z = np.sort((actual - mu) / sigma)
-    k = int(np.ceil(0.2 * len(z)))
+    for fraction in (0.2, 0.5, 0.01):
+        k = max(1, int(fraction * len(z)))  # int(k·n), as the paper and MIMIR take it
+        assert min_k_plus_plus(stats, fraction)[0] == pytest.approx(z[:k].mean(), rel=1e-6)
+        assert min_k(stats, fraction)[0] == pytest.approx(np.sort(actual)[:k].mean(), rel=1e-6)
     signals = lm_signals(stats, [text])
-    assert signals["min_k_pp"][0] == pytest.approx(z[:k].mean(), rel=1e-6)
-    assert signals["min_k"][0] == pytest.approx(np.sort(actual)[:k].mean(), rel=1e-6)
     assert signals["lm_loss"][0] == pytest.approx(-actual.mean(), rel=1e-9)
+
+
+def test_min_k_takes_k_from_python_the_config_and_the_cli(lm: tuple, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from miaudit.cli import main
+
+    target, members, nonmembers, _ = lm
+    default = audit(target, members, nonmembers, attacks=["min-k", "min-k++"])
+    tenth = audit(
+        target,
+        members,
+        nonmembers,
+        attacks=["min-k", "min-k++"],
+        attack_params={"min-k": {"k": 0.1}, "min-k++": {"k": "0.1"}},
+    )
+    stats = target.token_stats(members + nonmembers)
+    np.testing.assert_allclose(tenth.score_table.scores["min-k"], min_k(stats, 0.1), rtol=1e-12)
+    np.testing.assert_allclose(
+        default.score_table.scores["min-k++"], min_k_plus_plus(stats, 0.2), rtol=1e-12
+    )
+    assert "10% least likely" in tenth.attack("min-k").description
+    with pytest.raises(InputError, match=r"k must be in \(0, 1\]"):
+        audit(target, members, nonmembers, attacks=["min-k"], attack_params={"min-k": {"k": 2}})
+    with pytest.raises(InputError, match="has no parameter"):
+        audit(target, members, nonmembers, attacks=["min-k"], attack_params={"min-k": {"j": 1}})
+    target.model.save_pretrained(tmp_path / "model")
+    target.tokenizer.save_pretrained(tmp_path / "model")
+    (tmp_path / "m.txt").write_text("\n".join(members))
+    (tmp_path / "n.txt").write_text("\n".join(nonmembers))
+    (tmp_path / "a.toml").write_text(
+        '[target]\nkind = "transformers"\npath = "model"\n'
+        '[data]\nmembers = "m.txt"\nnonmembers = "n.txt"\n'
+        '[audit]\nattacks = ["min-k"]\n[audit.attack_params.min-k]\nk = 0.1\n'
+    )
+    for flags in ([], ["--attack-param", "min-k.k=0.1"]):
+        out = tmp_path / f"r{len(flags)}"
+        config = tmp_path / "a.toml"
+        if flags:  # the flag alone, on a config without the table
+            config.write_text(config.read_text().split("[audit.attack_params")[0])
+        done = CliRunner().invoke(
+            main, ["audit", "--config", str(config), "--out", str(out), "--quiet", *flags]
+        )
+        assert done.exit_code == 0, done.output
+        report = json.loads((out / "report.json").read_text())
+        assert report["attacks"][0]["auc"] == pytest.approx(tenth.attack("min-k").auc.value)
 
 
 def test_reference_and_lowercase_attacks(lm: tuple) -> None:

@@ -47,17 +47,16 @@ def test_reference_options_refuse_bad_values(settings: dict, message: str) -> No
         ReferenceOptions(**settings)
 
 
-def test_language_model_options_check_min_k() -> None:
-    with pytest.raises(InputError, match="min_k"):
-        LanguageModelOptions(min_k=0)
+def test_language_model_options_hold_the_extra_models() -> None:
+    assert not LanguageModelOptions().given and LanguageModelOptions(reference_lm=object()).given
 
 
 def test_keywords_build_nested_options_and_unknown_ones_are_named() -> None:
     options = AuditOptions.from_keywords(
-        reference_models=4, executor="inline", min_k=0.1, seed=3, attacks=["loss"]
+        reference_models=4, executor="inline", seed=3, attacks=["loss"]
     )
     assert options.reference == ReferenceOptions(models=4, executor="inline")
-    assert options.language_model.min_k == 0.1 and options.attacks == ("loss",)
+    assert options.attacks == ("loss",) and options.seed == 3
     assert AuditOptions.from_keywords(executor=None).reference.executor == "local"
     with pytest.raises(TypeError, match="refrence_models"):
         AuditOptions.from_keywords(refrence_models=4)

@@ -9,13 +9,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from miaudit.attacks.requirements import Requirements
 from miaudit.data.membership import MEMBER, NONMEMBER, POPULATION
 from miaudit.errors import InputError
+
+if TYPE_CHECKING:
+    from miaudit.targets.lm import TokenStats
 
 __all__ = ["MEMBER", "NONMEMBER", "POPULATION", "Attack", "AttackInput", "uncovered"]
 
@@ -37,6 +40,8 @@ class AttackInput:
     label_index: np.ndarray | None = None
     #: The records' texts (language-model audits), for attacks that read the text itself.
     texts: np.ndarray | None = None
+    #: Per-token statistics of every text (language-model audits), for attacks that read them.
+    tokens: TokenStats | None = None
 
 
 def uncovered(data: AttackInput, side: str) -> str | None:

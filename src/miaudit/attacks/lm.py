@@ -10,6 +10,8 @@ split, not the model.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -18,6 +20,8 @@ from sklearn.model_selection import StratifiedKFold
 from miaudit.attacks.interface import POPULATION, Attack, AttackInput
 from miaudit.attacks.requirements import Access, Requirements
 from miaudit.attacks.threshold import SignalAttack
+from miaudit.errors import InputError
+from miaudit.signals.lm import MIN_K, min_k, min_k_plus_plus
 from miaudit.targets.interface import Modality
 
 
@@ -33,6 +37,40 @@ class LowercaseAttack(SignalAttack):
         if data.texts is not None and all(t == t.lower() for t in data.texts):
             return "every text is already lowercase, so the perplexity ratio is 1 for all of them"
         return None
+
+
+class MinKAttack(Attack):
+    """Min-K% (Shi et al. 2023) or Min-K%++ (Zhang et al. 2024): the mean of the ``k`` lowest
+    token scores of a text; ``k`` is settable (``attack_params={"min-k": {"k": 0.1}}``)."""
+
+    def __init__(self, plus_plus: bool, k: float = MIN_K) -> None:
+        self.plus_plus = plus_plus
+        self.name = "min-k++" if plus_plus else "min-k"
+        if not (isinstance(k, (int, float)) and 0 < k <= 1):
+            raise InputError(f"attack {self.name}: k must be in (0, 1], got {k!r}")
+        self.k = float(k)
+        self.description = (
+            "Min-K% of token log-likelihoods normalised by the model's next-token "
+            "distribution (Zhang et al. 2024)"
+            if plus_plus
+            else f"mean log-likelihood of the {self.k:.0%} least likely tokens (Shi et al. 2023)"
+        )
+        self.requires = Requirements(Modality.LANGUAGE_MODEL, Access.TOKEN_LOGPROBS)
+
+    def configure(self, **params: Any) -> MinKAttack:
+        unknown = sorted(set(params) - {"k"})
+        if unknown:
+            raise InputError(f"attack {self.name} has no parameter {unknown}; it takes k")
+        try:
+            k = float(params.get("k", self.k))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"attack {self.name}: k must be a number ({exc})") from exc
+        return MinKAttack(self.plus_plus, k)
+
+    def scores(self, data: AttackInput) -> np.ndarray:
+        assert data.tokens is not None  # every language-model audit has them
+        score = min_k_plus_plus if self.plus_plus else min_k
+        return score(data.tokens, self.k)
 
 
 LM_SIGNAL_ATTACKS = (
@@ -64,13 +102,7 @@ LM_SIGNAL_ATTACKS = (
         "loss minus a reference language model's loss (Carlini et al. 2021)",
         _lm("reference_difference", reference_lm=True),
     ),
-    SignalAttack(
-        "min-k",
-        "min_k",
-        1.0,
-        "mean log-likelihood of the 20% least likely tokens (Shi et al. 2023)",
-        _lm("min_k"),
-    ),
+    MinKAttack(plus_plus=False),
     SignalAttack(
         "neighbourhood",
         "neighbourhood_difference",
@@ -78,14 +110,7 @@ LM_SIGNAL_ATTACKS = (
         "loss minus the mean loss of masked-LM neighbours of the text (Mattern et al. 2023)",
         _lm("neighbourhood_difference", masked_lm=True),
     ),
-    SignalAttack(
-        "min-k++",
-        "min_k_pp",
-        1.0,
-        "Min-K% of token log-likelihoods normalised by the model's next-token "
-        "distribution (Zhang et al. 2024)",
-        _lm("min_k_pp"),
-    ),
+    MinKAttack(plus_plus=True),
 )
 
 

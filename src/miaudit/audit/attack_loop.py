@@ -39,6 +39,7 @@ def _inputs(
         ref.trained_on if ref is not None else None,
         o.label_index,
         o.texts,
+        o.tokens,
     )
     used = references.used
     if ref is None or used is None or used.all():
@@ -57,6 +58,7 @@ def _inputs(
         kept.trained_on,
         None if o.label_index is None else o.label_index[used],
         None if o.texts is None else o.texts[used],
+        o.tokens,
     )
     return data, full
 

@@ -39,6 +39,7 @@ class Observation:
     total: np.ndarray
     label_index: np.ndarray | None = None
     texts: np.ndarray | None = None
+    tokens: TokenStats | None = None
     saturated: int = 0
 
     @property
@@ -120,7 +121,6 @@ def observe_language_model(
     signals = lm_signals(
         stats,
         list(texts),
-        options.min_k,
         lowercase,
         reference,
         near,
@@ -138,4 +138,5 @@ def observe_language_model(
         correct=np.add.reduceat(stats.correct.astype(np.int64), stats.offsets[:-1]),
         total=stats.counts(),
         texts=texts,
+        tokens=stats,
     )

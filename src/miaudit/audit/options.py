@@ -19,9 +19,6 @@ from miaudit.training.executor import EXECUTORS
 from miaudit.training.outputs_file import ReferenceOutputs
 from miaudit.training.recipe import Recipe
 
-#: Language-model attacks: Min-K% and Min-K%++ average the lowest ``min_k`` of token scores.
-DEFAULT_MIN_K = 0.2
-
 
 @dataclass(frozen=True)
 class ReferenceOptions:
@@ -77,15 +74,11 @@ class ReferenceOptions:
 @dataclass(frozen=True)
 class LanguageModelOptions:
     """What the language-model attacks need beyond the target: a second causal LM for
-    ``reference``, a masked LM's neighbours for ``neighbourhood``, and Min-K%'s fraction."""
+    ``reference`` and a masked LM's neighbours for ``neighbourhood``. (Min-K%'s fraction is an
+    attack parameter: ``attack_params={"min-k": {"k": 0.1}}``.)"""
 
     reference_lm: Any = None
     masked_lm: Any = None
-    min_k: float = DEFAULT_MIN_K
-
-    def __post_init__(self) -> None:
-        if not 0 < self.min_k <= 1:
-            raise InputError(f"min_k (the Min-K% fraction) must be in (0, 1], got {self.min_k}")
 
     @property
     def given(self) -> bool:
@@ -214,5 +207,4 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "reference_outputs": ("reference", "outputs"),
     "reference_lm": ("language_model", "reference_lm"),
     "masked_lm": ("language_model", "masked_lm"),
-    "min_k": ("language_model", "min_k"),
 }

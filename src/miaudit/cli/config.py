@@ -84,7 +84,6 @@ class AuditConfig(_Strict):
     reference_outputs: str | None = None
     #: Attack parameters by attack name, e.g. {"rmia-offline": {"a": 0.5, "gamma": 2}}.
     attack_params: dict[str, dict[str, float]] | None = None
-    min_k: float = 0.2
 
 
 class ReportConfig(_Strict):

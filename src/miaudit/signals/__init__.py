@@ -7,7 +7,7 @@ from miaudit.signals.classifier import (
     compute_signals,
     tempered_loss_name,
 )
-from miaudit.signals.lm import MIN_K, lm_signals, mean_loss
+from miaudit.signals.lm import MIN_K, lm_signals, mean_loss, min_k, min_k_plus_plus
 
 __all__ = [
     "LABEL_SIGNALS",
@@ -16,5 +16,7 @@ __all__ = [
     "compute_signals",
     "lm_signals",
     "mean_loss",
+    "min_k",
+    "min_k_plus_plus",
     "tempered_loss_name",
 ]

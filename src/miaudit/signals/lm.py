@@ -19,12 +19,26 @@ _STD_FLOOR = 1e-12
 
 
 def _lowest_mean(values: np.ndarray, offsets: np.ndarray, k: float) -> np.ndarray:
+    """Per text, the mean of its ``int(k·n)`` lowest values (at least one), as Shi et al. 2023
+    and MIMIR take them."""
     out = np.empty(len(offsets) - 1)
     for i in range(len(out)):
         chunk = values[offsets[i] : offsets[i + 1]]
-        take = max(1, int(np.ceil(k * len(chunk))))
+        take = max(1, int(k * len(chunk)))
         out[i] = np.partition(chunk, take - 1)[:take].mean()
     return out
+
+
+def min_k(stats: TokenStats, k: float = MIN_K) -> np.ndarray:
+    """Min-K% (Shi et al. 2023): mean log-likelihood of the ``k`` least likely tokens."""
+    return _lowest_mean(stats.logp, stats.offsets, k)
+
+
+def min_k_plus_plus(stats: TokenStats, k: float = MIN_K) -> np.ndarray:
+    """Min-K%++ (Zhang et al. 2024): the same over (log p − μ) / σ of the model's own
+    next-token distribution."""
+    normalised = (stats.logp - stats.mean) / np.maximum(stats.std, _STD_FLOOR)
+    return _lowest_mean(normalised, stats.offsets, k)
 
 
 def mean_loss(stats: TokenStats) -> np.ndarray:
@@ -35,7 +49,6 @@ def mean_loss(stats: TokenStats) -> np.ndarray:
 def lm_signals(
     stats: TokenStats,
     texts: Sequence[str],
-    k: float = MIN_K,
     lowercase: TokenStats | None = None,
     reference: TokenStats | None = None,
     neighbours: TokenStats | None = None,
@@ -43,15 +56,10 @@ def lm_signals(
 ) -> dict[str, np.ndarray]:
     loss = mean_loss(stats)
     zlib_bytes = np.array([len(zlib.compress(t.encode("utf-8"))) for t in texts], float)
-    normalised = (stats.logp - stats.mean) / np.maximum(stats.std, _STD_FLOOR)
     signals = {
         "lm_loss": loss,
         # Carlini et al. 2021, §5.2: log-perplexity relative to zlib entropy
         "zlib_ratio": loss * stats.counts() / (8.0 * zlib_bytes),
-        # Shi et al. 2023: mean log-likelihood of the k% least likely tokens
-        "min_k": _lowest_mean(stats.logp, stats.offsets, k),
-        # Zhang et al. 2024: the same over (log p − μ) / σ of the model's own distribution
-        "min_k_pp": _lowest_mean(normalised, stats.offsets, k),
         "token_accuracy": np.add.reduceat(stats.correct.astype(float), stats.offsets[:-1])
         / stats.counts(),
     }
