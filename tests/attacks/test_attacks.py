@@ -262,3 +262,24 @@ def test_lira_switches_to_per_record_variance_with_enough_models() -> None:
             # members' loss is 0.3× their difficulty: ≈ 4.6 s.d. of the ±20% lognormal
             # noise; the per-record test separates them almost perfectly (n = 100 + 100)
             assert auc.value > 0.95, (name, auc.value)
+
+
+def test_online_attacks_refuse_records_that_no_reference_model_trained_on() -> None:
+    # reference models trained on population records only: no audited record is ever IN, so an
+    # "online" RMIA would silently be offline RMIA with a = 1 (issue 10)
+    data = _reference_input(100, 200, 4)
+    population_only = data.reference_in & (data.membership == -1)[None, :]
+    data = AttackInput(
+        data.signals, data.membership, 0, data.reference, population_only, data.label_index
+    )
+    for name in ("rmia-online", "lira-online"):
+        reason = REGISTRY[name].unusable(data)
+        assert reason is not None and "200 records are IN for none of the 4" in reason
+    assert REGISTRY["rmia-offline"].unusable(data) is None
+    # population records IN for no model are fine for RMIA online: they are only compared with
+    covered = data.reference_in.copy()
+    covered[0, data.membership >= 0] = True
+    only_audited = AttackInput(
+        data.signals, data.membership, 0, data.reference, covered, data.label_index
+    )
+    assert REGISTRY["rmia-online"].unusable(only_audited) is None

@@ -295,3 +295,19 @@ def test_outputs_without_members_or_nonmembers() -> None:
 def test_outputs_single_class_model_rejected() -> None:
     with pytest.raises(InputError, match="single class"):
         Outputs(OutputKind.LOGITS, np.zeros((3, 1)), 1)
+
+
+def test_device_auto_is_the_cpu_here_and_a_bad_device_is_named() -> None:
+    torch = pytest.importorskip("torch")
+    from miaudit.targets._device import resolve_device
+    from miaudit.targets.torch import TorchTarget
+
+    expected = "cuda" if torch.cuda.is_available() else None
+    assert resolve_device("auto", torch) in {expected, "mps", "cpu"} - {None}
+    assert resolve_device("cpu", torch) == "cpu"
+    with pytest.raises(InputError, match="'gpu0' is not a torch device"):
+        TorchTarget(torch.nn.Linear(3, 2), classes=2, device="gpu0")
+    module = torch.nn.Linear(3, 2)
+    target = TorchTarget(module, classes=2)  # device="auto"
+    assert target.device == resolve_device("auto", torch)
+    assert next(target.module.parameters()).device.type == target.device.split(":")[0]

@@ -121,6 +121,9 @@ def test_reference_attacks_explain_when_they_cannot_run() -> None:
     )
     assert [a.name for a in one.attacks] == ["lira-offline"]
     assert "at least 2 reference models" in one.skipped[0].reason
+    # the lone model trains on population records only, which then leave the population; the
+    # report still says how many records it trained on (it said 0 before, issue 10)
+    assert one.reference is not None and one.reference["train_size"] == len(members[1]) == 500
     with pytest.raises(InputError, match="1 reference model"):
         audit(target, members, nonmembers, reference_models=1, attacks=["lira-offline"])
 

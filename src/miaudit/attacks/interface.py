@@ -44,12 +44,14 @@ class AttackInput:
     tokens: TokenStats | None = None
 
 
-def uncovered(data: AttackInput, side: str) -> str | None:
-    """A reason if some record is ``side`` ("IN" or "OUT") for no reference model."""
+def uncovered(data: AttackInput, side: str, audited_only: bool = False) -> str | None:
+    """A reason if some record (``audited_only``: some member or non-member) is ``side``
+    ("IN" or "OUT") for no reference model."""
     assert data.reference_in is not None
     n_in = data.reference_in.sum(axis=0)
     count = n_in if side == "IN" else data.reference_in.shape[0] - n_in
-    bad = int((count == 0).sum())
+    checked = data.membership != POPULATION if audited_only else slice(None)
+    bad = int((count[checked] == 0).sum())
     if not bad:
         return None
     return (

@@ -82,7 +82,10 @@ class RmiaAttack(Attack):
         return RmiaAttack(self.online, **values)
 
     def unusable(self, data: AttackInput) -> str | None:
-        return None if self.online else uncovered(data, "OUT")
+        # Online, each audited record needs an IN model: with none, the "online" marginal is
+        # an average of OUT models only — offline RMIA with a = 1 under another name.
+        # (Population records are only compared against; they need no IN model.)
+        return uncovered(data, "IN", audited_only=True) if self.online else uncovered(data, "OUT")
 
     def variant(self, data: AttackInput) -> str:
         assert data.reference_in is not None

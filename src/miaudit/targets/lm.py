@@ -10,7 +10,7 @@ window. Nothing is downloaded: models load from a local directory or come in mem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from miaudit.errors import InputError, require
+from miaudit.targets._device import resolve_device
 from miaudit.targets.exposure import Exposure
 from miaudit.targets.interface import Modality, ProgressCallback, Target
 
@@ -73,6 +74,52 @@ def load_pretrained(
     return model, tokenizer
 
 
+#: Bytes of float32 logits one forward pass may produce (batch × width × vocabulary); batches
+#: shrink to stay within it, so memory does not grow with the vocabulary or the text lengths.
+LOGITS_BUDGET = 256 * 2**20
+#: Bytes of one float64 chunk of (tokens × vocabulary) statistics temporaries.
+CHUNK_BUDGET = 32 * 2**20
+
+
+def _statistics(logits: Any, row: Any, column: Any, target: Any) -> tuple[np.ndarray, ...]:
+    """For each scored position: log p of the actual next token, the mean and s.d. of log p
+    under the model's next-token distribution, and whether its most likely token was the actual
+    one.
+
+    Over fixed-size chunks of positions, with two float32 temporaries (the model's logits are
+    float32). Logits are shifted by their maximum, so the normaliser is Z = 1 + R with R the sum
+    of the other terms, and log Z = log1p(R): log p of a likely token keeps full precision
+    however close p is to 1. With z = logit − max: log p = z − log Z, mean = E_p[z] − log Z and
+    Var_p(log p) = E_p[z²] − E_p[z]² (log Z cancels); these two sums are float32 (relative
+    error about 1e-6), the rest float64."""
+    torch = _torch()
+    vocab = logits.shape[-1]
+    n = len(row)
+    out = [np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=bool)]
+    step = max(1, CHUNK_BUDGET // (4 * vocab))
+    f64 = torch.float64
+    for start in range(0, n, step):
+        part = slice(start, min(start + step, n))
+        z = logits[row[part], column[part]].float()  # a copy: shifted in place below
+        top = z.argmax(-1)
+        z -= z.gather(1, top[:, None])
+        weights = torch.exp(z)
+        weights.scatter_(1, top[:, None], 0.0)  # Z = 1 + (the rest): log1p keeps the rest
+        rest = weights.sum(-1).to(f64)
+        log_total = torch.log1p(rest)
+        weights.scatter_(1, top[:, None], 1.0)
+        total = 1.0 + rest
+        actual = target[part].to(z.device)
+        chosen = z.gather(1, actual[:, None])[:, 0].to(f64) - log_total
+        correct = top == actual
+        mean_z = weights.mul_(z).sum(-1).to(f64) / total  # the top term is 0 here
+        second = weights.mul_(z).sum(-1).to(f64) / total
+        std = (second - mean_z.square()).clamp_min(0).sqrt()
+        for k, value in enumerate((chosen, mean_z - log_total, std, correct)):
+            out[k][part] = value.cpu().numpy()
+    return tuple(out)
+
+
 def _torch() -> Any:
     return require("torch", "llm", _FEATURE)
 
@@ -94,13 +141,14 @@ class CausalLMTarget(Target):
         batch_size: int = 8,
         max_length: int | None = None,
         stride: int | None = None,
-        device: str = "cpu",
+        device: str = "auto",
     ) -> None:
         torch = _torch()
         if not isinstance(model, torch.nn.Module):
             raise InputError(f"expected a transformers causal LM, got {type(model).__name__}")
         if not callable(tokenizer):
             raise InputError("tokenizer must be a Hugging Face tokenizer (callable on text)")
+        device = resolve_device(device, torch)
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.device = device
@@ -160,8 +208,7 @@ class CausalLMTarget(Target):
         pieces: list[tuple[np.ndarray, ...] | None] = [None] * len(texts)
         order = np.argsort([len(ids) for ids in encoded], kind="stable")
         fitting = [i for i in order if len(encoded[i]) <= self.max_length]
-        for start in range(0, len(fitting), self.batch_size):
-            batch = fitting[start : start + self.batch_size]
+        for batch in self._batches(fitting, [len(encoded[i]) for i in fitting]):
             for i, stats in zip(
                 batch, self._score([encoded[i] for i in batch], [1] * len(batch)), strict=True
             ):
@@ -191,11 +238,26 @@ class CausalLMTarget(Target):
             if end == len(ids):
                 break
         parts = []
-        for start in range(0, len(windows), self.batch_size):
-            parts += self._score(
-                windows[start : start + self.batch_size], firsts[start : start + self.batch_size]
-            )
+        for batch in self._batches(list(range(len(windows))), [len(w) for w in windows]):
+            parts += self._score([windows[i] for i in batch], [firsts[i] for i in batch])
+
         return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))
+
+    def _batches(self, items: list[Any], lengths: list[int]) -> Iterator[list[Any]]:
+        """Consecutive groups of at most ``batch_size`` sequences whose padded logits stay
+        within :data:`LOGITS_BUDGET` bytes (``lengths`` ascending, or windows of one length)."""
+        vocab = int(self.model.config.vocab_size)
+        start = 0
+        while start < len(items):
+            stop = start + 1
+            while (
+                stop < len(items)
+                and stop - start < self.batch_size
+                and (stop - start + 1) * max(lengths[start : stop + 1]) * vocab * 4 <= LOGITS_BUDGET
+            ):
+                stop += 1
+            yield items[start:stop]
+            start = stop
 
     def _score(self, sequences: list[list[int]], firsts: list[int]) -> list[tuple[np.ndarray, ...]]:
         """Statistics of tokens ``firsts[j]:`` of each sequence (position 0 has no context)."""
@@ -203,28 +265,19 @@ class CausalLMTarget(Target):
         width = max(len(s) for s in sequences)
         ids = torch.zeros((len(sequences), width), dtype=torch.long)
         mask = torch.zeros((len(sequences), width), dtype=torch.long)
+        rows, columns, counts = [], [], []
         for j, sequence in enumerate(sequences):
             ids[j, : len(sequence)] = torch.tensor(sequence)
             mask[j, : len(sequence)] = 1
+            scored = range(max(firsts[j], 1) - 1, len(sequence) - 1)  # position t predicts t + 1
+            rows += [j] * len(scored)
+            columns += scored
+            counts.append(len(scored))
+        row, column = torch.tensor(rows), torch.tensor(columns)
         with torch.no_grad():
             logits = self.model(
                 input_ids=ids.to(self.device), attention_mask=mask.to(self.device)
             ).logits
-            out = []
-            for j, sequence in enumerate(sequences):
-                n = len(sequence)
-                logp_all = torch.log_softmax(logits[j, : n - 1].double(), dim=-1)
-                target = ids[j, 1:n].to(logp_all.device)
-                actual = logp_all.gather(1, target[:, None])[:, 0]
-                p = logp_all.exp()
-                mean = (p * logp_all).sum(-1)
-                var = (p * logp_all.square()).sum(-1) - mean.square()
-                correct = logp_all.argmax(-1) == target
-                keep = slice(max(firsts[j], 1) - 1, None)
-                out.append(
-                    tuple(
-                        t[keep].cpu().numpy()
-                        for t in (actual, mean, var.clamp_min(0).sqrt(), correct)
-                    )
-                )
-        return out
+            stats = _statistics(logits, row, column, ids[row, column + 1])
+        bounds = np.cumsum(counts)[:-1]
+        return list(zip(*(np.split(s, bounds) for s in stats), strict=True))

@@ -44,6 +44,7 @@ class MaskedLMNeighbours:
     def neighbours(self, texts: Sequence[str]) -> list[list[str]]:
         torch: Any = require("torch", "llm", "The neighbourhood attack")
         rng = np.random.default_rng(self.seed)
+        device = next(self.model.parameters()).device  # the masked LM may sit on a GPU
         out = []
         for text in texts:
             ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -51,7 +52,7 @@ class MaskedLMNeighbours:
             batch = torch.tensor([ids] * self.n)
             batch[torch.arange(self.n), torch.tensor(positions)] = self.tokenizer.mask_token_id
             with torch.no_grad():
-                logits = self.model(input_ids=batch).logits.double()
+                logits = self.model(input_ids=batch.to(device)).logits.double().cpu()
             chosen = []
             for j, position in enumerate(positions):
                 scores = logits[j, position].clone()

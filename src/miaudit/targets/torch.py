@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from miaudit.errors import InputError, require
+from miaudit.targets._device import resolve_device
 from miaudit.targets.interface import ClassifierTarget, Exposure
 
 _FEATURE = "Auditing a PyTorch model"
@@ -29,13 +30,14 @@ class TorchTarget(ClassifierTarget):
         classes: Sequence[Any] | int,
         output: str = "logits",
         batch_size: int = 1024,
-        device: str = "cpu",
+        device: str = "auto",
     ) -> None:
         self._torch: Any = require("torch", "torch", _FEATURE)
         if not isinstance(module, self._torch.nn.Module):
             raise InputError(f"expected a torch.nn.Module, got {type(module).__name__}")
         if output not in ("logits", "probabilities"):
             raise InputError(f"output={output!r}; a torch target returns logits or probabilities")
+        device = resolve_device(device, self._torch)
         self.module = module.to(device)
         # torch.export modules refuse eval(); they are already in inference form.
         with contextlib.suppress(NotImplementedError):

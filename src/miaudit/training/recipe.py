@@ -19,6 +19,7 @@ import numpy as np
 
 from miaudit.data import RecordSet
 from miaudit.errors import InputError, require
+from miaudit.targets._device import resolve_device
 from miaudit.targets.interface import Target, label_indices
 
 
@@ -133,6 +134,7 @@ class TorchRecipe(Recipe):
         batch_size: int = 64,
         threads: int | None = 1,
         version: str = "",
+        device: str = "auto",
     ) -> None:
         if not callable(model):
             raise InputError(
@@ -151,6 +153,7 @@ class TorchRecipe(Recipe):
         self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.epochs, self.batch_size, self.threads = int(epochs), int(batch_size), threads
         self.version = version
+        self.device = device
 
     def prepare_worker(self) -> None:
         if self.threads:
@@ -172,13 +175,15 @@ class TorchRecipe(Recipe):
         from miaudit.targets.torch import TorchTarget
 
         torch.manual_seed(seed)
+        device = resolve_device(self.device, torch)
         module = self.model()
         if not isinstance(module, torch.nn.Module):
             raise InputError(
                 f"TorchRecipe: the factory returned {type(module).__name__}, not a torch.nn.Module"
             )
-        x = torch.as_tensor(np.asarray(features, dtype=np.float32))
-        y = torch.as_tensor(label_indices(np.asarray(labels), np.asarray(classes)))
+        module = module.to(device)
+        x = torch.as_tensor(np.asarray(features, dtype=np.float32)).to(device)
+        y = torch.as_tensor(label_indices(np.asarray(labels), np.asarray(classes))).to(device)
         optimizer = self._optimizer(module.parameters())
         generator = torch.Generator().manual_seed(seed)
         module.train()
@@ -188,7 +193,7 @@ class TorchRecipe(Recipe):
                 loss = torch.nn.functional.cross_entropy(module(x[batch]), y[batch])
                 loss.backward()
                 optimizer.step()
-        return TorchTarget(module, classes=classes)
+        return TorchTarget(module, classes=classes, device=device)
 
     def fingerprint(self) -> str:
         optimizer = (
