@@ -380,6 +380,8 @@ def test_language_model_audits_take_the_same_validation(lm: tuple) -> None:
     ]:
         with pytest.raises(InputError, match=message):
             audit(target, members, nonmembers, **settings)
+    with pytest.raises(InputError, match=r"CausalLMTarget\(model, tokenizer\)"):
+        audit(target.model, members, nonmembers)  # a bare causal LM: it needs its tokenizer
 
 
 def test_two_text_files_without_ids_do_not_collide(lm: tuple, tmp_path: Path) -> None:

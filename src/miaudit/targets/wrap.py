@@ -39,6 +39,11 @@ def as_target(model: Any, probe: Any = None, labels: np.ndarray | None = None) -
                 f"{type(model).__name__} is not fitted (it has no classes_): fit it first"
             )
         return SklearnTarget(model)
+    if hasattr(model, "generate") and hasattr(model, "config"):  # a transformers model
+        raise InputError(
+            f"{type(model).__name__} is a language model: wrap it with its tokenizer, "
+            "CausalLMTarget(model, tokenizer), and pass texts as members and non-members"
+        )
     if _is_torch_module(model):
         from miaudit.targets.torch import TorchTarget
 
