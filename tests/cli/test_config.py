@@ -74,3 +74,17 @@ def test_every_target_kind_has_a_loader() -> None:
     from miaudit.cli.sources import TARGET_LOADERS
 
     assert set(get_args(TargetConfig.model_fields["kind"].annotation)) == set(TARGET_LOADERS)
+
+
+def test_the_reference_design_from_the_command_line() -> None:
+    from click.testing import CliRunner
+
+    from miaudit.cli import main
+
+    # the demo has no population: a population design cannot train, and says why (exit 2)
+    done = CliRunner().invoke(
+        main,
+        ["demo", "--reference-models", "2", "--reference-design", "population", "--quiet"],
+    )
+    assert done.exit_code == 2
+    assert "design population" in done.output and "larger population" in done.output

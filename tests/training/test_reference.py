@@ -159,3 +159,42 @@ def test_reference_outputs_keep_float64_and_rare_classes_are_named(tmp_path: Pat
             reference_models=4,
             executor="inline",
         )
+
+
+def test_population_design_trains_every_model_on_population_records_only(tmp_path: Path) -> None:
+    target, members, nonmembers, population = overfit_task(0)
+    result = audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        reference_models=4,
+        reference_train_size=200,
+        reference_design="population",
+        executor="inline",
+        cache_dir=tmp_path,
+        attacks=["lira-offline", "rmia-offline", "shadow", "lira-online", "rmia-online"],
+    )
+    assert result.reference["design"] == "population" and result.reference["train_size"] == 200
+    assert [a.name for a in result.attacks] == ["lira-offline", "rmia-offline", "shadow"]
+    # no audited record is IN for any model: the online attacks say so
+    assert [s.name for s in result.skipped] == ["lira-online", "rmia-online"]
+    reasons = {s.name: s.reason for s in result.skipped}
+    assert reasons["rmia-online"].startswith("1000 records are IN for none of the 4")
+    assert "IN for none of the 4" in reasons["lira-online"]  # LiRA scores population too
+    (design,) = tmp_path.glob("design-*.npz")
+    with np.load(design) as saved:
+        trained_on = saved["trained_on"]
+    assert not trained_on[:, :1000].any() and trained_on.sum(axis=1).tolist() == [200] * 4
+    with pytest.raises(InputError, match=r"design population.*need more than 500"):
+        audit(
+            target,
+            members,
+            nonmembers,
+            (population[0][:400], population[1][:400]),  # fewer than a training set
+            reference_models=2,
+            reference_design="population",
+            executor="inline",
+        )
+    with pytest.raises(InputError, match="reference design 'shadow' is not known"):
+        audit(target, members, nonmembers, reference_models=2, reference_design="shadow")

@@ -19,6 +19,9 @@ from miaudit.training.executor import EXECUTORS
 from miaudit.training.outputs_file import ReferenceOutputs
 from miaudit.training.recipe import Recipe
 
+#: Where reference models draw their training records from (see :class:`ReferenceOptions`).
+DESIGNS = ("all", "population")
+
 
 @dataclass(frozen=True)
 class ReferenceOptions:
@@ -28,7 +31,12 @@ class ReferenceOptions:
     scikit-learn targets), each on ``train_size`` records (default: as many as the members),
     on ``executor`` (``"local"`` process pool, ``"inline"``, or ``"ray"`` — the cluster at
     ``ray_address``), caching their outputs under ``cache_dir``. ``outputs`` (a file, see
-    :mod:`miaudit.training.outputs_file`) supplies models trained elsewhere instead."""
+    :mod:`miaudit.training.outputs_file`) supplies models trained elsewhere instead.
+
+    ``design`` says where their training records come from: ``"all"`` (members, non-members
+    and population, each record IN for about the same number of models: online and offline
+    attacks) or ``"population"`` (population records only, as shadow models are usually
+    trained: no audited record is IN for any model, so only offline attacks run)."""
 
     models: int = 0
     recipe: Recipe | None = None
@@ -37,8 +45,13 @@ class ReferenceOptions:
     ray_address: str | None = None
     cache_dir: str | Path | None = None
     outputs: str | Path | ReferenceOutputs | None = None
+    design: str = "all"
 
     def __post_init__(self) -> None:
+        if self.design not in DESIGNS:
+            raise InputError(
+                f"reference design {self.design!r} is not known; use {' or '.join(DESIGNS)}"
+            )
         if isinstance(self.models, bool) or not isinstance(self.models, int) or self.models < 0:
             raise InputError(f"reference_models must be 0 or more, got {self.models}")
         if self.train_size is not None and int(self.train_size) < 1:
@@ -205,6 +218,7 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "ray_address": ("reference", "ray_address"),
     "cache_dir": ("reference", "cache_dir"),
     "reference_outputs": ("reference", "outputs"),
+    "reference_design": ("reference", "design"),
     "reference_lm": ("language_model", "reference_lm"),
     "masked_lm": ("language_model", "masked_lm"),
 }

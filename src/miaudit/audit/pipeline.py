@@ -221,5 +221,6 @@ def _reference_summary(references: References, run: AttackRun) -> dict[str, Any]
         "trained": ref.trained,
         "cache_hits": ref.cache_hits,
         "train_size": int(np.median(ref.trained_on.sum(axis=1))),
+        **({"design": references.design} if references.design else {}),
         "variants": {k: v for k, v in run.variants.items() if v},
     }

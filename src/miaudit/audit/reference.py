@@ -36,6 +36,8 @@ class References:
     signals: ReferenceSignals | None
     source: str = ""
     used: np.ndarray | None = None
+    #: Where the trained models drew their records ("all" or "population"); "" for a file.
+    design: str = ""
 
     @property
     def n_models(self) -> int:
@@ -77,7 +79,7 @@ def reference_step(
         )
         source = "trained"
     used = (observation.membership != POPULATION) | ~signals.trained_on.all(axis=0)
-    return References(signals, source, used)
+    return References(signals, source, used, options.design if source == "trained" else "")
 
 
 def _train(
@@ -101,11 +103,14 @@ def _train(
     pool = concatenate(sets)
     trainable = None
     n_models = options.models
-    if n_models == 1:  # a lone model must leave every audited record OUT
+    # a lone model must leave every audited record OUT; the population design always does
+    if n_models == 1 or options.design == "population":
         if population is None or len(population) <= train_size:
+            who = "1 reference model" if n_models == 1 else "reference models (design population)"
             raise InputError(
-                f"1 reference model must train on population records only, and needs more "
-                f"than {train_size} of them; pass a larger population or use 2 or more models"
+                f"{who} must train on population records only, and need more than "
+                f"{train_size} of them; pass a larger population"
+                + (" or use 2 or more models" if n_models == 1 else " or design 'all'")
             )
         trainable = np.r_[
             np.zeros(len(pool) - len(population), bool), np.ones(len(population), bool)

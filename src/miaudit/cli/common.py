@@ -106,6 +106,13 @@ def attack_params(items: tuple[str, ...]) -> dict[str, dict[str, str]] | None:
 
 COMMON_OPTIONS = [
     click.option(
+        "--reference-design",
+        type=click.Choice(["all", "population"]),
+        default=None,
+        help="Where reference models draw their training records: all records (default; "
+        "online and offline attacks) or the population only (offline attacks).",
+    ),
+    click.option(
         "--out",
         type=click.Path(file_okay=False),
         default=None,
@@ -212,6 +219,7 @@ COMMON_OPTIONS = [
 
 #: Common options that set the audit (keywords of :func:`miaudit.audit`) and the gate.
 REFERENCE_OPTIONS = (
+    "reference_design",
     "reference_models",
     "reference_train_size",
     "executor",

@@ -82,6 +82,7 @@ class AuditConfig(_Strict):
     ray_address: str | None = None
     cache_dir: str | None = None
     reference_outputs: str | None = None
+    reference_design: Literal["all", "population"] = "all"
     #: Attack parameters by attack name, e.g. {"rmia-offline": {"a": 0.5, "gamma": 2}}.
     attack_params: dict[str, dict[str, float]] | None = None
 
