@@ -293,3 +293,29 @@ def test_label_only_reference_outputs_skip_only_the_attacks_that_need_scores(
     )
     assert [a.name for a in result.attacks] == ["loss"]  # the metric attack is unaffected
     assert "from the reference models" in result.skipped[0].reason
+
+
+def test_references_train_in_the_targets_precision() -> None:
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier
+
+    from miaudit.training.recipe import SklearnRecipe
+
+    target, members, _, _ = overfit_task(0)
+    x, y = members
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        float32 = MLPClassifier((16,), max_iter=20, random_state=0).fit(x.astype(np.float32), y)
+    assert float32.coefs_[0].dtype == np.float32
+    recipe, recipe64 = SklearnRecipe(float32), SklearnRecipe(target.estimator)
+    assert recipe.dtype == np.float32 and recipe64.dtype is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = recipe.fit(x, y, seed=1, classes=np.unique(y))
+    assert reference.estimator.coefs_[0].dtype == np.float32  # trained on float32 features
+    # float64 models keep their cache keys; float32 ones get their own
+    assert (
+        recipe.fingerprint()
+        != SklearnRecipe(MLPClassifier((16,), max_iter=20, random_state=0)).fingerprint()
+    )

@@ -13,6 +13,7 @@ from miaudit.data import RecordSet, TextRecords, check_audit_sets, check_text_se
 from miaudit.errors import InputError
 from miaudit.targets import PrecomputedTarget, as_target
 from miaudit.targets.interface import ClassifierTarget, Modality, Target
+from miaudit.targets.wrap import refuse_bare_language_model
 
 Records = RecordSet | tuple[Any, Any]
 _PROBE_ROWS = 8
@@ -53,6 +54,7 @@ def prepare(
     model: Any, members: Any, nonmembers: Any, population: Any, options: AuditOptions
 ) -> tuple[Target, AuditSets]:
     """The target and its checked record sets."""
+    refuse_bare_language_model(model)
     if isinstance(model, Target) and model.modality is Modality.LANGUAGE_MODEL:
         sets = AuditSets(
             _texts(members, "members"),

@@ -39,11 +39,7 @@ def as_target(model: Any, probe: Any = None, labels: np.ndarray | None = None) -
                 f"{type(model).__name__} is not fitted (it has no classes_): fit it first"
             )
         return SklearnTarget(model)
-    if hasattr(model, "generate") and hasattr(model, "config"):  # a transformers model
-        raise InputError(
-            f"{type(model).__name__} is a language model: wrap it with its tokenizer, "
-            "CausalLMTarget(model, tokenizer), and pass texts as members and non-members"
-        )
+    refuse_bare_language_model(model)
     if _is_torch_module(model):
         from miaudit.targets.torch import TorchTarget
 
@@ -61,6 +57,15 @@ def as_target(model: Any, probe: Any = None, labels: np.ndarray | None = None) -
         width = 0 if output == "label" else values.shape[1]
         return CallableTarget(model, _classes(width, labels, values), output=output)
     raise InputError(f"cannot audit a {type(model).__name__}: pass {ACCEPTED}")
+
+
+def refuse_bare_language_model(model: Any) -> None:
+    """A transformers model cannot be wrapped without its tokenizer: say how."""
+    if not isinstance(model, Target) and hasattr(model, "generate") and hasattr(model, "config"):
+        raise InputError(
+            f"{type(model).__name__} is a language model: wrap it with its tokenizer, "
+            "CausalLMTarget(model, tokenizer), and pass texts as members and non-members"
+        )
 
 
 def _is_sklearn(model: Any) -> bool:
