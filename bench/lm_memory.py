@@ -9,6 +9,7 @@ same process (median of ``--repeats``).
 
     python bench/lm_memory.py                      # N = 500, 1000, 2000, 4000
     python bench/lm_memory.py --texts 500 --repeats 1
+    python bench/lm_memory.py --audit --texts 2000 --out bench/results/lm_memory_audit.json
 """
 
 from __future__ import annotations
@@ -94,16 +95,52 @@ def child(n: int, repeats: int, vocab: int) -> dict[str, float]:
     }
 
 
+def child_audit(n: int, vocab: int) -> dict[str, float]:
+    """A whole audit — every language-model attack, the reference attack with a second model
+    of the same size — on n/2 members and n/2 non-members: peak RSS with two models."""
+    import torch
+
+    from miaudit import CausalLMTarget, audit
+    from miaudit.demo.lm import ledger_texts
+
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    model, tokenizer = _model(vocab)
+    reference, _ = _model(vocab)
+    texts = ledger_texts(n, seed=1, sentences=4)
+    start = time.perf_counter()
+    result = audit(
+        CausalLMTarget(model, tokenizer, batch_size=32),
+        texts[: n // 2],
+        texts[n // 2 :],
+        reference_lm=CausalLMTarget(reference, tokenizer, batch_size=32),
+    )
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "texts": n,
+        "attacks": len(result.attacks),
+        "peak_rss_mb": round(peak_mb, 1),
+        "audit_seconds": round(seconds, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", default="500,1000,2000,4000")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--vocab", type=int, default=4000)
     parser.add_argument("--out", type=Path, default=RESULTS / "lm_memory.json")
+    parser.add_argument("--audit", action="store_true", help="a whole audit with two models")
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.repeats, args.vocab)))
+        row = (
+            child_audit(args.child, args.vocab)
+            if args.audit
+            else child(args.child, args.repeats, args.vocab)
+        )
+        print(json.dumps(row))
         return
     rows = []
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
@@ -118,6 +155,7 @@ def main() -> None:
                 str(args.repeats),
                 "--vocab",
                 str(args.vocab),
+                *(["--audit"] if args.audit else []),
             ],
             capture_output=True,
             text=True,
@@ -126,6 +164,12 @@ def main() -> None:
         )
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         r = rows[-1]
+        if args.audit:
+            print(
+                f"{r['texts']:>6} texts  whole audit, two models: {r['attacks']} attacks, "
+                f"peak {r['peak_rss_mb']:>7.1f} MB, {r['audit_seconds']} s"
+            )
+            continue
         print(
             f"{r['texts']:>6} texts {r['tokens']:>8} tokens  peak {r['peak_rss_mb']:>7.1f} MB  "
             f"scoring {r['scoring_tokens_per_s']:>7} tok/s  forward {r['forward_tokens_per_s']:>7} "
