@@ -112,3 +112,34 @@ def test_bad_arguments(overfit_model: tuple) -> None:
         audit(target, (x_in, y_in + 5), (x_out, y_out))
     with pytest.raises(InputError, match="identical feature rows"):
         audit(target, (x_in, y_in), (np.r_[x_out[:-1], x_in[:1]], y_out))
+
+
+def _shifted_population(shift: float, seed: int = 0) -> PrecomputedTarget:
+    """2,000 members, non-members and population records; the population's true-class logit
+    is moved by ``shift`` relative to the non-members'."""
+    rng = np.random.default_rng(seed)
+    n = 2000
+    membership = np.repeat([1, 0, -1], n)
+    labels = rng.integers(0, 2, 3 * n)
+    logits = rng.normal(size=(3 * n, 2))
+    offset = np.select([membership == 1, membership == -1], [1.0, shift], 0.0)
+    logits[np.arange(3 * n), labels] += offset
+    table = OutputsTable.from_arrays(
+        id=np.arange(3 * n), label=labels, member=membership, logits=logits
+    )
+    return PrecomputedTarget(table)
+
+
+def test_a_population_unlike_the_nonmembers_is_reported() -> None:
+    def drift_notes(shift: float) -> list[str]:
+        result = audit(_shifted_population(shift), attacks=["logit-confidence", "loss"])
+        return [n for n in result.notes if n.startswith("Thresholds set on the population")]
+
+    # exchangeable: the 6 checks (2 attacks × 3 FPRs) stay inside their Bonferroni intervals
+    assert drift_notes(0.0) == []
+    # a population that scores higher than the non-members: thresholds are too strict — at
+    # 10% FPR the 2,000 non-members are flagged at ≈ 4%, far outside [7.8%, 12.4%]
+    (strict,) = drift_notes(1.0)
+    assert "logit-confidence at 0.1:" in strict and "understated" in strict
+    (loose,) = drift_notes(-1.0)
+    assert "misstated" in loose

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from miaudit import metrics as m
 from miaudit.audit.observe import Observation
+from miaudit.data import POPULATION
 from miaudit.results import AttackResult
 from miaudit.targets.interface import Modality
 
@@ -37,7 +39,54 @@ def notes(
     blind = _blind_baseline(results)
     if blind:
         out.append(blind)
+    has_population = bool((observation.membership == POPULATION).any())
+    calibration = has_population and _calibration_drift(
+        results, observation.n_audit - observation.n_members
+    )
+    if calibration:
+        out.append(calibration)
     return tuple(out)
+
+
+def _calibration_drift(results: Sequence[AttackResult], n_nonmembers: int) -> str | None:
+    """Thresholds placed on the population, checked on all audited non-members: where the rate
+    they flag is incompatible with the nominal FPR (Clopper–Pearson, Bonferroni over every
+    attack × FPR checked), the population is not exchangeable with the non-members — reference
+    models trained on it, say — and TPR at that FPR is understated (or overstated)."""
+    checks = [
+        (a.name, t)
+        for a in results
+        for t in a.tpr_at_fpr
+        if t.achieved_fpr is not None and t.achieved_fpr.value is not None
+    ]
+    if not checks or n_nonmembers <= 0:
+        return None
+    confidence = 1 - 0.05 / len(checks)
+    off = []
+    for name, t in checks:
+        assert t.achieved_fpr is not None and t.achieved_fpr.value is not None
+        flagged = round(t.achieved_fpr.value * n_nonmembers)
+        low, high = m.clopper_pearson(flagged, n_nonmembers, confidence)
+        if high < t.fpr or low > t.fpr:
+            off.append((name, t.fpr, flagged / n_nonmembers, high < t.fpr))
+    if not off:
+        return None
+    shown = "; ".join(
+        f"{name} at {fpr:.3g}: {achieved:.2%}" for name, fpr, achieved, _ in off[:4]
+    ) + (f"; and {len(off) - 4} more" if len(off) > 4 else "")
+    direction = (
+        "understated (the thresholds are stricter than their FPR)"
+        if all(strict for *_, strict in off)
+        else "misstated"
+    )
+    return (
+        "Thresholds set on the population flag a different share of the audited non-members "
+        f"than their nominal FPR ({shown} flagged; the nominal FPR lies outside each share's "
+        f"{confidence:.2%} Clopper–Pearson interval): the population is not exchangeable with "
+        "the non-members (reference models trained on it more or less often than on them, or "
+        f"it comes from another source), so TPR at those FPRs is {direction}; the achieved "
+        "FPR of every threshold is in report.json (tpr_at_fpr.*.achieved_fpr)."
+    )
 
 
 def _blind_baseline(results: Sequence[AttackResult]) -> str | None:

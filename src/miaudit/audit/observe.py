@@ -46,6 +46,10 @@ class Observation:
     def n_audit(self) -> int:
         return int((self.membership != POPULATION).sum())
 
+    @property
+    def n_members(self) -> int:
+        return int((self.membership == MEMBER).sum())
+
 
 def membership_of(sets: Sequence[RecordSet | TextRecords | None]) -> np.ndarray:
     """1 for members, 0 for non-members, -1 for population records, in that order."""
