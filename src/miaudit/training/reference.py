@@ -48,6 +48,41 @@ def concatenate(sets: list[RecordSet], name: str = "pool") -> RecordSet:
     )
 
 
+def model_signals(
+    m: int,
+    kind: str,
+    values: np.ndarray,
+    label_index: np.ndarray,
+    n_classes: int,
+    temperatures: tuple[float, ...] = (),
+) -> dict[str, np.ndarray]:
+    """Reference model ``m``'s signals on the pool, from its outputs (checked for its classes)."""
+    exposure = OutputKind(kind)
+    if exposure is not OutputKind.LABEL and values.shape[1] != n_classes:
+        raise InputError(
+            f"reference model {m} knows {values.shape[1]} of the target's {n_classes} "
+            "classes: its training rows missed a class. Classes this rare cannot be "
+            "audited with reference models; merge or drop them"
+        )
+    # float32 outputs are read chunk by chunk in float64 by compute_signals: no full copy
+    return compute_signals(Outputs(exposure, values, n_classes), label_index, temperatures)
+
+
+class SignalStack:
+    """(M, N) signals filled one model at a time, so a model's raw outputs (N × classes) are
+    dropped as soon as its signals are known: memory holds signals, not outputs."""
+
+    def __init__(self, n_models: int) -> None:
+        self.n_models = n_models
+        self.signals: dict[str, np.ndarray] = {}
+
+    def add(self, m: int, signals: dict[str, np.ndarray]) -> None:
+        for name, values in signals.items():
+            if name not in self.signals:
+                self.signals[name] = np.empty((self.n_models, len(values)), dtype=np.float64)
+            self.signals[name][m] = values
+
+
 def stack_signals(
     outputs: list[tuple[str, np.ndarray]],
     label_index: np.ndarray,
@@ -55,21 +90,10 @@ def stack_signals(
     temperatures: tuple[float, ...] = (),
 ) -> dict[str, np.ndarray]:
     """Each model's signals on the pool, stacked to (M, N) per signal name."""
-    per_model = []
+    stack = SignalStack(len(outputs))
     for m, (kind, values) in enumerate(outputs):
-        exposure = OutputKind(kind)
-        if exposure is not OutputKind.LABEL and values.shape[1] != n_classes:
-            raise InputError(
-                f"reference model {m} knows {values.shape[1]} of the target's {n_classes} "
-                "classes: its training rows missed a class. Classes this rare cannot be "
-                "audited with reference models; merge or drop them"
-            )
-        per_model.append(
-            compute_signals(
-                Outputs(exposure, values.astype(np.float64), n_classes), label_index, temperatures
-            )
-        )
-    return {name: np.stack([p[name] for p in per_model]) for name in per_model[0]}
+        stack.add(m, model_signals(m, kind, values, label_index, n_classes, temperatures))
+    return stack.signals
 
 
 def reference_signals(
@@ -98,22 +122,21 @@ def reference_signals(
     ]
     # the assignment, for the record: which records each model trained on, and its seed
     cache.put_design(model_key(digest, fingerprint, seed, mask.sum(axis=0)), pool.ids, mask, seeds)
-    outputs: dict[int, tuple[str, np.ndarray]] = {}
+    stack = SignalStack(n_models)  # each model's outputs become signals as they arrive
+
+    def add(m: int, kind: str, values: np.ndarray) -> None:
+        stack.add(m, model_signals(m, kind, values, label_index, len(classes), temperatures))
+        if progress is not None:
+            progress(1)
+
     jobs = []
     for m, key in enumerate(keys):
         cached = cache.get(key)
         if cached is not None:
-            outputs[m] = cached
-            if progress is not None:
-                progress(1)
+            add(m, *cached)
         else:
             jobs.append(Job(m, int(seeds[m]), np.nonzero(mask[m])[0], np.asarray(classes)))
     for index, kind, values in runner(recipe, pool, jobs):
         cache.put(keys[index], kind, values)  # saved as each model finishes: resumable
-        outputs[index] = (kind, values)
-        if progress is not None:
-            progress(1)
-    stacked = stack_signals(
-        [outputs[m] for m in range(n_models)], label_index, len(classes), temperatures
-    )
-    return ReferenceSignals(stacked, mask, cache_hits=n_models - len(jobs), trained=len(jobs))
+        add(index, kind, values)
+    return ReferenceSignals(stack.signals, mask, cache_hits=n_models - len(jobs), trained=len(jobs))
