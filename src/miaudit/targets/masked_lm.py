@@ -52,10 +52,13 @@ class MaskedLMNeighbours:
             batch = torch.tensor([ids] * self.n)
             batch[torch.arange(self.n), torch.tensor(positions)] = self.tokenizer.mask_token_id
             with torch.no_grad():
-                logits = self.model(input_ids=batch.to(device)).logits.double().cpu()
+                logits = self.model(input_ids=batch.to(device)).logits
+                # only the masked positions' rows, (n, vocabulary), leave the model's output
+                masked = logits[torch.arange(self.n), torch.tensor(positions)].double().cpu()
+            del logits
             chosen = []
             for j, position in enumerate(positions):
-                scores = logits[j, position].clone()
+                scores = masked[j].clone()
                 scores[ids[position]] = -np.inf  # a neighbour differs from the text
                 for special in self.tokenizer.all_special_ids:
                     scores[special] = -np.inf
