@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -206,9 +208,6 @@ def test_text_records_from_files_and_bad_input(tmp_path: Path, lm: tuple) -> Non
 
 
 def test_demo_llm_from_the_command_line(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     done = subprocess.run(
         [
             sys.executable,
@@ -300,10 +299,27 @@ def test_neighbourhood_attack_compares_with_masked_lm_neighbours(lm: tuple) -> N
         MaskedLMNeighbours(mlm, type("NoMask", (), {"mask_token_id": None})())
 
 
-def test_audit_a_checkpoint_from_a_config_file(lm: tuple, tmp_path: Path) -> None:
-    import subprocess
-    import sys
+def _audit_from_config(config: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``miaudit audit --config CONFIG`` in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "miaudit",
+            "audit",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
+
+def test_audit_a_checkpoint_from_a_config_file(lm: tuple, tmp_path: Path) -> None:
     target, members, nonmembers, _ = lm
     target.model.save_pretrained(tmp_path / "checkpoint")  # safetensors by default
     target.tokenizer.save_pretrained(tmp_path / "checkpoint")
@@ -326,44 +342,14 @@ attacks = ["lm-loss", "blind-baseline"]
 formats = ["json"]
 fail_on = ["auc>0.8"]
 """)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "miaudit",
-            "audit",
-            "--config",
-            str(tmp_path / "audit.toml"),
-            "--out",
-            str(tmp_path / "r"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _audit_from_config(tmp_path / "audit.toml", tmp_path / "r")
     assert done.returncode == 1, done.stderr  # lm-loss AUC ≈ 0.92 breaches auc>0.8
     assert "auc>0.8: lm-loss auc" in done.stderr  # the blind baseline is not the worst case
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["target"]["kind"] == "transformers"
     (tmp_path / "checkpoint" / "model.safetensors").unlink()
     torch.save({}, tmp_path / "checkpoint" / "pytorch_model.bin")
-    refused = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "miaudit",
-            "audit",
-            "--config",
-            str(tmp_path / "audit.toml"),
-            "--out",
-            str(tmp_path / "r"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    refused = _audit_from_config(tmp_path / "audit.toml", tmp_path / "r")
     assert refused.returncode == 2 and "pickled weights run code" in refused.stderr
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from miaudit import AuditOptions, InputError, LanguageModelOptions, ReferenceOptions
@@ -20,7 +21,9 @@ from miaudit.cli.config import AuditConfig
         ({"attacks": ["loss", "loss"]}, "repeated"),
         ({"attacks": []}, "empty"),
         ({"attacks": "loss"}, "not one string"),
-        ({"seed": 1.5}, "seed must be an integer"),
+        ({"seed": 1.5}, "seed must be a whole number"),
+        ({"delta": "0.1"}, "delta must be a number"),
+        ({"fprs": [0.01, "x"]}, "fprs must be a number"),
         ({"dp_epsilon": -1.0}, "dp_epsilon"),
         ({"top_records": -1}, "top_records"),
         ({"attack_params": {"rmia-offline": 0.5}}, "attack_params must map"),
@@ -39,6 +42,7 @@ def test_audit_options_refuse_bad_values(settings: dict, message: str) -> None:
         ({"ray_address": "127.0.0.1:1"}, "cluster address is for executor 'ray'"),
         ({"models": 2, "outputs": "x.npz"}, "not both"),
         ({"train_size": 0}, "reference_train_size"),
+        ({"models": 2.5}, "reference_models must be a whole number"),
         ({"recipe": object()}, "recipe must be a miaudit Recipe"),
     ],
 )
@@ -60,6 +64,10 @@ def test_keywords_build_nested_options_and_unknown_ones_are_named() -> None:
     assert AuditOptions.from_keywords(executor=None).reference.executor == "local"
     with pytest.raises(TypeError, match="refrence_models"):
         AuditOptions.from_keywords(refrence_models=4)
+    # numpy numbers are numbers: stored as plain int / float
+    numpy_set = AuditOptions.from_keywords(seed=np.int64(3), delta=np.float32(0.5))
+    assert type(numpy_set.seed) is int and numpy_set.seed == 3 and type(numpy_set.delta) is float
+    assert ReferenceOptions(models=np.int64(4)).models == 4
     # frozen, and equal settings compare equal
     assert AuditOptions(fprs=[0.01]) == AuditOptions(fprs=(0.01,))
     with pytest.raises(AttributeError):

@@ -7,6 +7,7 @@ and the CLI all build these; nothing downstream re-checks them.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,21 @@ from miaudit.metrics import DEFAULT_FPRS
 from miaudit.training.executor import EXECUTORS
 from miaudit.training.outputs_file import ReferenceOutputs
 from miaudit.training.recipe import Recipe
+
+
+def _whole(value: Any, name: str) -> int:
+    """An integer setting (numpy integers included) as an ``int``; anything else is an error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{name} must be a whole number, got {value!r}")
+    return int(value)
+
+
+def _real(value: Any, name: str) -> float:
+    """A numeric setting (numpy floats included) as a ``float``; anything else is an error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
 
 #: Where reference models draw their training records from (see :class:`ReferenceOptions`).
 DESIGNS = ("all", "population")
@@ -52,10 +68,14 @@ class ReferenceOptions:
             raise InputError(
                 f"reference design {self.design!r} is not known; use {' or '.join(DESIGNS)}"
             )
-        if isinstance(self.models, bool) or not isinstance(self.models, int) or self.models < 0:
+        object.__setattr__(self, "models", _whole(self.models, "reference_models"))
+        if self.models < 0:
             raise InputError(f"reference_models must be 0 or more, got {self.models}")
-        if self.train_size is not None and int(self.train_size) < 1:
-            raise InputError(f"reference_train_size must be at least 1, got {self.train_size}")
+        if self.train_size is not None:
+            size = _whole(self.train_size, "reference_train_size")
+            object.__setattr__(self, "train_size", size)
+            if size < 1:
+                raise InputError(f"reference_train_size must be at least 1, got {size}")
         if self.executor not in EXECUTORS:
             raise InputError(
                 f"executor {self.executor!r} is not available; use one of {', '.join(EXECUTORS)}"
@@ -139,10 +159,14 @@ class AuditOptions:
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # normalise once, so equal settings compare equal
         set_(self, "attacks", _attack_names(self.attacks))
-        set_(self, "fprs", tuple(float(f) for f in self.fprs))
+        set_(self, "fprs", tuple(_real(f, "fprs") for f in self.fprs))
         set_(self, "attack_params", _frozen_params(self.attack_params))
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise InputError(f"seed must be an integer, got {self.seed!r}")
+        set_(self, "seed", _whole(self.seed, "seed"))
+        set_(self, "top_records", _whole(self.top_records, "top_records"))
+        for name in ("delta", "confidence"):
+            set_(self, name, _real(getattr(self, name), name))
+        if self.dp_epsilon is not None:
+            set_(self, "dp_epsilon", _real(self.dp_epsilon, "dp_epsilon"))
         if not 0 < self.delta < 1:
             raise InputError(f"delta must be in (0, 1), got {self.delta}")
         if not 0.5 <= self.confidence < 1:
