@@ -90,73 +90,120 @@ def peak_rss_mb() -> float:
     return max(own, workers) / 1024
 
 
-def child(name: str, n_models: int, cache: Path) -> dict[str, Any]:
+def metrics_of(found: Any) -> dict[str, Any]:
+    return {
+        "auc": found.auc.value,
+        "tpr_0.001": found.tpr(0.001).tpr.value,
+        "tpr_0.01": found.tpr(0.01).tpr.value,
+    }
+
+
+def best_fixed(target: Any, sets: tuple, options: Any) -> dict[str, Any]:
+    """Every setting each reference attack can be tuned to, scored on the audited labels
+    (an oracle, for this table only): the best fixed setting per attack."""
+    from miaudit import attacks as registry
+    from miaudit.attacks.tuning import candidates
+    from miaudit.audit import pipeline as p
+    from miaudit.audit.attack_loop import _inputs
+    from miaudit.audit.inputs import prepare
+    from miaudit.audit.observe import membership_of, observe_classifier
+    from miaudit.audit.progress import Silent
+    from miaudit.audit.reference import reference_step
+
+    model, audit_sets = prepare(target, *sets, options)
+    chosen = [
+        a for a in registry.select(ATTACKS, model.modality, True, None) if a.min_reference_models
+    ]
+    temperatures = p._temperatures(chosen, tune=True)
+    membership = membership_of([audit_sets.members, audit_sets.nonmembers, audit_sets.population])
+    observation = observe_classifier(model, audit_sets.present, membership, temperatures, Silent())
+    references = reference_step(
+        model, audit_sets.present, options.reference, observation, 0, temperatures, Silent()
+    )
+    data, full = _inputs(observation, references, 0)
+    evaluation = p.evaluation_for(audit_sets, options, observation, references)
+    alike = p._population_alike(references, evaluation.membership)
+    best: dict[str, Any] = {}
+    for attack in chosen:
+        source = full if attack.trains_on_reference_rows else data
+        for setting in candidates(attack, source):
+            candidate = attack.configure(**setting)
+            if candidate.unusable(data):
+                continue
+            scores = candidate.scores(source)
+            if source is full and references.used is not None:
+                scores = scores[references.used]
+            found = evaluation.attack(attack.name, "", scores, alike)
+            row = {**metrics_of(found), "setting": setting}
+            key = (row["tpr_0.001"] or 0.0, row["tpr_0.01"] or 0.0)
+            if attack.name not in best or key > best[attack.name]["key"]:
+                best[attack.name] = {**row, "key": key}
+    for row in best.values():
+        del row["key"]
+    return best
+
+
+def child(name: str, n_models: int, cache: Path, design: str) -> dict[str, Any]:
     from sklearn.metrics import roc_auc_score
 
     import miaudit
+    from miaudit.audit import AuditOptions
 
     model, members, nonmembers, population = task(name)
     target = miaudit.SklearnTarget(model)
-    start = time.perf_counter()
-    result = miaudit.audit(
-        target,
-        members,
-        nonmembers,
-        population,
+    options = AuditOptions.from_keywords(
         attacks=ATTACKS,
         reference_models=n_models,
         executor="local",
         cache_dir=cache,
         seed=0,
+        reference_design=design,
     )
+    sets = (members, nonmembers, population)
+    start = time.perf_counter()
+    result = miaudit.audit(target, *sets, options=options)  # the defaults: tuned
     elapsed = time.perf_counter() - start
-    # RMIA at softmax temperature 2, from the same (now cached) reference models.
-    tempered = miaudit.audit(
-        target,
-        members,
-        nonmembers,
-        population,
-        attacks=["rmia-offline", "rmia-online"],
-        reference_models=n_models,
-        executor="local",
-        cache_dir=cache,
-        seed=0,
-        attack_params={"rmia-offline": {"temperature": 2}, "rmia-online": {"temperature": 2}},
-    )
+    peak = peak_rss_mb()
+    start = time.perf_counter()
+    untuned = miaudit.audit(target, *sets, options=options.replace(tune=False))
+    untuned_seconds = time.perf_counter() - start
+    oracle = best_fixed(target, sets, options)
     table = result.score_table
     t0 = time.perf_counter()
     roc_auc_score(table.membership, table.scores["loss"])
     baseline = time.perf_counter() - t0
-    rows = {}
-    for audited, suffix in ((result, ""), (tempered, " (T=2)")):
-        for attack in ATTACKS if not suffix else ["rmia-offline", "rmia-online"]:
-            found = audited.attack(attack)
-            if found is None:
-                reason = next(s.reason for s in audited.skipped if s.name == attack)
-                rows[attack + suffix] = {"skipped": reason}
-                continue
-            rows[attack + suffix] = {
-                "auc": found.auc.value,
-                "tpr_0.001": found.tpr(0.001).tpr.value,
-                "tpr_0.01": found.tpr(0.01).tpr.value,
-                "variant": audited.reference["variants"].get(attack),
-            }
+    rows: dict[str, Any] = {}
+    for attack in ATTACKS:
+        found, plain = result.attack(attack), untuned.attack(attack)
+        if found is None or plain is None:
+            reason = next(s.reason for s in result.skipped if s.name == attack)
+            rows[attack] = {"skipped": reason}
+            continue
+        rows[attack] = {
+            "tuned": metrics_of(found),
+            "default": metrics_of(plain),
+            "best_fixed": oracle.get(attack),
+            "variant": result.reference["variants"].get(attack),
+            "tuning": result.reference.get("tuning", {}).get(attack),
+        }
     return {
         "task": name,
+        "design": design,
         "models": n_models,
         "trained": result.reference["trained"],
         "seconds": elapsed,
+        "untuned_seconds": untuned_seconds,
         "baseline_auc_s": baseline,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak,
         "train_accuracy": result.model.train_accuracy.value,
         "test_accuracy": result.model.test_accuracy.value,
         "attacks": rows,
     }
 
 
-def run_child(name: str, n_models: int, cache: Path) -> dict[str, Any]:
+def run_child(name: str, n_models: int, cache: Path, design: str) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", name, str(n_models), str(cache)],
+        [sys.executable, __file__, "--child", name, str(n_models), str(cache), design],
         check=True,
         capture_output=True,
         text=True,
@@ -168,74 +215,99 @@ def fmt(value: float | None) -> str:
     return "n/r" if value is None else f"{value:.3f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", default="purchase,digits")
-    parser.add_argument("--models", default="1,2,4,8,16,32")
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=3,
-        help="runs per configuration: 1 cold (trains) + warm re-audits",
-    )
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        name, n_models, cache = args.child
-        print(json.dumps(child(name, int(n_models), Path(cache))))
-        return
-    records = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in args.tasks.split(","):
-            for n_models in map(int, args.models.split(",")):
-                cache = Path(tmp) / f"{name}-{n_models}"
-                cold = run_child(name, n_models, cache)
-                warm = [run_child(name, n_models, cache) for _ in range(args.repeats - 1)]
-                assert all(w["trained"] == 0 for w in warm)
-                assert all(w["attacks"] == cold["attacks"] for w in warm)  # same scores
-                cold["warm_seconds_median"] = (
-                    statistics.median(w["seconds"] for w in warm) if warm else None
-                )
-                cold["baseline_auc_s_median"] = statistics.median(
-                    r["baseline_auc_s"] for r in [cold, *warm]
-                )
-                records.append(cold)
-                print(
-                    f"{name} M={n_models}: cold {cold['seconds']:.1f} s "
-                    f"(trained {cold['trained']}), warm "
-                    f"{cold['warm_seconds_median'] or float('nan'):.1f} s, peak "
-                    f"{cold['peak_rss_mb']:.0f} MB",
-                    flush=True,
-                )
+def triple(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return f"{'-':>6} {'-':>6} {'-':>6}"
+    return f"{fmt(row['auc']):>6} {fmt(row['tpr_0.001']):>6} {fmt(row['tpr_0.01']):>6}"
+
+
+def setting(values: dict[str, Any] | None) -> str:
+    if not values:
+        return ""
+    short = {"temperature": "T", "min_class_examples": "per-class≥", "variance": "var"}
+    parts = []
+    for key, value in values.items():
+        if key == "min_class_examples" and value >= 10**9:
+            parts.append("pooled")
+        else:
+            parts.append(
+                f"{short.get(key, key)}={value:g}"
+                if isinstance(value, float)
+                else f"{short.get(key, key)}={value}"
+            )
+    return ",".join(parts)
+
+
+def table(records: list[dict[str, Any]]) -> list[str]:
     header = (
-        f"{'task':<9} {'M':>3} {'attack':<18} {'AUC':>6} {'TPR@0.1%':>9} {'TPR@1%':>7} "
-        f"{'cold s':>7} {'warm s':>7} {'peak MB':>8}"
+        f"{'task':<8} {'design':<10} {'M':>2} {'attack':<13} "
+        f"{'default: AUC':>13} {'0.1%':>6} {'1%':>6} "
+        f"{'tuned: AUC':>11} {'0.1%':>6} {'1%':>6} "
+        f"{'best fixed: AUC':>16} {'0.1%':>6} {'1%':>6} {'tuned to':<18} {'best':<18} "
+        f"{'cold s':>6} {'peak MB':>7}"
     )
     lines = [header, "-" * len(header)]
     for r in records:
+        cost = f"{r['seconds']:>6.1f} {r['peak_rss_mb']:>7.0f}"
         for attack, row in r["attacks"].items():
-            label = LABELS.get(attack, attack)
-            cost = (
-                f"{r['seconds']:>7.1f} {r['warm_seconds_median'] or float('nan'):>7.1f} "
-                f"{r['peak_rss_mb']:>8.0f}"
-            )
+            head = f"{r['task']:<8} {r['design']:<10} {r['models']:>2} {attack:<13}"
             if "skipped" in row:
                 why = (
                     "needs more models"
                     if "pass reference_models" in row["skipped"]
                     else "a record is IN for no model"
                 )
-                lines.append(
-                    f"{r['task']:<9} {r['models']:>3} {label:<18} {'not run: ' + why:<24} {cost}"
-                )
-            else:
-                lines.append(
-                    f"{r['task']:<9} {r['models']:>3} {label:<18} {fmt(row['auc']):>6} "
-                    f"{fmt(row['tpr_0.001']):>9} {fmt(row['tpr_0.01']):>7} {cost}"
-                )
+                lines.append(f"{head} {'not run: ' + why:<95} {cost}")
+                continue
+            tuning = row.get("tuning") or {}
+            lines.append(
+                f"{head} {triple(row['default']):>27} {triple(row['tuned']):>25} "
+                f"{triple(row['best_fixed']):>30} "
+                f"{setting(tuning.get('chosen') if tuning.get('tuned') else None):<18} "
+                f"{setting((row['best_fixed'] or {}).get('setting')):<18} {cost}"
+            )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default="purchase,digits")
+    parser.add_argument("--models", default="1,2,4,8,16")
+    parser.add_argument("--designs", default="audited", help="audited,all,population")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="runs per configuration: 1 cold (trains) + warm re-audits (same scores, timed)",
+    )
+    parser.add_argument("--out", default=str(RESULTS / "reference_models.json"))
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, n_models, cache, design = args.child
+        print(json.dumps(child(name, int(n_models), Path(cache), design)))
+        return
+    records = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.tasks.split(","):
+            for design in args.designs.split(","):
+                for n_models in map(int, args.models.split(",")):
+                    cache = Path(tmp) / f"{name}-{design}-{n_models}"
+                    cold = run_child(name, n_models, cache, design)
+                    warm = [
+                        run_child(name, n_models, cache, design) for _ in range(args.repeats - 1)
+                    ]
+                    assert all(w["trained"] == 0 for w in warm)
+                    assert all(w["attacks"] == cold["attacks"] for w in warm)  # same scores
+                    cold["warm_seconds_median"] = (
+                        statistics.median(w["seconds"] for w in warm) if warm else None
+                    )
+                    records.append(cold)
+                    print("\n".join(table([cold])[2:]), flush=True)
+    lines = table(records)
     print("\n".join(lines))
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "reference_models.json"
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
             {

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from miaudit import metrics as m
-from miaudit.attacks import REGISTRY, select
+from miaudit.attacks import REGISTRY, create, select
 from miaudit.attacks.interface import AttackInput
 from miaudit.audit import AuditOptions
 from miaudit.errors import InputError
@@ -145,11 +145,20 @@ def test_rmia_matches_the_pairwise_definition() -> None:
         "rmia-offline": 0.5 * (1.3 * (p_ref * out).sum(0) / out.sum(0) + 0.7),
     }
     audited = data.membership >= 0
+    n_z = int((data.membership == -1).sum())
     for name, marginal in marginals.items():
+        log_ratio = np.log(p_target / marginal)
         for gamma in (1.0, 2.0):
-            attack = select([name], Modality.CLASSIFIER, params={name: {"gamma": gamma}})[0]
-            expected = _rmia_brute_force(np.log(p_target / marginal), data.membership, gamma)
-            np.testing.assert_allclose(attack.scores(data)[audited], expected[audited], atol=1e-12)
+            params = {name: {"gamma": gamma, "temperature": 1}}
+            attack = select([name], Modality.CLASSIFIER, params=params)[0]
+            expected = _rmia_brute_force(log_ratio, data.membership, gamma)
+            scores = attack.scores(data)
+            # the share of comparisons beaten, plus where the record lies between two of them
+            gap = (scores - expected)[audited]
+            assert np.abs(gap).max() < 1.0 / n_z
+            # hence strictly increasing in the likelihood ratio: no ties at the top
+            order = np.argsort(log_ratio[audited])
+            assert (np.diff(scores[audited][order]) > 0).all()
 
 
 def test_rmia_works_in_log_space_where_probabilities_saturate() -> None:
@@ -169,25 +178,30 @@ def test_rmia_works_in_log_space_where_probabilities_saturate() -> None:
         "rmia-offline": 0.65 * (reference["loss"] * out).sum(0) / out.sum(0),
     }
     audited = data.membership >= 0
+    n_z = int((data.membership == -1).sum())
     for name, shift in first_order.items():
-        scores = REGISTRY[name].scores(saturated)
+        scores = create(name, temperature=1).scores(saturated)
         expected = _rmia_brute_force((shift - tiny["loss"]) * 1e20, data.membership)
-        assert np.mean(np.abs(scores - expected)[audited] < 1e-9) > 0.99
+        gap = (scores - expected)[audited]
+        assert np.mean(np.abs(gap) < 1.0 / n_z) > 0.99
         auc = m.auc_with_ci(scores[data.membership == 1], scores[data.membership == 0])
         assert auc.value > 0.8
 
 
 def test_rmia_parameters() -> None:
     data = _reference_input(200, 400, 4)
-    default = REGISTRY["rmia-offline"].scores(data)
-    same = select(["rmia-offline"], Modality.CLASSIFIER, params={"rmia-offline": {"a": "0.3"}})[0]
+    cold = create("rmia-offline", temperature=1)
+    default = cold.scores(data)
+    same = create("rmia-offline", temperature="1", a="0.3")
     np.testing.assert_array_equal(same.scores(data), default)
-    bolder = select(["rmia-offline"], Modality.CLASSIFIER, params={"rmia-offline": {"gamma": 2}})[0]
+    bolder = create("rmia-offline", temperature=1, gamma=2)
     assert (bolder.scores(data) <= default).all()  # a higher bar beats fewer z
-    hot = select(["rmia-online"], Modality.CLASSIFIER, params={"rmia-online": {"temperature": 2}})[
+    assert REGISTRY["rmia-online"].temperature == 2.0  # the measured default
+    hot = select(["rmia-online"], Modality.CLASSIFIER, params={"rmia-online": {"temperature": 4}})[
         0
     ]
-    assert hot.requires.signals[0] == "loss@T=2" and hot.temperatures == (2.0,)
+    assert hot.requires.signals[0] == "loss@T=4" and hot.temperatures == (4.0,)
+    assert hot.fixed == frozenset({"temperature"})  # set by the user: never tuned
     for params, message in [
         ({"a": 1.5}, "a must be in"),
         ({"gamma": 0}, "gamma"),
@@ -227,8 +241,9 @@ def test_rmia_never_builds_the_pairwise_matrix() -> None:
     # would be 60,000 × 10,000 × 8 bytes = 4.8 GB.
     data = _reference_input(25_000, 10_000, 8)
     for name in ("rmia-offline", "rmia-online"):
+        attack = create(name, temperature=1)
         tracemalloc.start()
-        REGISTRY[name].scores(data)
+        attack.scores(data)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         assert peak < 100 * 2**20, f"{name}: {peak / 2**20:.0f} MiB"

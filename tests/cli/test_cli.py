@@ -168,6 +168,14 @@ def test_reference_models_from_the_command_line(project: Path, tmp_path: Path) -
     assert second.returncode == 0, second.stderr
     again = json.loads((tmp_path / "r" / "report.json").read_text())
     assert again["reference_models"]["cache_hits"] == 2 and again["attacks"] == report["attacks"]
+    # tuned by default, and the report says what was chosen (or why nothing could be)
+    tuning = report["reference_models"]["tuning"]
+    assert set(tuning) == {"lira-offline", "lira-online"}
+    assert all("tuned" in t for t in tuning.values())
+    untuned = run(*args, "--no-tune", "--attack-param", "lira-offline.variance=global")
+    assert untuned.returncode == 0, untuned.stderr
+    plain = json.loads((tmp_path / "r" / "report.json").read_text())["reference_models"]
+    assert plain["tuning"] == {} and "global variance" in plain["variants"]["lira-offline"]
 
 
 def test_gate_exit_codes(project: Path, tmp_path: Path) -> None:

@@ -88,3 +88,20 @@ def test_the_reference_design_from_the_command_line() -> None:
     )
     assert done.exit_code == 2
     assert "design population" in done.output and "larger population" in done.output
+
+
+def test_tuning_and_text_attack_parameters_from_a_config(tmp_path: Path) -> None:
+    from miaudit.cli.config import audit_options
+
+    text = GOOD_TOML.replace(
+        "seed = 3",
+        'seed = 3\ntune = false\nreference_design = "audited"\n'
+        '[audit.attack_params.lira-online]\nvariance = "global"',
+    )
+    (tmp_path / "c.toml").write_text(text)
+    options = audit_options(load_config(tmp_path / "c.toml"), tmp_path / "c.toml")
+    assert options.tune is False and options.reference.design == "audited"
+    assert dict(options.attack_params["lira-online"]) == {"variance": "global"}
+    (tmp_path / "bad.toml").write_text(GOOD_TOML.replace("seed = 3", 'tune = "maybe"'))
+    with pytest.raises(InputError, match=r"audit\.tune"):
+        load_config(tmp_path / "bad.toml")

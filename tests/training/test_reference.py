@@ -10,7 +10,7 @@ from overfit import METRIC_ATTACKS, overfit_task
 
 from miaudit import SklearnTarget, audit
 from miaudit.errors import InputError
-from miaudit.training.design import balanced_design
+from miaudit.training.design import audited_design, balanced_design
 
 REFERENCE_ATTACKS = ["lira-offline", "lira-online", "rmia-offline", "rmia-online"]
 
@@ -26,6 +26,62 @@ def test_balanced_design(pool: int, models: int, train: int) -> None:
     expected = models * train / pool
     assert per_record.min() >= np.floor(expected) and per_record.max() <= np.ceil(expected)
     assert np.array_equal(mask, balanced_design(pool, models, train, seed=0))
+
+
+@pytest.mark.parametrize(
+    ("audited", "population", "models", "train"),
+    [(1000, 1000, 8, 500), (1000, 3000, 5, 700), (400, 1000, 2, 300), (600, 0, 4, 200)],
+)
+def test_audited_design_puts_each_audited_record_in_for_half_the_models(
+    audited: int, population: int, models: int, train: int
+) -> None:
+    pool = audited + population
+    is_audited = np.arange(pool) < audited
+    mask = audited_design(pool, models, train, 0, is_audited)
+    assert (mask.sum(axis=1) == train).all()  # every model: the target's training size
+    per_record = mask.sum(axis=0)
+    if audited * models // 2 <= models * train:  # half fits: every audited record IN for half
+        assert set(per_record[:audited].tolist()) <= {models // 2, (models + 1) // 2}
+        rest = per_record[audited:]  # the population fills the rest, evenly
+        assert rest.sum() == models * train - per_record[:audited].sum()
+        assert len(rest) == 0 or rest.max() - rest.min() <= 1
+    else:  # the audited records alone overfill the models: spread evenly, fewer than half
+        assert per_record[:audited].max() - per_record[:audited].min() <= 1
+        assert per_record[:audited].max() <= (models + 1) // 2 and not per_record[audited:].any()
+    assert np.array_equal(mask, audited_design(pool, models, train, 0, is_audited))
+    # too few population records to fill the models: every record evenly instead
+    fallback = audited_design(410, 4, 300, 0, np.arange(410) < 400)
+    assert np.array_equal(fallback, balanced_design(410, 4, 300, 0))
+
+
+def test_audited_design_calibrates_reference_attacks_on_the_nonmembers(tmp_path: Path) -> None:
+    target, members, nonmembers, population = overfit_task(0)
+    result = audit(
+        target,
+        members,
+        nonmembers,
+        population,
+        reference_models=4,
+        reference_design="audited",
+        executor="inline",
+        cache_dir=tmp_path,
+        attacks=["loss", "lira-online", "rmia-online", "lira-offline"],
+    )
+    assert result.reference["design"] == "audited" and not result.skipped
+    (design,) = tmp_path.glob("design-*.npz")
+    with np.load(design) as saved:
+        per_record = saved["trained_on"].sum(axis=0)
+    assert (per_record[:1000] == 2).all() and not per_record[1000:].any()
+    # population records are OUT for every model, audited ones IN for two: not exchangeable,
+    # so reference attacks place TPR thresholds on the audited non-members (no held-out FPR)
+    for name in ("lira-online", "rmia-online", "lira-offline"):
+        found = result.attack(name)
+        assert "audited non-members" in found.calibrated_by
+        assert found.tpr(0.01).achieved_fpr is None
+        assert found.to_dict()["calibrated_by"] == found.calibrated_by
+    loss = result.attack("loss")  # metric attacks still use the population
+    assert loss.calibrated_by == "" and loss.tpr(0.01).achieved_fpr is not None
+    assert "calibrated_by" not in loss.to_dict()
 
 
 def test_design_limits() -> None:
@@ -60,7 +116,14 @@ def test_lira_and_rmia_beat_metric_attacks_at_low_fpr(seed: int) -> None:
     shadow = result.attack("shadow")
     assert shadow.auc.ci[0] > 0.55
     assert result.reference is not None
-    assert "an attack classifier for each of 3 classes" in result.reference["variants"]["shadow"]
+    # tuning chose per-class classifiers (Shokri et al.) or one shared by the 3 classes
+    chosen = result.reference["tuning"]["shadow"]["chosen"]["min_class_examples"]
+    expected = (
+        "one attack classifier for all 3 classes"
+        if chosen >= 10**9
+        else "an attack classifier for each of 3 classes"
+    )
+    assert expected in result.reference["variants"]["shadow"]
     assert "global variance" in result.reference["variants"]["lira-online"]
     page = result.render("html")
     assert "8 reference models: online, global variance" in page

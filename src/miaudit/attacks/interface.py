@@ -73,6 +73,12 @@ class Attack(ABC):
     trains_on_reference_rows: bool = False
     #: Softmax temperatures whose tempered loss this attack reads (signals.tempered_loss_name).
     temperatures: tuple[float, ...] = ()
+    #: Parameters the user set: tuning never changes them.
+    fixed: frozenset[str] = frozenset()
+    #: Reference models replayed as targets when this attack tunes itself (attacks.tuning).
+    tuning_replays: int = 4
+    #: True if every audited record needs an IN reference model (online attacks).
+    needs_in_models: bool = False
 
     @abstractmethod
     def scores(self, data: AttackInput) -> np.ndarray:
@@ -90,6 +96,16 @@ class Attack(ABC):
     def unusable(self, data: AttackInput) -> str | None:
         """Why this attack cannot score these data (``None``: it can), checked before it runs."""
         return None
+
+    def search_space(self, data: AttackInput | None = None) -> dict[str, tuple[Any, ...]]:
+        """Values tuning may try for each parameter, the current value first (``data``: the
+        audit's, when known; ``None``: every value that could be tried). Empty: nothing to
+        tune. Parameters in ``fixed`` are left out by the tuner."""
+        return {}
+
+    def params(self) -> dict[str, Any]:
+        """The current value of every parameter tuning may change."""
+        return {}
 
     def configure(self, **params: Any) -> Attack:
         """A copy of this attack with ``params`` set; attacks without parameters take none."""

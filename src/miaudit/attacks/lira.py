@@ -4,22 +4,30 @@ First Principles", §IV, on the logit-scaled confidence φ = log(p_y / (1 − p_
 Online: Gaussians fitted to φ under reference models that trained on the record (IN) and that
 did not (OUT); score = log N(φ; μ_in, σ_in²) − log N(φ; μ_out, σ_out²) (eq. 5).
 Offline: OUT only, one-sided; score = log Pr[Z < φ], Z ~ N(μ_out, σ_out²) (§IV-C).
-Per-record variances need many models; with fewer than ``MIN_PER_RECORD`` per side a global
-variance is used, as the paper recommends for small numbers of reference models. Measured on the
-purchase-like benchmark (bench/reference_models.py): with 24 OUT models per record, per-record
-variances lowered offline TPR at 0.1% FPR from 0.46 to 0.38, hence 32 per side.
+Per-record variances need many models; by default (``variance="auto"``) a global variance is
+used with fewer than ``MIN_PER_RECORD`` per side, as the paper recommends for small numbers of
+reference models; ``variance="global"`` or ``"per-record"`` forces one (tuning tries both).
+Measured on the purchase-like benchmark (bench/reference_models.py): with 24 OUT models per
+record, per-record variances lowered offline TPR at 0.1% FPR from 0.46 to 0.38, hence 32 per
+side for "auto".
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from miaudit.attacks.interface import Attack, AttackInput, uncovered
 from miaudit.attacks.requirements import Requirements
+from miaudit.errors import InputError
 
 #: Reference models needed on a side before each record gets its own variance.
 MIN_PER_RECORD = 32
+#: Models needed on each side before tuning tries per-record variances (replays have one less).
+MIN_TO_TRY_PER_RECORD = 3
+VARIANCES = ("auto", "global", "per-record")
 _FLOOR = 1e-6
 
 
@@ -41,8 +49,14 @@ def _global_variance(values: np.ndarray, mask: np.ndarray, mean: np.ndarray) -> 
 class LiraAttack(Attack):
     """LiRA, online or offline."""
 
-    def __init__(self, online: bool) -> None:
+    def __init__(self, online: bool, variance: str = "auto") -> None:
+        if variance not in VARIANCES:
+            raise InputError(
+                f"lira: variance must be one of {', '.join(VARIANCES)}, got {variance!r}"
+            )
         self.online = online
+        self.needs_in_models = online
+        self.variance = variance
         self.name = "lira-online" if online else "lira-offline"
         self.description = (
             "likelihood-ratio test on logit-scaled confidence with IN and OUT reference models "
@@ -54,23 +68,48 @@ class LiraAttack(Attack):
             signals=("logit_confidence",), reference_models=2 if online else 1
         )
 
-    def unusable(self, data: AttackInput) -> str | None:
-        return uncovered(data, "OUT") or (uncovered(data, "IN") if self.online else None)
+    def configure(self, **params: Any) -> LiraAttack:
+        unknown = sorted(set(params) - {"variance"})
+        if unknown:
+            raise InputError(f"attack {self.name} has no parameter {unknown}; it takes variance")
+        return LiraAttack(self.online, str(params.get("variance", self.variance)))
 
-    def _per_record(self, data: AttackInput) -> bool:
+    def params(self) -> dict[str, Any]:
+        return {"variance": self.variance}
+
+    def search_space(self, data: AttackInput | None = None) -> dict[str, tuple[Any, ...]]:
+        values = [self.variance, "global"]
+        if data is None or self._fewest(data) >= MIN_TO_TRY_PER_RECORD:
+            values.append("per-record")
+        return {"variance": tuple(dict.fromkeys(values))}
+
+    def unusable(self, data: AttackInput) -> str | None:
+        # Population records IN for no model (the "audited" design) are only compared with:
+        # online, they get the offline score.
+        online = uncovered(data, "IN", audited_only=True) if self.online else None
+        return uncovered(data, "OUT") or online
+
+    def _fewest(self, data: AttackInput) -> int:
+        """The fewest reference models any record has on a side the attack uses."""
         assert data.reference_in is not None
         mask = data.reference_in
         sides = [(~mask).sum(axis=0)] + ([mask.sum(axis=0)] if self.online else [])
-        return all(int(s.min()) >= MIN_PER_RECORD for s in sides)
+        return min(int(s.min()) for s in sides)
+
+    def _per_record(self, data: AttackInput) -> bool:
+        if self.variance != "auto":
+            return self.variance == "per-record"
+        return self._fewest(data) >= MIN_PER_RECORD
 
     def variant(self, data: AttackInput) -> str:
         assert data.reference_in is not None
         m = data.reference_in.shape[0]
-        spread = (
-            "per-record variance"
-            if self._per_record(data)
-            else (f"global variance (per-record needs ≥ {MIN_PER_RECORD} models per side)")
-        )
+        if self.variance != "auto":
+            spread = f"{self.variance} variance"
+        elif self._per_record(data):
+            spread = "per-record variance"
+        else:
+            spread = f"global variance (per-record needs ≥ {MIN_PER_RECORD} models per side)"
         return f"{m} reference models: {'online' if self.online else 'offline'}, {spread}"
 
     def scores(self, data: AttackInput) -> np.ndarray:
@@ -85,8 +124,9 @@ class LiraAttack(Attack):
         sd_out = np.sqrt(np.maximum(var_out, _FLOOR))
         if not self.online:
             return stats.norm.logcdf(phi, mean_out, sd_out)
-        _, mean_in, var_in = _side(reference, trained_in)
+        count_in, mean_in, var_in = _side(reference, trained_in)
         if not per_record:
             var_in = np.full_like(mean_in, _global_variance(reference, trained_in, mean_in))
         sd_in = np.sqrt(np.maximum(var_in, _FLOOR))
-        return stats.norm.logpdf(phi, mean_in, sd_in) - stats.norm.logpdf(phi, mean_out, sd_out)
+        ratio = stats.norm.logpdf(phi, mean_in, sd_in) - stats.norm.logpdf(phi, mean_out, sd_out)
+        return np.where(count_in > 0, ratio, stats.norm.logcdf(phi, mean_out, sd_out))

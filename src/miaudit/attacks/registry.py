@@ -37,10 +37,15 @@ def names_for(modality: Modality) -> list[str]:
 
 
 def create(name: str, **params: Any) -> Attack:
-    """The attack ``name`` with ``params`` set (e.g. ``create("rmia-offline", a=0.5)``)."""
+    """The attack ``name`` with ``params`` set (e.g. ``create("rmia-offline", a=0.5)``); the
+    parameters set here are ``fixed``: tuning never changes them."""
     if name not in REGISTRY:
         raise InputError(f"unknown attack {name!r}; available: {', '.join(REGISTRY)}")
-    return REGISTRY[name].configure(**params) if params else REGISTRY[name]
+    if not params:
+        return REGISTRY[name]
+    attack = REGISTRY[name].configure(**params)
+    attack.fixed = frozenset(params)
+    return attack
 
 
 def select(

@@ -59,6 +59,19 @@ class ShadowAttack(Attack):
         except (TypeError, ValueError) as exc:
             raise InputError(f"attack shadow: parameters must be integers ({exc})") from exc
 
+    #: ``min_class_examples`` that gives every class to the one shared classifier.
+    POOLED = 10**9
+    tuning_replays = 2  # each replay fits the attack classifiers again
+
+    def params(self) -> dict[str, Any]:
+        return {"min_class_examples": self.min_class_examples}
+
+    def search_space(self, data: AttackInput | None = None) -> dict[str, tuple[Any, ...]]:
+        """Per-class classifiers (Shokri et al.) or one shared by all classes."""
+        return {
+            "min_class_examples": tuple(dict.fromkeys((self.min_class_examples, 100, self.POOLED)))
+        }
+
     def _own_classifier(self, trained_in: np.ndarray, rows: np.ndarray) -> bool:
         inside = int(trained_in[:, rows].sum())
         return min(inside, trained_in.shape[0] * len(rows) - inside) >= self.min_class_examples
@@ -78,6 +91,8 @@ class ShadowAttack(Attack):
         m = data.reference_in.shape[0]
         models = f"{m} shadow model{'s' if m > 1 else ''}"
         small = f"< {self.min_class_examples} IN or OUT examples"
+        if not own and self.min_class_examples >= self.POOLED:
+            return f"{models}: one attack classifier for all {len(pooled)} classes"
         if not own:
             return (
                 f"{models}: one attack classifier for all {len(pooled)} classes (each has {small})"

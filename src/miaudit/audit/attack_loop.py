@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from miaudit.attacks import Attack, AttackInput, Available, cannot_run
+from miaudit.attacks.tuning import Tuning, tune
 from miaudit.audit.observe import Observation
 from miaudit.audit.progress import Progress
 from miaudit.audit.reference import References
@@ -22,6 +23,7 @@ class AttackRun:
     scores: dict[str, np.ndarray] = field(default_factory=dict)
     skipped: list[SkippedAttack] = field(default_factory=list)
     variants: dict[str, str | None] = field(default_factory=dict)
+    tuning: dict[str, Tuning] = field(default_factory=dict)
 
 
 def _inputs(
@@ -70,8 +72,11 @@ def run_attacks(
     available: Available,
     seed: int,
     progress: Progress,
+    fprs: tuple[float, ...] | None = None,
 ) -> AttackRun:
-    """Run every attack that can run; say why the others cannot."""
+    """Run every attack that can run; say why the others cannot. With ``fprs``, attacks that
+    have parameters to choose tune them first (:mod:`miaudit.attacks.tuning`) for TPR at the
+    lowest of ``fprs`` the replays resolve."""
     data, full = _inputs(observation, references, seed)
     used = references.used
     run = AttackRun()
@@ -83,6 +88,10 @@ def run_attacks(
             advance(1)
             continue
         source = full if attack.trains_on_reference_rows and references.signals else data
+        if fprs is not None and source.reference is not None:
+            attack, tuning = tune(attack, source, fprs)
+            if tuning is not None:
+                run.tuning[attack.name] = tuning
         run.variants[attack.name] = attack.variant(source)
         scores = attack.scores(source)
         if source is full and used is not None:

@@ -24,8 +24,18 @@ def calibration_split(membership: np.ndarray, seed: int) -> np.ndarray:
     return calibration
 
 
+HALF_OF_NONMEMBERS = "half of the non-members (seeded split)"
+#: Where a reference attack's TPR-at-FPR thresholds are set when the population's scores are
+#: not exchangeable with the non-members' (see :meth:`Evaluation.attack`).
+ALL_NONMEMBERS = (
+    "the audited non-members for TPR at fixed FPR (population records are OUT for every "
+    "reference model, audited records IN for some: their scores are not exchangeable); "
+    "half of the non-members for advantage and ε"
+)
+
+
 def calibrated_by(has_population: bool) -> str:
-    return "population" if has_population else "half of the non-members (seeded split)"
+    return "population" if has_population else HALF_OF_NONMEMBERS
 
 
 def utility(
@@ -66,16 +76,25 @@ class Evaluation:
         split = np.cumsum(np.bincount(index, minlength=len(names)))[:-1]
         return dict(zip(names.tolist(), np.split(by_class, split), strict=True))
 
-    def attack(self, name: str, description: str, scores: np.ndarray) -> AttackResult:
-        """Every metric of one attack's scores."""
+    def attack(
+        self, name: str, description: str, scores: np.ndarray, population_alike: bool = True
+    ) -> AttackResult:
+        """Every metric of one attack's scores. ``population_alike``: the population's scores
+        are exchangeable with the audited non-members'. If they are not, TPR-at-FPR thresholds
+        are set on every audited non-member instead: only non-members place the threshold and
+        members are counted against it, so the interval holds as with a population (there is
+        then no held-out check of the achieved FPR)."""
         audit_scores = scores[: self.n_audit]
         is_member = self.membership[: self.n_audit] == MEMBER
         members, nonmembers = audit_scores[is_member], audit_scores[~is_member]
         cal_mask, ev_mask = self.calibration, ~self.calibration
         cal = (audit_scores[is_member & cal_mask], audit_scores[~is_member & cal_mask])
         ev = (audit_scores[is_member & ev_mask], audit_scores[~is_member & ev_mask])
-        if self.has_population:
+        on_population = self.has_population and population_alike
+        if on_population:
             threshold_pool, fpr_check = scores[self.n_audit :], nonmembers
+        elif self.has_population:
+            threshold_pool, fpr_check = nonmembers, None
         else:
             threshold_pool, fpr_check = cal[1], ev[1]
         adv, balanced, adv_threshold = m.advantage(cal, ev, self.confidence)
@@ -96,6 +115,7 @@ class Evaluation:
             roc_tpr=tuple(float(x) for x in roc_tpr),
             at_risk=self._at_risk(audit_scores, is_member, nonmembers),
             slices=self._slices(audit_scores, is_member),
+            calibrated_by=ALL_NONMEMBERS if self.has_population and not on_population else "",
         )
 
     def _at_risk(

@@ -36,7 +36,7 @@ def _real(value: Any, name: str) -> float:
 
 
 #: Where reference models draw their training records from (see :class:`ReferenceOptions`).
-DESIGNS = ("all", "population")
+DESIGNS = ("all", "audited", "population")
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,15 @@ class ReferenceOptions:
     ``ray_address``), caching their outputs under ``cache_dir``. ``outputs`` (a file, see
     :mod:`miaudit.training.outputs_file`) supplies models trained elsewhere instead.
 
-    ``design`` says where their training records come from: ``"all"`` (members, non-members
-    and population, each record IN for about the same number of models: online and offline
-    attacks) or ``"population"`` (population records only, as shadow models are usually
-    trained: no audited record is IN for any model, so only offline attacks run)."""
+    ``design`` says where their training records come from: ``"all"`` (the default: members,
+    non-members and population, each IN for about the same number of models, so population
+    records are exchangeable with the audited ones and calibrate every threshold),
+    ``"audited"`` (each member and non-member IN for half of the models, the online attacks'
+    ideal; population records fill the training sets and are otherwise OUT — RMIA's
+    comparison set — so reference attacks set thresholds on the audited non-members; see
+    docs/reference-models.md for the measured trade-off) or ``"population"`` (population
+    records only, as shadow models are usually trained: no audited record is IN for any model,
+    so only offline attacks run). A lone model always trains on population records only."""
 
     models: int = 0
     recipe: Recipe | None = None
@@ -66,7 +71,7 @@ class ReferenceOptions:
     def __post_init__(self) -> None:
         if self.design not in DESIGNS:
             raise InputError(
-                f"reference design {self.design!r} is not known; use {' or '.join(DESIGNS)}"
+                f"reference design {self.design!r} is not known; use {', '.join(DESIGNS)}"
             )
         object.__setattr__(self, "models", _whole(self.models, "reference_models"))
         if self.models < 0:
@@ -139,7 +144,9 @@ class AuditOptions:
     records among members and non-members; ``dp_epsilon``: the ε the owner declares;
     ``sensitive_data``: the training data are sensitive (medical, financial, personal);
     ``top_records``: members listed as most at risk; ``attack_params``: by attack name, e.g.
-    ``{"rmia-offline": {"a": 0.5}}``."""
+    ``{"rmia-offline": {"a": 0.5}}`` (a parameter set here is never tuned); ``tune``: reference
+    attacks choose the parameters not set in ``attack_params`` by leave-one-reference-out
+    replay, never reading the audited membership labels (:mod:`miaudit.attacks.tuning`)."""
 
     attacks: tuple[str, ...] | None = None
     seed: int = 0
@@ -153,6 +160,7 @@ class AuditOptions:
     attack_params: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    tune: bool = True
     reference: ReferenceOptions = field(default_factory=ReferenceOptions)
     language_model: LanguageModelOptions = field(default_factory=LanguageModelOptions)
 
@@ -167,6 +175,8 @@ class AuditOptions:
             set_(self, name, _real(getattr(self, name), name))
         if self.dp_epsilon is not None:
             set_(self, "dp_epsilon", _real(self.dp_epsilon, "dp_epsilon"))
+        if not isinstance(self.tune, bool):
+            raise InputError(f"tune must be true or false, got {self.tune!r}")
         if not 0 < self.delta < 1:
             raise InputError(f"delta must be in (0, 1), got {self.delta}")
         if not 0.5 <= self.confidence < 1:
@@ -233,6 +243,7 @@ KEYWORDS: dict[str, tuple[str, str]] = {
             "sensitive_data",
             "top_records",
             "attack_params",
+            "tune",
         )
     },
     "reference_models": ("reference", "models"),

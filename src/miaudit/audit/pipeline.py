@@ -81,11 +81,19 @@ def audit(
             options.reference,
             observation,
             options.seed,
-            _temperatures(chosen),
+            _temperatures(chosen, options.tune),
             progress,
         )
     available = _available(model, observation, references, options)
-    run = run_attacks(chosen, observation, references, available, options.seed, progress)
+    run = run_attacks(
+        chosen,
+        observation,
+        references,
+        available,
+        options.seed,
+        progress,
+        options.fprs if options.tune else None,
+    )
     return _assemble(model, sets, options, observation, references, chosen, run)
 
 
@@ -106,8 +114,15 @@ def _check_modality(model: Target, options: AuditOptions) -> AuditOptions:
     return replace(options, reference=load_outputs(options.reference))
 
 
-def _temperatures(chosen: list[Attack]) -> tuple[float, ...]:
-    return tuple(sorted({t for a in chosen for t in a.temperatures}))
+def _temperatures(chosen: list[Attack], tune: bool = False) -> tuple[float, ...]:
+    """The softmax temperatures whose loss the attacks read (and, if they tune themselves
+    and the user did not set it, every temperature they may try)."""
+    wanted = {t for a in chosen for t in a.temperatures}
+    if tune:
+        for a in chosen:
+            if "temperature" not in a.fixed and a.min_reference_models:
+                wanted.update(a.search_space().get("temperature", ()))
+    return tuple(sorted(wanted))
 
 
 def _observe(
@@ -123,7 +138,8 @@ def _observe(
         return observe_language_model(
             model, sets.present, membership, names, options.language_model, progress
         )
-    return observe_classifier(model, sets.present, membership, _temperatures(chosen), progress)
+    temperatures = _temperatures(chosen, options.tune and options.reference.wanted)
+    return observe_classifier(model, sets.present, membership, temperatures, progress)
 
 
 def _available(
@@ -153,22 +169,13 @@ def _assemble(
 ) -> AuditResult:
     """Evaluate every attack that ran and put the result together."""
     o = observation
-    membership = o.membership if references.used is None else o.membership[references.used]
-    n_audit = o.n_audit
-    evaluation = ev.Evaluation(
-        membership=membership,
-        n_audit=n_audit,
-        calibration=ev.calibration_split(membership[:n_audit], options.seed),
-        labels=o.labels,
-        ids=o.ids,
-        has_population=sets.population is not None,
-        fprs=options.fprs,
-        delta=options.delta,
-        confidence=options.confidence,
-        top_records=options.top_records,
-    )
+    evaluation = evaluation_for(sets, options, observation, references)
+    membership, n_audit = evaluation.membership, evaluation.n_audit
+    alike = _population_alike(references, membership)
     results = tuple(
-        evaluation.attack(a.name, a.description, run.scores[a.name])
+        evaluation.attack(
+            a.name, a.description, run.scores[a.name], alike or not a.min_reference_models
+        )
         for a in chosen
         if a.name in run.scores
     )
@@ -211,6 +218,40 @@ def _assemble(
     )
 
 
+def evaluation_for(
+    sets: AuditSets, options: AuditOptions, observation: Observation, references: References
+) -> ev.Evaluation:
+    """What every attack's scores are evaluated against (the records kept)."""
+    o = observation
+    membership = o.membership if references.used is None else o.membership[references.used]
+    return ev.Evaluation(
+        membership=membership,
+        n_audit=o.n_audit,
+        calibration=ev.calibration_split(membership[: o.n_audit], options.seed),
+        labels=o.labels,
+        ids=o.ids,
+        has_population=sets.population is not None,
+        fprs=options.fprs,
+        delta=options.delta,
+        confidence=options.confidence,
+        top_records=options.top_records,
+    )
+
+
+def _population_alike(references: References, membership: np.ndarray) -> bool:
+    """Whether population records stand in the same relation to the reference models as the
+    audited records (about as many IN models each), so that a reference attack's thresholds
+    may be chosen on them. In the ``"audited"`` design they are OUT for every model while each
+    audited record is IN for half: their scores are not exchangeable with the non-members'."""
+    ref = references.signals
+    population = membership == POPULATION
+    if ref is None or not population.any():
+        return True
+    trained_on = ref.trained_on if references.used is None else ref.trained_on[:, references.used]
+    counts = trained_on.sum(axis=0)
+    return bool(abs(counts[~population].mean() - counts[population].mean()) <= 0.5)
+
+
 def _reference_summary(references: References, run: AttackRun) -> dict[str, Any] | None:
     ref = references.signals
     if ref is None:
@@ -223,4 +264,5 @@ def _reference_summary(references: References, run: AttackRun) -> dict[str, Any]
         "train_size": int(np.median(ref.trained_on.sum(axis=1))),
         **({"design": references.design} if references.design else {}),
         "variants": {k: v for k, v in run.variants.items() if v},
+        "tuning": {k: t.to_dict() for k, t in run.tuning.items()},
     }

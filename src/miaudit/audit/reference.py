@@ -16,6 +16,7 @@ from miaudit.errors import InputError
 from miaudit.targets.interface import ClassifierTarget, label_indices
 from miaudit.targets.sklearn import SklearnTarget
 from miaudit.training.cache import OutputCache
+from miaudit.training.design import audited_design, balanced_design
 from miaudit.training.executor import get_runner
 from miaudit.training.outputs_file import load_reference_outputs
 from miaudit.training.recipe import SklearnRecipe
@@ -101,34 +102,46 @@ def _train(
             )
         recipe = SklearnRecipe(target.estimator)
     pool = concatenate(sets)
-    trainable = None
-    n_models = options.models
-    # a lone model must leave every audited record OUT; the population design always does
-    if n_models == 1 or options.design == "population":
-        if population is None or len(population) <= train_size:
-            who = "1 reference model" if n_models == 1 else "reference models (design population)"
-            raise InputError(
-                f"{who} must train on population records only, and need more than "
-                f"{train_size} of them; pass a larger population"
-                + (" or use 2 or more models" if n_models == 1 else " or design 'all'")
-            )
-        trainable = np.r_[
-            np.zeros(len(pool) - len(population), bool), np.ones(len(population), bool)
-        ]
+    mask = design_mask(options, len(pool), train_size, population, seed)
     label_index = label_indices(pool.labels, target.classes)
     runner = get_runner(options.executor, options.ray_address)
+    n_models = options.models
     advance = progress.task(f"training {n_models} reference models", n_models)
     return reference_signals(
         pool,
         label_index,
         recipe,
-        n_models,
-        train_size,
+        mask,
         seed,
         runner,
         OutputCache(options.cache_dir),
         target.classes,
-        trainable,
         advance,
         temperatures,
     )
+
+
+def design_mask(
+    options: ReferenceOptions,
+    pool_size: int,
+    train_size: int,
+    population: RecordSet | None,
+    seed: int,
+) -> np.ndarray:
+    """Which pool records (members, non-members, then population) each model trains on."""
+    n_models = options.models
+    n_population = 0 if population is None else len(population)
+    is_population = np.arange(pool_size) >= pool_size - n_population
+    # a lone model must leave every audited record OUT; the population design always does
+    if n_models == 1 or options.design == "population":
+        if n_population <= train_size:
+            who = "1 reference model" if n_models == 1 else "reference models (design population)"
+            raise InputError(
+                f"{who} must train on population records only, and need more than "
+                f"{train_size} of them; pass a larger population"
+                + (" or use 2 or more models" if n_models == 1 else " or design 'audited'")
+            )
+        return balanced_design(pool_size, n_models, train_size, seed, is_population)
+    if options.design == "audited":
+        return audited_design(pool_size, n_models, train_size, seed, ~is_population)
+    return balanced_design(pool_size, n_models, train_size, seed)

@@ -107,10 +107,11 @@ def attack_params(items: tuple[str, ...]) -> dict[str, dict[str, str]] | None:
 COMMON_OPTIONS = [
     click.option(
         "--reference-design",
-        type=click.Choice(["all", "population"]),
+        type=click.Choice(["all", "audited", "population"]),
         default=None,
-        help="Where reference models draw their training records: all records (default; "
-        "online and offline attacks) or the population only (offline attacks).",
+        help="Where reference models draw their training records: all records evenly "
+        "(default), audited (each member and non-member IN for half of the models, population "
+        "fills up), or the population only (offline attacks).",
     ),
     click.option(
         "--out",
@@ -179,6 +180,14 @@ COMMON_OPTIONS = [
         help="An attack parameter, ATTACK.NAME=VALUE, e.g. rmia-offline.a=0.5 (repeatable).",
     ),
     click.option(
+        "--no-tune",
+        "no_tune",
+        is_flag=True,
+        default=None,
+        help="Keep the reference attacks' default (or --attack-param) settings instead of "
+        "tuning them by leave-one-reference-out replay.",
+    ),
+    click.option(
         "--baseline",
         type=click.Path(dir_okay=False),
         default=None,
@@ -244,6 +253,7 @@ def audit_settings(
     settings.update(
         attack_params=attack_params(options["attack_param"]),
         sensitive_data=options["sensitive_data"] or None,
+        tune=False if options["no_tune"] else None,
         attacks=split_list(attacks),
         seed=seed,
     )

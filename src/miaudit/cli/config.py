@@ -82,9 +82,11 @@ class AuditConfig(_Strict):
     ray_address: str | None = None
     cache_dir: str | None = None
     reference_outputs: str | None = None
-    reference_design: Literal["all", "population"] = "all"
+    reference_design: Literal["all", "audited", "population"] = "all"
     #: Attack parameters by attack name, e.g. {"rmia-offline": {"a": 0.5, "gamma": 2}}.
-    attack_params: dict[str, dict[str, float]] | None = None
+    attack_params: dict[str, dict[str, float | str]] | None = None
+    #: Reference attacks choose the parameters not set above by leave-one-reference-out replay.
+    tune: bool = True
 
 
 class ReportConfig(_Strict):

@@ -88,6 +88,9 @@ class AttackResult:
     roc_tpr: tuple[float, ...]
     at_risk: tuple[RecordRisk, ...]
     slices: tuple[ClassSlice, ...]
+    #: Where this attack's thresholds were chosen when not where the audit's settings say
+    #: ("": as the settings say).
+    calibrated_by: str = ""
 
     def tpr(self, fpr: float) -> TprAtFpr | None:
         return next((t for t in self.tpr_at_fpr if abs(t.fpr - fpr) < 1e-12), None)
@@ -111,6 +114,7 @@ class AttackResult:
             "roc": {"fpr": list(self.roc_fpr), "tpr": list(self.roc_tpr)},
             "at_risk": [r.to_dict() for r in self.at_risk],
             "slices": [s.to_dict() for s in self.slices],
+            **({"calibrated_by": self.calibrated_by} if self.calibrated_by else {}),
         }
 
 

@@ -14,7 +14,6 @@ from miaudit.signals.classifier import compute_signals
 from miaudit.targets.exposure import OutputKind
 from miaudit.targets.interface import Outputs
 from miaudit.training.cache import OutputCache, model_key, pool_digest
-from miaudit.training.design import balanced_design
 from miaudit.training.executor import Job, Runner
 from miaudit.training.recipe import Recipe
 
@@ -100,19 +99,18 @@ def reference_signals(
     pool: RecordSet,
     label_index: np.ndarray,
     recipe: Recipe,
-    n_models: int,
-    train_size: int,
+    mask: np.ndarray,
     seed: int,
     runner: Runner,
     cache: OutputCache,
     classes: np.ndarray,
-    trainable: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
     temperatures: tuple[float, ...] = (),
 ) -> ReferenceSignals:
-    """Train (or load from ``cache``) ``n_models`` reference models and compute their signals
-    on every pool record. ``trainable`` limits which pool rows models may train on."""
-    mask = balanced_design(len(pool), n_models, train_size, seed, trainable)
+    """Train (or load from ``cache``) one reference model per row of ``mask`` (the pool
+    records it trains on, from :mod:`miaudit.training.design`) and compute their signals on
+    every pool record."""
+    n_models = mask.shape[0]
     digest = pool_digest(pool)
     fingerprint = recipe.fingerprint()
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=n_models)
