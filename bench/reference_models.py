@@ -10,17 +10,18 @@ Two tasks, both generated or bundled (no downloads):
 * ``digits`` — scikit-learn's digits (1,797 images, 10 classes): an MLP on 400 members; 400
   non-members, 997 population records (too few to resolve TPR at 0.1% FPR: reported as such).
 
-For each number of reference models M, a fresh subprocess trains the M models (local process
-pool, cold cache) and runs population (the loss attack, thresholds calibrated on population
-records), shadow, LiRA offline/online and RMIA offline/online (at softmax temperature 1, the
-default, and 2, from the cached models): AUC and TPR at 0.1% / 1% FPR,
-the wall time of the cold run, and its peak resident memory (this process and its workers).
-``--repeats`` further runs re-audit from the warm cache (no training) and give the median time
-of the attacks alone. Each run also times one ``roc_auc_score`` on the audited records as a
-same-machine baseline.
+For each design (``--designs``: all, audited, population) and number of reference models M, a
+fresh subprocess trains the M models (local process pool, cold cache) and audits with the
+defaults — the reference attacks tuned by leave-one-reference-out replay — timing the cold run
+and its peak resident memory (this process and its workers); then, from the cache, it audits
+untuned (``tune=False``) and scores every setting of each attack's search space on the audited
+labels to find the best fixed setting (an oracle, for this table only). Columns: AUC and TPR at
+0.1% / 1% FPR for default (untuned), tuned, and best fixed; what tuning chose and what was
+best. ``--repeats`` further runs re-audit from the warm cache (same scores, median time).
 
-    python bench/reference_models.py                                    # both, M = 1..32
-    python bench/reference_models.py --tasks digits --models 1,2,4 --repeats 3
+    python bench/reference_models.py                          # purchase and digits, M = 1..16
+    python bench/reference_models.py --tasks purchase --models 2,8 --designs audited,population \
+        --out bench/results/reference_designs.json
 """
 
 from __future__ import annotations
