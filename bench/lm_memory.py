@@ -10,6 +10,12 @@ same process (median of ``--repeats``).
     python bench/lm_memory.py                      # N = 500, 1000, 2000, 4000
     python bench/lm_memory.py --texts 500 --repeats 1
     python bench/lm_memory.py --audit --texts 2000 --out bench/results/lm_memory_audit.json
+    python bench/lm_memory.py --audit --neighbours 10 --texts 2000 \
+        --out bench/results/lm_memory_neighbours.json   # + a BERT-base-size masked LM
+
+``--neighbours N`` adds the neighbourhood attack to the whole audit, with N neighbours per text
+from a masked LM the size of BERT-base (12 layers, width 768, about 88 M parameters with this
+vocabulary; random weights).
 """
 
 from __future__ import annotations
@@ -95,18 +101,31 @@ def child(n: int, repeats: int, vocab: int) -> dict[str, float]:
     }
 
 
-def child_audit(n: int, vocab: int) -> dict[str, float]:
+def child_audit(n: int, vocab: int, neighbours: int = 0) -> dict[str, float]:
     """A whole audit — every language-model attack, the reference attack with a second model
-    of the same size — on n/2 members and n/2 non-members: peak RSS with two models."""
+    of the same size, and (``neighbours``) the neighbourhood attack with a BERT-base-size
+    masked LM — on n/2 members and n/2 non-members: peak RSS."""
     import torch
+    import transformers
 
     from miaudit import CausalLMTarget, audit
     from miaudit.demo.lm import ledger_texts
+    from miaudit.targets.masked_lm import MaskedLMNeighbours
 
     torch.manual_seed(0)
     torch.set_num_threads(2)
     model, tokenizer = _model(vocab)
     reference, _ = _model(vocab)
+    masked = None
+    if neighbours:
+        config = transformers.BertConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=768,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            intermediate_size=3072,
+        )
+        masked = MaskedLMNeighbours(transformers.BertForMaskedLM(config), tokenizer, n=neighbours)
     texts = ledger_texts(n, seed=1, sentences=4)
     start = time.perf_counter()
     result = audit(
@@ -114,6 +133,7 @@ def child_audit(n: int, vocab: int) -> dict[str, float]:
         texts[: n // 2],
         texts[n // 2 :],
         reference_lm=CausalLMTarget(reference, tokenizer, batch_size=32),
+        masked_lm=masked,
     )
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -132,11 +152,12 @@ def main() -> None:
     parser.add_argument("--vocab", type=int, default=4000)
     parser.add_argument("--out", type=Path, default=RESULTS / "lm_memory.json")
     parser.add_argument("--audit", action="store_true", help="a whole audit with two models")
+    parser.add_argument("--neighbours", type=int, default=0, help="--audit: add neighbourhood")
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         row = (
-            child_audit(args.child, args.vocab)
+            child_audit(args.child, args.vocab, args.neighbours)
             if args.audit
             else child(args.child, args.repeats, args.vocab)
         )
@@ -156,6 +177,7 @@ def main() -> None:
                 "--vocab",
                 str(args.vocab),
                 *(["--audit"] if args.audit else []),
+                *(["--neighbours", str(args.neighbours)] if args.neighbours else []),
             ],
             capture_output=True,
             text=True,
@@ -183,6 +205,7 @@ def main() -> None:
                 "machine": platform.platform(),
                 "vocab": args.vocab,
                 "repeats": args.repeats,
+                "neighbours": args.neighbours,
                 "rows": rows,
             },
             indent=2,

@@ -165,6 +165,24 @@ def _evaluate(
     return tuple(tpr_at(scores, members, nonmembers, f) for f in fprs)
 
 
+def _no_replay(attack: Attack, data: AttackInput) -> str:
+    n_models = 0 if data.reference_in is None else data.reference_in.shape[0]
+    if n_models < 2:
+        return (
+            "tuning replays one reference model as the target against the others: it needs 2 "
+            f"or more, this audit has {n_models}"
+        )
+    side = (
+        "IN for none of them (online attacks need both)"
+        if attack.needs_in_models
+        else ("OUT for none of them")
+    )
+    return (
+        f"no replay possible: with one of the {n_models} reference models as the target, the "
+        f"others leave its members or non-members {side}; train more reference models"
+    )
+
+
 def tune(attack: Attack, data: AttackInput, fprs: Sequence[float]) -> tuple[Attack, Tuning | None]:
     """``attack`` with its searchable parameters chosen by replay, and what was done
     (``None``: the attack has nothing to tune)."""
@@ -177,19 +195,7 @@ def tune(attack: Attack, data: AttackInput, fprs: Sequence[float]) -> tuple[Atta
         for r in replays(data, attack.tuning_replays, attack.needs_in_models)
         if r.members.any() and r.nonmembers.any()
     ]
-    n_models = 0 if data.reference_in is None else data.reference_in.shape[0]
-    why = (
-        ""
-        if runs
-        else f"no replay possible: with one of the {n_models} reference models as the target, "
-        "the others leave its members or non-members "
-        + (
-            "IN for none of them (online attacks need both)"
-            if attack.needs_in_models
-            else "OUT for none of them"
-        )
-        + "; train more reference models"
-    )
+    why = "" if runs else _no_replay(attack, data)
     targets = objective_fprs(fprs, sum(int(r.nonmembers.sum()) for r in runs))
     results = (
         {} if why else {i: _evaluate(attack, s, runs, targets[:2]) for i, s in enumerate(settings)}
