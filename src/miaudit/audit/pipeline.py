@@ -57,10 +57,11 @@ def audit(
 
     Settings come as ``options`` (an :class:`AuditOptions`) or as keywords — ``attacks``,
     ``seed``, ``delta``, ``confidence``, ``fprs``, ``allow_overlap``, ``dp_epsilon``,
-    ``sensitive_data``, ``top_records``, ``attack_params``; reference models:
+    ``sensitive_data``, ``top_records``, ``attack_params``, ``tune``; reference models:
     ``reference_models``, ``recipe``, ``reference_train_size``, ``executor``, ``ray_address``,
-    ``cache_dir``, ``reference_outputs``; language models: ``reference_lm``, ``masked_lm``
-    (see :class:`AuditOptions`, :class:`ReferenceOptions`, :class:`LanguageModelOptions`).
+    ``cache_dir``, ``reference_outputs``, ``reference_design``; language models:
+    ``reference_lm``, ``masked_lm`` (see :class:`AuditOptions`, :class:`ReferenceOptions`,
+    :class:`LanguageModelOptions`).
     """
     if options is not None and settings:
         raise InputError(f"pass options= or keywords, not both (got {sorted(settings)})")
