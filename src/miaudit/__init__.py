@@ -18,10 +18,12 @@ from miaudit.results import AuditResult
 from miaudit.targets import (
     CallableTarget,
     Exposure,
+    OutputPolicy,
     OutputsTable,
     PrecomputedTarget,
     SklearnTarget,
     Target,
+    harden,
 )
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "LanguageModelOptions",
     "MaskedLMNeighbours",
     "MissingExtraError",
+    "OutputPolicy",
     "OutputsTable",
     "PrecomputedTarget",
     "RecordSet",
@@ -44,6 +47,7 @@ __all__ = [
     "TorchTarget",
     "__version__",
     "audit",
+    "harden",
 ]
 
 

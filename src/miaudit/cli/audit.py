@@ -52,6 +52,12 @@ from miaudit.cli.sources import AuditJob, job_from_config, job_from_flags
     default=None,
     help="The ε the model owner declares; checked against the measured bound.",
 )
+@click.option(
+    "--output-policy",
+    default=None,
+    help="Audit the model as an API applying this policy would serve it: full, top-k:K, "
+    "round:D, label-only, noise:SIGMA, temperature:T, combinable ('top-k:3,round:2').",
+)
 @common.with_common
 @common.input_errors_exit_2
 def audit_command(
@@ -67,6 +73,7 @@ def audit_command(
     categorical: str | None,
     allow_overlap: bool,
     dp_epsilon: float | None,
+    output_policy: str | None,
     out: str | None,
     formats: str | None,
     attacks: str | None,
@@ -99,7 +106,7 @@ def audit_command(
         settings,
         common.gate_settings(options, fail_on),
         {"out": out, "mlflow": options["mlflow"] or None},
-    )
+    ).with_output_policy(output_policy)
     fprs = sorted(set(job.options.fprs) | set(job.gate.fprs))
     chosen_formats = common.formats(formats, job.output.formats)
     with common.progress_bars(quiet) as bars:

@@ -35,6 +35,8 @@ class TargetConfig(_Strict):
     function: str | None = None
     classes: list[int | str] | int | None = None
     output: Literal["probabilities", "logits", "label"] = "probabilities"
+    #: What an API serving the model would return, e.g. "top-k:3,round:2" (miaudit.harden).
+    output_policy: str | None = None
     trust: bool = False
     #: Language models: a second causal LM (attack ``reference``) and a masked LM whose
     #: ``neighbours`` per text feed the ``neighbourhood`` attack — local directories.

@@ -52,6 +52,16 @@ class AuditJob:
             output=_replace(self.output, output),
         )
 
+    def with_output_policy(self, policy: str | None) -> AuditJob:
+        """The target as an API with ``policy`` would serve it (``--output-policy``: it
+        replaces a policy the config set)."""
+        if not policy:
+            return self
+        from miaudit.targets.harden import HardenedTarget, harden
+
+        inner = self.target.inner if isinstance(self.target, HardenedTarget) else self.target
+        return dataclasses.replace(self, target=harden(inner, policy, seed=self.options.seed))
+
 
 def _replace(options: Any, values: dict[str, Any]) -> Any:
     return dataclasses.replace(options, **{k: v for k, v in values.items() if v is not None})
@@ -127,7 +137,19 @@ TARGET_LOADERS: dict[str, Callable[[Config, Path], Target]] = {
 
 
 def _target_from_config(config: Config) -> Target:
-    return TARGET_LOADERS[config.target.kind](config, config.resolve(config.target.path) or Path())
+    target = TARGET_LOADERS[config.target.kind](
+        config, config.resolve(config.target.path) or Path()
+    )
+    policy = config.target.output_policy
+    if policy is None:
+        return target
+    from miaudit.targets.harden import harden
+
+    try:
+        return harden(target, policy, seed=config.audit.seed)
+    except InputError as exc:
+        why = str(exc).removeprefix("output policy: ")
+        raise InputError(f"invalid config: target.output_policy: {why}") from None
 
 
 def _language_models(config: Config, seed: int) -> dict[str, Any]:

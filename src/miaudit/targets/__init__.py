@@ -2,6 +2,7 @@
 
 from miaudit.targets.callable import CallableTarget
 from miaudit.targets.exposure import Exposure, OutputKind
+from miaudit.targets.harden import HardenedTarget, OutputPolicy, harden
 from miaudit.targets.interface import ClassifierTarget, Modality, Outputs, Target
 from miaudit.targets.precomputed import OutputsTable, PrecomputedTarget
 from miaudit.targets.sklearn import SklearnTarget
@@ -12,9 +13,11 @@ __all__ = [
     "CausalLMTarget",
     "ClassifierTarget",
     "Exposure",
+    "HardenedTarget",
     "MaskedLMNeighbours",
     "Modality",
     "OutputKind",
+    "OutputPolicy",
     "Outputs",
     "OutputsTable",
     "PrecomputedTarget",
@@ -22,6 +25,7 @@ __all__ = [
     "Target",
     "TorchTarget",
     "as_target",
+    "harden",
 ]
 
 

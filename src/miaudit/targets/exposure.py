@@ -25,11 +25,15 @@ class OutputKind(str, Enum):
 @dataclass(frozen=True)
 class Exposure:
     """What one query returns: ``kind``, restricted to the ``top_k`` most likely classes
-    (``None``: all) and rounded to ``decimals`` (``None``: full precision)."""
+    (``None``: all), rounded to ``decimals`` (``None``: full precision), with Gaussian ``noise``
+    of that standard deviation added (``None``: none), from a softmax at ``temperature``
+    (``None``: the model's own)."""
 
     kind: OutputKind
     top_k: int | None = None
     decimals: int | None = None
+    noise: float | None = None
+    temperature: float | None = None
 
     LOGITS: ClassVar[Exposure]
     PROBABILITIES: ClassVar[Exposure]
@@ -42,8 +46,13 @@ class Exposure:
             raise ValueError(f"top_k must be at least 1, got {self.top_k}")
         if self.decimals is not None and self.decimals < 0:
             raise ValueError(f"decimals must be 0 or more, got {self.decimals}")
-        if self.kind is OutputKind.LABEL and (self.top_k or self.decimals is not None):
-            raise ValueError("a label-only exposure has no top-k or rounding")
+        if self.noise is not None and not self.noise > 0:
+            raise ValueError(f"noise must be a positive standard deviation, got {self.noise}")
+        if self.temperature is not None and not self.temperature > 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        scoreless = (self.top_k, self.decimals, self.noise, self.temperature)
+        if self.kind is OutputKind.LABEL and any(x is not None for x in scoreless):
+            raise ValueError("a label-only exposure has no top-k, rounding, noise or temperature")
 
     @property
     def reveals_scores(self) -> bool:
@@ -56,8 +65,15 @@ class Exposure:
 
     @property
     def complete(self) -> bool:
-        """Every class's score at full precision."""
-        return self.reveals_scores and self.top_k is None and self.decimals is None
+        """Every class's score at full precision, without noise (a temperature keeps every
+        score: it is a known, invertible transformation)."""
+        cut = (self.top_k, self.decimals, self.noise)
+        return self.reveals_scores and all(x is None for x in cut)
+
+    @property
+    def partial(self) -> bool:
+        """Scores cut to the top classes or rounded: rows need not sum to one."""
+        return self.top_k is not None or self.decimals is not None
 
     @property
     def exposes_confidence(self) -> bool:
@@ -69,8 +85,12 @@ class Exposure:
         text = self.kind.value
         if self.top_k is not None:
             text = f"top-{self.top_k} {text}"
+        if self.temperature is not None:
+            text += f" at temperature {self.temperature:g}"
+        if self.noise is not None:
+            text += f" with Gaussian noise (σ = {self.noise:g})"
         if self.decimals is not None:
-            text += f" rounded to {self.decimals} decimals"
+            text += f" rounded to {self.decimals} decimal{'' if self.decimals == 1 else 's'}"
         return text
 
     def __str__(self) -> str:

@@ -43,6 +43,8 @@ class Outputs:
     n_classes: int
 
     def __post_init__(self) -> None:
+        # an Exposure cut to its top classes or rounded gives rows that need not sum to one
+        partial = isinstance(self.kind, Exposure) and self.kind.partial
         if isinstance(self.kind, Exposure):
             object.__setattr__(self, "kind", self.kind.kind)
         object.__setattr__(self, "kind", OutputKind(self.kind))
@@ -66,6 +68,8 @@ class Outputs:
         if self.kind is OutputKind.PROBABILITIES:
             if v.min() < -1e-9 or v.max() > 1 + 1e-9:
                 raise InputError("model probabilities fall outside [0, 1]; are these logits?")
+            if partial:
+                return
             sums = v.sum(axis=1, dtype=np.float64)
             off = np.abs(sums - 1.0) > PROBABILITY_SUM_TOLERANCE
             if off.any():
