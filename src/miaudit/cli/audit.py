@@ -32,9 +32,28 @@ from miaudit.cli.sources import AuditJob, job_from_config, job_from_flags
     "model_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="A joblib/pickle scikit-learn model (needs --trust-model-file).",
+    help="A scikit-learn model: .skops (safe format) or joblib/pickle (needs --trust-model-file).",
 )
 @click.option("--trust-model-file", is_flag=True, help="Allow loading --model (it runs code).")
+@click.option(
+    "--endpoint",
+    default=None,
+    help="A model served over HTTP: KServe V1 ('.../v1/models/NAME:predict') or Open "
+    "Inference v2 ('.../v2/models/NAME/infer'); needs --classes and record files.",
+)
+@click.option(
+    "--endpoint-header",
+    multiple=True,
+    help="A request header, 'Name: value' (repeatable); ${VAR} takes the value from the "
+    "environment. Never written to reports.",
+)
+@click.option("--endpoint-protocol", type=click.Choice(["v1", "v2"]), default="v1")
+@click.option(
+    "--endpoint-output",
+    type=click.Choice(["probabilities", "logits", "label"]),
+    default="probabilities",
+)
+@click.option("--classes", default=None, help="--endpoint: number of classes, or a list: 0,1.")
 @click.option("--members", default=None, help="Member records (CSV/Parquet/NPZ) for --model.")
 @click.option("--nonmembers", default=None, help="Non-member records for --model.")
 @click.option("--population", default=None, help="Optional population records for calibration.")
@@ -65,6 +84,7 @@ def audit_command(
     outputs_path: str | None,
     model_path: str | None,
     trust_model_file: bool,
+    endpoint: str | None,
     members: str | None,
     nonmembers: str | None,
     population: str | None,
@@ -83,9 +103,9 @@ def audit_command(
     **options: Any,
 ) -> None:
     """Audit your own model: from --config, from --outputs, or from --model with records."""
-    sources = [p for p in (config_path, outputs_path, model_path) if p]
+    sources = [p for p in (config_path, outputs_path, model_path, endpoint) if p]
     if len(sources) != 1:
-        raise click.UsageError("give exactly one of --config, --outputs or --model")
+        raise click.UsageError("give exactly one of --config, --outputs, --model or --endpoint")
     records = {"members": members, "nonmembers": nonmembers, "population": population}
     if config_path:
         _no_record_flags(records, id_column, categorical, trust_model_file)
@@ -99,6 +119,7 @@ def audit_command(
             label_column,
             id_column,
             common.split_list(categorical) or [],
+            _endpoint_flags(endpoint, options),
         )
     settings = common.audit_settings(options, attacks, seed)
     settings.update(dp_epsilon=dp_epsilon, allow_overlap=allow_overlap or None)
@@ -127,6 +148,19 @@ def audit_command(
         quiet,
         job.output.mlflow,
     )
+
+
+def _endpoint_flags(endpoint: str | None, options: dict[str, Any]) -> dict[str, Any] | None:
+    """``--endpoint`` and the flags that describe it (``None``: no endpoint)."""
+    if not endpoint:
+        return None
+    return {
+        "url": endpoint,
+        "headers": options["endpoint_header"],
+        "protocol": options["endpoint_protocol"],
+        "output": options["endpoint_output"],
+        "classes": options["classes"],
+    }
 
 
 def _with_source(result: Any, source: str) -> Any:

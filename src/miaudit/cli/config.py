@@ -30,11 +30,17 @@ class _Strict(BaseModel):
 class TargetConfig(_Strict):
     """How to reach the model."""
 
-    kind: Literal["sklearn", "torch", "callable", "outputs", "transformers"]
+    kind: Literal["sklearn", "torch", "callable", "outputs", "transformers", "http"]
     path: str | None = None
     function: str | None = None
     classes: list[int | str] | int | None = None
     output: Literal["probabilities", "logits", "label"] = "probabilities"
+    #: http: the endpoint, its protocol (KServe V1 or Open Inference v2), request headers
+    #: (values may name environment variables, "Bearer ${TOKEN}") and the request timeout.
+    url: str | None = None
+    protocol: Literal["v1", "v2"] = "v1"
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float = Field(10.0, gt=0)
     #: What an API serving the model would return, e.g. "top-k:3,round:2" (miaudit.harden).
     output_policy: str | None = None
     trust: bool = False
@@ -153,6 +159,11 @@ def load_config(path: str | Path) -> Config:
         raise InputError(
             f"{path}: invalid config: target.function: required for "
             "target.kind = 'callable' (as 'package.module:function')"
+        )
+    if config.target.kind == "http" and not config.target.url:
+        raise InputError(
+            f"{path}: invalid config: target.url: required for target.kind = 'http' "
+            "(e.g. 'http://host:8080/v1/models/NAME:predict')"
         )
     return config
 

@@ -117,6 +117,39 @@ def _callable(config: Config, path: Path) -> Target:
     return CallableTarget.from_spec(t.function, _classes(config), t.output, trust=t.trust)
 
 
+def _http(config: Config, path: Path) -> Target:
+    from miaudit.targets.http import HttpTarget
+
+    t = config.target
+    if not t.url:
+        raise InputError("target.url: required for target.kind = 'http'")
+    return HttpTarget(
+        t.url,
+        _classes(config),
+        output=t.output,
+        protocol=t.protocol,
+        headers=expand_headers(t.headers, "target.headers"),
+        timeout=t.timeout,
+    )
+
+
+def expand_headers(headers: dict[str, str], where: str) -> dict[str, str]:
+    """Header values with ``${NAME}`` replaced from the environment (tokens stay out of
+    config files); an unset variable is an error naming it, never an empty credential."""
+    import os
+    import re
+
+    out = {}
+    for key, value in headers.items():
+        for name in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value):
+            if name not in os.environ:
+                raise InputError(f"{where}.{key}: environment variable {name} is not set")
+        out[key] = re.sub(
+            r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: os.environ[m.group(1)], value
+        )
+    return out
+
+
 def _classes(config: Config) -> Any:
     if config.target.classes is None:
         raise InputError(
@@ -133,6 +166,7 @@ TARGET_LOADERS: dict[str, Callable[[Config, Path], Target]] = {
     "callable": _callable,
     "outputs": _outputs,
     "transformers": _transformers,
+    "http": _http,
 }
 
 
@@ -229,8 +263,10 @@ def job_from_flags(
     label: str,
     id_column: str | None,
     categorical: list[str],
+    endpoint: dict[str, Any] | None = None,
 ) -> AuditJob:
-    """A job from ``--outputs`` or ``--model`` with ``--members/--nonmembers/--population``."""
+    """A job from ``--outputs``, or ``--model`` / ``--endpoint`` with
+    ``--members/--nonmembers/--population``."""
     if outputs:
         from miaudit.targets.precomputed import PrecomputedTarget
 
@@ -241,9 +277,10 @@ def job_from_flags(
         return AuditJob(PrecomputedTarget.from_file(outputs), None, None, source=outputs)
     from miaudit.targets.sklearn import SklearnTarget
 
+    flag = "--endpoint" if endpoint else "--model"
     if not records.get("members") or not records.get("nonmembers"):
-        raise InputError("--model needs --members and --nonmembers record files")
-    target = SklearnTarget.from_file(model or "", trust=trust)
+        raise InputError(f"{flag} needs --members and --nonmembers record files")
+    target = _endpoint(endpoint) if endpoint else SklearnTarget.from_file(model or "", trust=trust)
     sets = [
         RecordSet.from_file(file, label, id_column, categorical, name) if file else None
         for name, file in (
@@ -252,4 +289,31 @@ def job_from_flags(
             ("population", records.get("population")),
         )
     ]
-    return AuditJob(target, *sets, source=model)
+    return AuditJob(target, *sets, source=model or (endpoint or {}).get("where"))
+
+
+def _endpoint(flags: dict[str, Any]) -> Target:
+    """An :class:`HttpTarget` from ``--endpoint`` and its flags."""
+    from miaudit.targets.http import HttpTarget
+
+    headers = {}
+    for item in flags["headers"]:
+        key, sep, value = item.partition(":")
+        if not sep or not key.strip():
+            raise InputError(f"--endpoint-header {item!r}: expected 'Name: value'")
+        headers[key.strip()] = value.strip()
+    if not flags["classes"]:
+        raise InputError("--endpoint needs --classes: the number of classes or a list, e.g. 0,1")
+    items = [c.strip() for c in flags["classes"].split(",") if c.strip()]
+    classes: Any = int(items[0]) if len(items) == 1 and items[0].isdigit() else items
+    if isinstance(classes, list) and all(c.lstrip("-").isdigit() for c in classes):
+        classes = [int(c) for c in classes]
+    target = HttpTarget(
+        flags["url"],
+        classes,
+        output=flags["output"],
+        protocol=flags["protocol"],
+        headers=expand_headers(headers, "--endpoint-header"),
+    )
+    flags["where"] = target.where
+    return target

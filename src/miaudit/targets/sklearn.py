@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from miaudit.data import RecordSet
-from miaudit.errors import InputError
+from miaudit.errors import InputError, require
 from miaudit.targets._sklearn_logits import LogitFunction, logit_function, verified
 from miaudit.targets.interface import ClassifierTarget, Exposure, Outputs, ProgressCallback
 
@@ -48,8 +48,12 @@ class SklearnTarget(ClassifierTarget):
 
     @classmethod
     def from_file(cls, path: str | Path, trust: bool = False) -> SklearnTarget:
-        """Load a joblib/pickle file. Loading runs code from the file, so ``trust`` must be set."""
+        """Load a model file. A ``.skops`` file (the safe skops format, ``pip install
+        'miaudit[skops]'``) loads without ``trust`` when it holds only the types skops trusts;
+        a joblib/pickle file runs code when loaded, so ``trust`` must be set."""
         path = Path(path)
+        if path.suffix.lower() == ".skops":
+            return cls(_load_skops(path, trust))
         if not trust:
             raise InputError(
                 f"refusing to load {path}: joblib/pickle files run arbitrary code when loaded. "
@@ -121,3 +125,25 @@ class SklearnTarget(ClassifierTarget):
                 scores = np.column_stack([np.zeros_like(scores), scores])
             return scores
         return self.estimator.predict(features)
+
+
+def _load_skops(path: Path, trust: bool) -> Any:
+    """A scikit-learn model from a skops file: the types skops trusts load; any other type is
+    refused, by name, unless ``trust`` (then the file's own types are allowed)."""
+    sio: Any = require("skops.io", "skops", "Loading .skops model files")
+    if not path.is_file():
+        raise InputError(f"model file not found: {path}")
+    try:
+        untrusted = list(sio.get_untrusted_types(file=path))
+    except Exception as exc:  # a corrupt archive can raise nearly anything
+        raise InputError(f"cannot read skops file {path}: {exc}") from exc
+    if untrusted and not trust:
+        raise InputError(
+            f"refusing to load {path}: it holds types skops does not trust "
+            f"({', '.join(untrusted)}), which could run code. If you trust this file, pass "
+            "trust=True (CLI: --trust-model-file, config: target.trust = true)"
+        )
+    try:
+        return sio.load(path, trusted=untrusted or None)
+    except Exception as exc:
+        raise InputError(f"cannot load skops file {path}: {exc}") from exc
