@@ -171,3 +171,27 @@ def test_hardened_targets_keep_the_inner_target(task) -> None:
     assert isinstance(hard, HardenedTarget) and hard.inner is inner
     np.testing.assert_array_equal(hard.classes, inner.classes)
     assert hard.describe()["kind"] == "sklearn"
+
+
+def test_the_report_states_what_each_attack_reads(task) -> None:
+    model, members, nonmembers = task
+    result = miaudit.audit(model, members, nonmembers, attacks=["loss", "gap"])
+    loss, gap = result.attack("loss"), result.attack("gap")
+    assert loss.access == "probabilities or logits" and loss.queries_per_record == 1.0
+    assert gap.access == "predicted label"
+    # the strongest attack at each level of access, least access first
+    assert [access for access, _ in result.by_access()] == [
+        "predicted label",
+        "probabilities or logits",
+    ]
+    report = result.to_dict()
+    assert report["access_levels"][0] == {
+        "access": "predicted label",
+        "strongest": "gap",
+        "auc": gap.auc.value,
+        "auc_ci": list(gap.auc.ci),
+    }
+    assert report["attacks"][0]["access"] == "probabilities or logits"
+    markdown = result.render("md")
+    assert "| what the attacker reads | strongest attack | AUC |" in markdown
+    assert "reads: predicted label; 1 query per record" in result.render("html")

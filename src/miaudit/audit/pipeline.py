@@ -15,6 +15,7 @@ import numpy as np
 from miaudit import attacks as registry
 from miaudit._version import __version__
 from miaudit.attacks import Attack, Available
+from miaudit.attacks.requirements import Access
 from miaudit.audit import evaluate as ev
 from miaudit.audit.attack_loop import AttackRun, run_attacks
 from miaudit.audit.inputs import AuditSets, prepare
@@ -174,8 +175,12 @@ def _assemble(
     membership, n_audit = evaluation.membership, evaluation.n_audit
     alike = _population_alike(references, membership)
     results = tuple(
-        evaluation.attack(
-            a.name, a.description, run.scores[a.name], alike or not a.min_reference_models
+        replace(
+            evaluation.attack(
+                a.name, a.description, run.scores[a.name], alike or not a.min_reference_models
+            ),
+            access=access_level(a),
+            queries_per_record=_queries(a, options),
         )
         for a in chosen
         if a.name in run.scores
@@ -217,6 +222,29 @@ def _assemble(
             {name: scores[:n_audit] for name, scores in run.scores.items()},
         ),
     )
+
+
+def access_level(attack: Attack) -> str:
+    """What the attacker reads: the target's outputs it needs, and the reference models or
+    reference LM the auditor brings (the threat model the attack's numbers assume)."""
+    needs = attack.requires
+    extra = [
+        "reference models trained by the auditor" if needs.reference_models else "",
+        "a reference language model" if needs.reference_lm else "",
+        "a masked language model" if needs.masked_lm else "",
+    ]
+    return " + ".join([needs.access.value, *[e for e in extra if e]])
+
+
+def _queries(attack: Attack, options: AuditOptions) -> float:
+    """Queries to the target per audited record (the neighbourhood attack also queries each
+    neighbour; an attack that never queries the model, none)."""
+    if attack.requires.access is Access.NONE:
+        return 0.0
+    masked = options.language_model.masked_lm
+    if attack.requires.masked_lm and masked is not None:
+        return 1.0 + float(getattr(masked, "n", 0))
+    return 1.0
 
 
 def evaluation_for(

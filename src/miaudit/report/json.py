@@ -31,6 +31,16 @@ def report_dict(result: AuditResult, assessment: Assessment) -> dict[str, Any]:
         "gate": result.gate.to_dict() if result.gate is not None else None,
         "risk": assessment.risk.to_dict(),
         "attacks": [a.to_dict() for a in result.attacks],
+        # the threat model: the strongest attack at each level of access the audit used
+        "access_levels": [
+            {
+                "access": access,
+                "strongest": a.name,
+                "auc": a.auc.value,
+                "auc_ci": list(a.auc.ci) if a.auc.ci else None,
+            }
+            for access, a in result.by_access()
+        ],
         "skipped_attacks": [{"name": s.name, "reason": s.reason} for s in result.skipped],
         "audit_questions": [q.to_dict() for q in assessment.questions],
         "findings": [

@@ -67,6 +67,10 @@ def _summary(result: AuditResult, assessment: Assessment) -> list[str]:
         )
     for s in result.skipped:
         lines.append(f"| {s.name} | not run: {_cell(s.reason)} |" + " |" * (len(fprs) + 2))
+    levels = result.by_access()
+    if levels:
+        lines += ["", "| what the attacker reads | strongest attack | AUC |", "|---|---|---|"]
+        lines += [f"| {_cell(access)} | {a.name} | {estimate(a.auc)} |" for access, a in levels]
     return lines
 
 

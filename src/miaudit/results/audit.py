@@ -91,6 +91,11 @@ class AttackResult:
     #: Where this attack's thresholds were chosen when not where the audit's settings say
     #: ("": as the settings say).
     calibrated_by: str = ""
+    #: The threat model: what the attacker reads from the model ("predicted label",
+    #: "probabilities or logits", ... and whether reference models trained by the auditor),
+    #: and how many queries it spends per audited record.
+    access: str = ""
+    queries_per_record: float | None = None
 
     def tpr(self, fpr: float) -> TprAtFpr | None:
         return next((t for t in self.tpr_at_fpr if abs(t.fpr - fpr) < 1e-12), None)
@@ -115,6 +120,12 @@ class AttackResult:
             "at_risk": [r.to_dict() for r in self.at_risk],
             "slices": [s.to_dict() for s in self.slices],
             **({"calibrated_by": self.calibrated_by} if self.calibrated_by else {}),
+            **({"access": self.access} if self.access else {}),
+            **(
+                {"queries_per_record": self.queries_per_record}
+                if self.queries_per_record is not None
+                else {}
+            ),
         }
 
 
@@ -159,6 +170,12 @@ def fpr_key(fpr: float) -> str:
     return f"{fpr:g}" if fpr >= 1e-4 else repr(fpr)
 
 
+def _access_rank(access: str) -> tuple[int, str]:
+    """Least access first: labels, then scores, then anything with reference models."""
+    rank = 0 if access.startswith("predicted label") else 2 if "reference" in access else 1
+    return rank, access
+
+
 @dataclass(frozen=True)
 class AuditResult:
     """The outcome of one audit. Render it with :meth:`render` or write it with :meth:`write`."""
@@ -199,6 +216,19 @@ class AuditResult:
             key=lambda a: a.auc.value or 0.0,
             default=None,
         )
+
+    def by_access(self) -> list[tuple[str, AttackResult]]:
+        """The strongest attack (highest AUC) at each level of access the audit used, in the
+        order the attacks ran — least access first (labels, then scores, then scores with
+        reference models): what each kind of API would leak."""
+        best: dict[str, AttackResult] = {}
+        for a in self.attacks:
+            if not a.access or a.name in MODEL_FREE_ATTACKS:
+                continue
+            held = best.get(a.access)
+            if held is None or (a.auc.value or 0.0) > (held.auc.value or 0.0):
+                best[a.access] = a
+        return sorted(best.items(), key=lambda item: _access_rank(item[0]))
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly ``report.json`` (schema ``miaudit.report/1``), rendered by
