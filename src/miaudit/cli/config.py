@@ -30,7 +30,7 @@ class _Strict(BaseModel):
 class TargetConfig(_Strict):
     """How to reach the model."""
 
-    kind: Literal["sklearn", "torch", "callable", "outputs", "transformers", "http"]
+    kind: Literal["sklearn", "torch", "callable", "outputs", "transformers", "http", "onnx"]
     path: str | None = None
     function: str | None = None
     classes: list[int | str] | int | None = None
@@ -38,6 +38,8 @@ class TargetConfig(_Strict):
     #: http: the endpoint, its protocol (KServe V1 or Open Inference v2), request headers
     #: (values may name environment variables, "Bearer ${TOKEN}") and the request timeout.
     url: str | None = None
+    #: onnx: the output holding the predictions (default: found from the model's names).
+    output_name: str | None = None
     protocol: Literal["v1", "v2"] = "v1"
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: float = Field(10.0, gt=0)
@@ -147,7 +149,7 @@ def load_config(path: str | Path) -> Config:
             f"{config.target.kind!r} (members and nonmembers)"
         )
     if (
-        config.target.kind in ("sklearn", "torch", "outputs", "transformers")
+        config.target.kind in ("sklearn", "torch", "outputs", "transformers", "onnx")
         and not config.target.path
     ):
         raise InputError(

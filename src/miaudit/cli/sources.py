@@ -117,6 +117,15 @@ def _callable(config: Config, path: Path) -> Target:
     return CallableTarget.from_spec(t.function, _classes(config), t.output, trust=t.trust)
 
 
+def _onnx(config: Config, path: Path) -> Target:
+    from miaudit.targets.onnx import OnnxTarget
+
+    t = config.target
+    # `output` defaults to probabilities in the file: only an explicit output_name pins it
+    output = t.output if t.output_name else None
+    return OnnxTarget.from_file(path, t.classes, output, t.output_name)
+
+
 def _http(config: Config, path: Path) -> Target:
     from miaudit.targets.http import HttpTarget
 
@@ -167,6 +176,7 @@ TARGET_LOADERS: dict[str, Callable[[Config, Path], Target]] = {
     "outputs": _outputs,
     "transformers": _transformers,
     "http": _http,
+    "onnx": _onnx,
 }
 
 
@@ -280,7 +290,14 @@ def job_from_flags(
     flag = "--endpoint" if endpoint else "--model"
     if not records.get("members") or not records.get("nonmembers"):
         raise InputError(f"{flag} needs --members and --nonmembers record files")
-    target = _endpoint(endpoint) if endpoint else SklearnTarget.from_file(model or "", trust=trust)
+    if endpoint:
+        target = _endpoint(endpoint)
+    elif (model or "").lower().endswith(".onnx"):
+        from miaudit.targets.onnx import OnnxTarget
+
+        target = OnnxTarget.from_file(model or "")
+    else:
+        target = SklearnTarget.from_file(model or "", trust=trust)
     sets = [
         RecordSet.from_file(file, label, id_column, categorical, name) if file else None
         for name, file in (
