@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import audit_cli, write_records
 from scipy.special import softmax
 from sklearn.datasets import load_breast_cancer
 from sklearn.neural_network import MLPClassifier
@@ -127,10 +127,8 @@ def test_the_policy_from_a_config_and_from_the_command_line(task, tmp_path: Path
 
     model, members, nonmembers = task
     joblib.dump(model, tmp_path / "model.joblib")
-    for name, (x, y) in (("members", members), ("nonmembers", nonmembers)):
-        rows = np.column_stack([x, y])
-        header = ",".join([f"f{i}" for i in range(x.shape[1])] + ["label"])
-        np.savetxt(tmp_path / f"{name}.csv", rows, delimiter=",", header=header, comments="")
+    write_records(tmp_path, "members", *members)
+    write_records(tmp_path, "nonmembers", *nonmembers)
     (tmp_path / "audit.toml").write_text(
         '[target]\nkind = "sklearn"\npath = "model.joblib"\ntrust = true\n'
         'output_policy = "top-k:1,round:2"\n'
@@ -138,12 +136,7 @@ def test_the_policy_from_a_config_and_from_the_command_line(task, tmp_path: Path
     )
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "miaudit", "audit", *args, "--quiet", "--format", "json"],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-        )
+        return audit_cli(tmp_path, *args)
 
     done = run("--config", "audit.toml", "--out", "a")
     assert done.returncode == 0, done.stderr

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cli_run import audit_cli, write_records
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -187,28 +188,14 @@ def test_an_endpoint_from_the_command_line_and_a_config(
 ) -> None:
     import os
     import subprocess
-    import sys
 
-    for name, rows, labels in (("m", X[:284], Y[:284]), ("n", X[284:], Y[284:])):
-        header = ",".join([f"f{i}" for i in range(X.shape[1])] + ["label"])
-        np.savetxt(
-            tmp_path / f"{name}.csv",
-            np.column_stack([rows, labels]),
-            delimiter=",",
-            header=header,
-            comments="",
-        )
+    write_records(tmp_path, "m", X[:284], Y[:284])
+    write_records(tmp_path, "n", X[284:], Y[284:])
     url = _url(server, "/v1/models/m:predict")
     env = {**os.environ, "TOKEN": "tok-123"}
 
     def run(*args: str, environ: dict[str, str] = env) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "miaudit", "audit", *args, "--quiet", "--format", "json,md"],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env=environ,
-        )
+        return audit_cli(tmp_path, *args, formats="json,md", env=environ)
 
     common = ("--members", "m.csv", "--nonmembers", "n.csv", "--attacks", "loss")
     done = run(

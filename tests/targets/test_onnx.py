@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import audit_cli, write_records
 from skl2onnx import to_onnx
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
@@ -92,19 +93,11 @@ def test_onnx_errors_name_the_problem(sklearn_model, tmp_path: Path) -> None:
 def test_an_onnx_model_from_a_config_and_the_command_line(sklearn_model, tmp_path: Path) -> None:
     import json
     import subprocess
-    import sys
 
     onx = to_onnx(sklearn_model, X[:1].astype(np.float32))
     (tmp_path / "model.onnx").write_bytes(onx.SerializeToString())
-    for name, (rows, labels) in (("m", MEMBERS), ("n", NONMEMBERS)):
-        header = ",".join([f"f{i}" for i in range(rows.shape[1])] + ["label"])
-        np.savetxt(
-            tmp_path / f"{name}.csv",
-            np.column_stack([rows, labels]),
-            delimiter=",",
-            header=header,
-            comments="",
-        )
+    write_records(tmp_path, "m", *MEMBERS)
+    write_records(tmp_path, "n", *NONMEMBERS)
     (tmp_path / "audit.toml").write_text(
         '[target]\nkind = "onnx"\npath = "model.onnx"\n'
         '[data]\nmembers = "m.csv"\nnonmembers = "n.csv"\nlabel = "label"\n'
@@ -112,12 +105,7 @@ def test_an_onnx_model_from_a_config_and_the_command_line(sklearn_model, tmp_pat
     )
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "miaudit", "audit", *args, "--quiet", "--format", "json"],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-        )
+        return audit_cli(tmp_path, *args)
 
     done = run("--config", "audit.toml", "--out", "a")
     assert done.returncode == 0, done.stderr

@@ -3,13 +3,12 @@ does not trust are refused by name unless the user trusts the file."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import skops.io as skops_io
+from cli_run import audit_cli, write_records
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -61,36 +60,12 @@ def test_the_command_line_loads_a_skops_model_without_the_trust_flag(data, tmp_p
     members, nonmembers = data
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(*members)
     skops_io.dump(model, tmp_path / "model.skops")
-    for name, (x, y) in (("members", members), ("nonmembers", nonmembers)):
-        header = ",".join([f"f{i}" for i in range(x.shape[1])] + ["label"])
-        np.savetxt(
-            tmp_path / f"{name}.csv",
-            np.column_stack([x, y]),
-            delimiter=",",
-            header=header,
-            comments="",
-        )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "miaudit",
-            "audit",
-            "--model",
-            "model.skops",
-            "--members",
-            "members.csv",
-            "--nonmembers",
-            "nonmembers.csv",
-            "--attacks",
-            "loss",
-            "--format",
-            "json",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    write_records(tmp_path, "members", *members)
+    write_records(tmp_path, "nonmembers", *nonmembers)
+    done = audit_cli(
+        tmp_path,
+        "--model", "model.skops", "--members", "members.csv", "--nonmembers", "nonmembers.csv",
+        "--attacks", "loss",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "miaudit-report" / "report.json").is_file()
