@@ -16,7 +16,7 @@ from miaudit.training.design import balanced_design
 
 
 def test_registry_names_are_the_contract() -> None:
-    assert list(REGISTRY)[:13] == [
+    assert list(REGISTRY)[:16] == [
         "loss",
         "confidence",
         "entropy",
@@ -30,8 +30,11 @@ def test_registry_names_are_the_contract() -> None:
         "lira-online",
         "rmia-offline",
         "rmia-online",
+        "label-noise",
+        "label-boundary",
+        "gradient-norm",
     ]
-    assert list(REGISTRY)[13:] == [
+    assert list(REGISTRY)[16:] == [
         "lm-loss",
         "zlib",
         "lowercase",
@@ -40,11 +43,13 @@ def test_registry_names_are_the_contract() -> None:
         "neighbourhood",
         "min-k++",
         "blind-baseline",
+        "lm-gradient-norm",
     ]
     without_reference = [a.name for a in select(None, Modality.CLASSIFIER)]
-    assert without_reference == list(REGISTRY)[:8]
-    assert len(select(None, Modality.CLASSIFIER, with_reference=True)) == 13
-    assert [a.name for a in select(None, Modality.LANGUAGE_MODEL)] == list(REGISTRY)[13:]
+    assert without_reference == list(REGISTRY)[:8] + list(REGISTRY)[13:16]
+    assert len(select(None, Modality.CLASSIFIER, with_reference=True)) == 16
+    # the white-box LM attack (a backward pass per text) runs only when named
+    assert [a.name for a in select(None, Modality.LANGUAGE_MODEL)] == list(REGISTRY)[16:-1]
     with pytest.raises(InputError, match="unknown attacks"):
         select(["loss", "lira"], Modality.CLASSIFIER)
     with pytest.raises(InputError, match=r"lm-loss: for another kind of model"):

@@ -126,6 +126,29 @@ def test_labels_from_an_endpoint(server: ThreadingHTTPServer) -> None:
     target = HttpTarget(_url(server, "/labels"), classes=[0, 1], output="label")
     result = miaudit.audit(target, (X[:284], Y[:284]), (X[284:], Y[284:]))
     assert [a.name for a in result.attacks] == ["gap"]
+    # probing a remote endpoint sends tens of queries per record: only when named
+    reasons = {s.name: s.reason for s in result.skipped}
+    assert "not run by default on a remote endpoint" in reasons["label-noise"]
+    assert "white-box" in reasons["gradient-norm"]
+    before = sum(server.hits.values())  # type: ignore[attr-defined]
+    target = HttpTarget(_url(server, "/labels"), classes=[0, 1], output="label", batch_size=512)
+    named = ["label-noise", "label-boundary"]
+    result = miaudit.audit(target, (X[:40], Y[:40]), (X[284:324], Y[284:324]), attacks=named)
+    assert [a.name for a in result.attacks] == named
+    sent = sum(server.hits.values()) - before  # type: ignore[attr-defined]
+    # label-noise: the 80 records, then 2,640 copies in 6 requests of at most 512 rows;
+    # label-boundary: the records, then one request per direction and bisection step
+    assert sent <= 1 + 6 + 1 + 32 * 7, sent
+    assert result.attack("label-noise").queries_per_record == 33
+    # the endpoint answers with MODEL's labels: the same scores as probing MODEL in-process
+    local = miaudit.audit(
+        miaudit.harden(MODEL, "label-only"),
+        (X[:40], Y[:40]),
+        (X[284:324], Y[284:324]),
+        attacks=named,
+    )
+    for name in named:
+        assert result.attack(name).auc.value == local.attack(name).auc.value
 
 
 def test_429_and_5xx_are_retried(server: ThreadingHTTPServer) -> None:

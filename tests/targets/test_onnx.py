@@ -88,6 +88,23 @@ def test_onnx_errors_name_the_problem(sklearn_model, tmp_path: Path) -> None:
     (tmp_path / "m.onnx").write_bytes(onx.SerializeToString())
     with pytest.raises(InputError, match="has no output 'scores'; it has output_label"):
         OnnxTarget.from_file(tmp_path / "m.onnx", output_name="scores")
+    # a model taking two inputs (here: two feature blocks added together) is refused by name
+    from onnx import TensorProto, helper
+
+    block = [None, 3]
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["left", "right"], ["scores"])],
+        "two_inputs",
+        [
+            helper.make_tensor_value_info("left", TensorProto.FLOAT, block),
+            helper.make_tensor_value_info("right", TensorProto.FLOAT, block),
+        ],
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, block)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    (tmp_path / "two.onnx").write_bytes(model.SerializeToString())
+    with pytest.raises(InputError, match="2 inputs \\(left, right\\); miaudit feeds one"):
+        OnnxTarget.from_file(tmp_path / "two.onnx", output_name="scores", classes=3)
 
 
 def test_an_onnx_model_from_a_config_and_the_command_line(sklearn_model, tmp_path: Path) -> None:

@@ -3,13 +3,16 @@
 
 from miaudit.attacks.classifier import ClassifierAttack
 from miaudit.attacks.interface import Attack, AttackInput
+from miaudit.attacks.label_only import LabelBoundaryAttack, LabelNoiseAttack
 from miaudit.attacks.lira import LiraAttack
 from miaudit.attacks.lm import BlindBaselineAttack
+from miaudit.attacks.probing import Probe, ProbingAttack
 from miaudit.attacks.registry import REGISTRY, create, names_for, select
 from miaudit.attacks.requirements import Access, Available, Requirements, cannot_run
 from miaudit.attacks.rmia import RmiaAttack
 from miaudit.attacks.shadow import ShadowAttack
 from miaudit.attacks.threshold import SignalAttack
+from miaudit.attacks.white_box import GradientNormAttack
 
 __all__ = [
     "REGISTRY",
@@ -19,7 +22,12 @@ __all__ = [
     "Available",
     "BlindBaselineAttack",
     "ClassifierAttack",
+    "GradientNormAttack",
+    "LabelBoundaryAttack",
+    "LabelNoiseAttack",
     "LiraAttack",
+    "Probe",
+    "ProbingAttack",
     "Requirements",
     "RmiaAttack",
     "ShadowAttack",

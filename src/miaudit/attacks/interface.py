@@ -79,6 +79,8 @@ class Attack(ABC):
     tuning_replays: int = 4
     #: True if every audited record needs an IN reference model (online attacks).
     needs_in_models: bool = False
+    #: Whether an audit that names no attacks runs this one.
+    default: bool = True
 
     @abstractmethod
     def scores(self, data: AttackInput) -> np.ndarray:

@@ -8,11 +8,13 @@ from typing import Any
 
 from miaudit.attacks.classifier import ClassifierAttack
 from miaudit.attacks.interface import Attack
+from miaudit.attacks.label_only import LabelBoundaryAttack, LabelNoiseAttack
 from miaudit.attacks.lira import LiraAttack
 from miaudit.attacks.lm import LM_ATTACKS
 from miaudit.attacks.rmia import RmiaAttack
 from miaudit.attacks.shadow import ShadowAttack
 from miaudit.attacks.threshold import THRESHOLD_ATTACKS
+from miaudit.attacks.white_box import GradientNormAttack
 from miaudit.errors import InputError
 from miaudit.targets.interface import Modality
 
@@ -26,7 +28,11 @@ REGISTRY: dict[str, Attack] = {
         LiraAttack(online=True),
         RmiaAttack(online=False),
         RmiaAttack(online=True),
+        LabelNoiseAttack(),
+        LabelBoundaryAttack(),
+        GradientNormAttack(),
         *LM_ATTACKS,
+        GradientNormAttack(Modality.LANGUAGE_MODEL),
     )
 }
 
@@ -59,7 +65,11 @@ def select(
     model; ``params`` may only name chosen attacks."""
     available = names_for(modality)
     if names is None:
-        chosen = [n for n in available if with_reference or not REGISTRY[n].min_reference_models]
+        chosen = [
+            n
+            for n in available
+            if REGISTRY[n].default and (with_reference or not REGISTRY[n].min_reference_models)
+        ]
     else:
         unknown = [n for n in names if n not in available]
         if unknown:

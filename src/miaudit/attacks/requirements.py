@@ -20,6 +20,7 @@ class Access(str, Enum):
     LABEL = "predicted label"
     SCORES = "probabilities or logits"
     TOKEN_LOGPROBS = "token log-probabilities"
+    WHITE_BOX = "the model's parameters (white-box)"
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,12 @@ class Requirements:
     texts: bool = False
     reference_lm: bool = False
     masked_lm: bool = False
+    #: It queries the model on records of its own making (perturbed copies).
+    queries: bool = False
 
     def describe(self) -> str:
         """One line for ``miaudit attacks``."""
-        parts = [self.access.value]
+        parts = [self.access.value + (" of perturbed copies" if self.queries else "")]
         if self.reference_models:
             parts.append(f"≥ {self.reference_models} reference model(s)")
         if self.population:
@@ -62,6 +65,10 @@ class Available:
     population: bool = False
     reference_lm: bool = False
     masked_lm: bool = False
+    #: The target answers for records it has not seen (not a table of precomputed outputs).
+    queryable: bool = True
+    #: The auditor holds the model's parameters (a PyTorch module, a causal LM).
+    white_box: bool = False
 
 
 def cannot_run(needs: Requirements, available: Available) -> str | None:
@@ -74,6 +81,16 @@ def cannot_run(needs: Requirements, available: Available) -> str | None:
     if needs.population and not available.population:
         return (
             "needs a population (records known to be outside the training set) to compare against"
+        )
+    if needs.access is Access.WHITE_BOX and not available.white_box:
+        return (
+            "needs white-box access (the model's parameters): audit the PyTorch module itself "
+            "(TorchTarget) or the causal LM, not its outputs or an API"
+        )
+    if needs.queries and not available.queryable:
+        return (
+            "queries the model on perturbed copies of each record, which a table of "
+            "precomputed outputs cannot answer; audit the model or its endpoint"
         )
     if needs.reference_lm and not available.reference_lm:
         return "needs a reference language model: pass reference_lm=CausalLMTarget(...)"

@@ -27,12 +27,13 @@ from miaudit.audit.observe import (
     observe_language_model,
 )
 from miaudit.audit.options import AuditOptions
+from miaudit.audit.probe import Probing, probe_step, unprobed
 from miaudit.audit.progress import Progress, Silent
 from miaudit.audit.reference import References, load_outputs, reference_step
 from miaudit.data import MEMBER, NONMEMBER, POPULATION
 from miaudit.errors import InputError
 from miaudit.results import AuditResult, AuditSettings, ScoreTable
-from miaudit.targets.interface import Modality, Target
+from miaudit.targets.interface import Modality, Target, WhiteBox
 
 
 def audit(
@@ -75,6 +76,9 @@ def audit(
     )
     membership = membership_of([sets.members, sets.nonmembers, sets.population])
     observation = _observe(model, sets, membership, chosen, options, progress)
+    named = options.attacks is not None
+    probing = probe_step(model, sets, chosen, observation, options.seed, named, progress)
+    observation, chosen = probing.observation, unprobed(chosen, probing)
     references = References(None)
     if options.reference.wanted and any(a.min_reference_models for a in chosen):
         references = reference_step(
@@ -96,7 +100,8 @@ def audit(
         progress,
         options.fprs if options.tune else None,
     )
-    return _assemble(model, sets, options, observation, references, chosen, run)
+    run.skipped[:0] = probing.skipped
+    return _assemble(model, sets, options, observation, references, chosen, run, probing)
 
 
 def _check_modality(model: Target, options: AuditOptions) -> AuditOptions:
@@ -157,6 +162,8 @@ def _available(
         population=bool((observation.membership == POPULATION).any()),
         reference_lm=lm.reference_lm is not None,
         masked_lm=lm.masked_lm is not None,
+        queryable=model.queryable,
+        white_box=isinstance(model, WhiteBox),
     )
 
 
@@ -168,6 +175,7 @@ def _assemble(
     references: References,
     chosen: list[Attack],
     run: AttackRun,
+    probing: Probing,
 ) -> AuditResult:
     """Evaluate every attack that ran and put the result together."""
     o = observation
@@ -180,7 +188,8 @@ def _assemble(
                 a.name, a.description, run.scores[a.name], alike or not a.min_reference_models
             ),
             access=access_level(a),
-            queries_per_record=_queries(a, options),
+            queries_per_record=_queries(a, options, probing),
+            method=probing.probes[a.name].note if a.name in probing.probes else "",
         )
         for a in chosen
         if a.name in run.scores
@@ -236,9 +245,13 @@ def access_level(attack: Attack) -> str:
     return " + ".join([needs.access.value, *[e for e in extra if e]])
 
 
-def _queries(attack: Attack, options: AuditOptions) -> float:
+def _queries(attack: Attack, options: AuditOptions, probing: Probing) -> float:
     """Queries to the target per audited record (the neighbourhood attack also queries each
-    neighbour; an attack that never queries the model, none)."""
+    neighbour; a probing attack, what it spent per record it scored; an attack that never
+    queries the model, none)."""
+    spent = probing.queries_per_record(attack.name)
+    if spent is not None:
+        return spent
     if attack.requires.access is Access.NONE:
         return 0.0
     masked = options.language_model.masked_lm

@@ -7,7 +7,7 @@ from typing import ClassVar
 from miaudit.assess import ATLAS, OWASP, Assessment
 from miaudit.report.interface import ReportFormat
 from miaudit.report.text import estimate, fpr_label, tpr
-from miaudit.results import AuditResult
+from miaudit.results import AttackResult, AuditResult
 
 
 def _cell(text: str) -> str:
@@ -69,9 +69,23 @@ def _summary(result: AuditResult, assessment: Assessment) -> list[str]:
         lines.append(f"| {s.name} | not run: {_cell(s.reason)} |" + " |" * (len(fprs) + 2))
     levels = result.by_access()
     if levels:
-        lines += ["", "| what the attacker reads | strongest attack | AUC |", "|---|---|---|"]
-        lines += [f"| {_cell(access)} | {a.name} | {estimate(a.auc)} |" for access, a in levels]
+        lines += [
+            "",
+            "| what the attacker reads | strongest attack | AUC | queries per record |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_cell(access)} | {a.name} | {estimate(a.auc)} | {_queries(a)} |"
+            for access, a in levels
+        ]
+    probed = [a for a in result.attacks if a.method]
+    lines += [""] * bool(probed) + [f"- {a.name}: {_cell(a.method)}" for a in probed]
     return lines
+
+
+def _queries(attack: AttackResult) -> str:
+    q = attack.queries_per_record
+    return "—" if q is None else f"{q:.3g}"
 
 
 def _context(result: AuditResult) -> list[str]:

@@ -96,6 +96,8 @@ class AttackResult:
     #: and how many queries it spends per audited record.
     access: str = ""
     queries_per_record: float | None = None
+    #: How an attack that probes the model did so, and how its settings were chosen.
+    method: str = ""
 
     def tpr(self, fpr: float) -> TprAtFpr | None:
         return next((t for t in self.tpr_at_fpr if abs(t.fpr - fpr) < 1e-12), None)
@@ -126,6 +128,7 @@ class AttackResult:
                 if self.queries_per_record is not None
                 else {}
             ),
+            **({"method": self.method} if self.method else {}),
         }
 
 
@@ -171,7 +174,10 @@ def fpr_key(fpr: float) -> str:
 
 
 def _access_rank(access: str) -> tuple[int, str]:
-    """Least access first: labels, then scores, then anything with reference models."""
+    """Least access first: labels, then scores, then anything with reference models, then
+    the model's parameters."""
+    if "white-box" in access:
+        return 3, access
     rank = 0 if access.startswith("predicted label") else 2 if "reference" in access else 1
     return rank, access
 

@@ -197,6 +197,8 @@ class HardenedTarget(ClassifierTarget):
         self._classes = inner.classes
         self._rng = np.random.default_rng(policy.seed)
         self.kind = inner.kind  # type: ignore[misc]
+        self.queryable = inner.queryable  # type: ignore[misc]
+        self.remote = inner.remote  # type: ignore[misc]
 
     def _predict(self, features: Any) -> np.ndarray:  # pragma: no cover - outputs() overrides
         raise NotImplementedError

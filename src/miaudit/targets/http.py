@@ -47,6 +47,7 @@ class HttpTarget(ClassifierTarget):
     ``Authorization`` header, say — never written anywhere)."""
 
     kind = "http"
+    remote = True
 
     def __init__(
         self,

@@ -89,6 +89,12 @@ class Target(ABC):
 
     kind: ClassVar[str]
     modality: ClassVar[Modality] = Modality.CLASSIFIER
+    #: Whether the target answers for records it has never seen (perturbed copies): a table
+    #: of precomputed outputs does not.
+    queryable: ClassVar[bool] = True
+    #: Whether each query crosses a network (attacks that send many queries per record then
+    #: run only when named).
+    remote: ClassVar[bool] = False
     _exposes: Exposure
 
     @property
@@ -140,6 +146,24 @@ class ClassifierTarget(Target):
         else:
             values = values.astype(np.float64, copy=False)
         return Outputs(self.exposes.kind, values, len(self.classes))
+
+
+class WhiteBox(ABC):
+    """A target whose parameters the auditor holds (the model's owner): it can say how hard
+    each record pulls on them."""
+
+    @abstractmethod
+    def gradient_norms(self, records: Any, progress: ProgressCallback | None = None) -> np.ndarray:
+        """Per-record L2 norm of the gradient of the loss on the record's true label (the next
+        tokens, for a language model) with respect to every trainable parameter, (n,)."""
+
+
+def predicted_indices(outputs: Outputs) -> np.ndarray:
+    """The class each output row predicts (column index): the label itself for label-only
+    outputs, the highest score otherwise (the first of tied scores)."""
+    if outputs.kind is OutputKind.LABEL:
+        return outputs.values.astype(np.int64, copy=False)
+    return np.argmax(outputs.values, axis=1)
 
 
 def _label_indices(predicted: np.ndarray, classes: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from miaudit.errors import InputError, require
 from miaudit.targets._device import resolve_device
 from miaudit.targets.exposure import Exposure
-from miaudit.targets.interface import Modality, ProgressCallback, Target
+from miaudit.targets.interface import Modality, ProgressCallback, Target, WhiteBox
 
 _FEATURE = "Auditing a language model"
 
@@ -124,7 +124,7 @@ def _torch() -> Any:
     return require("torch", "llm", _FEATURE)
 
 
-class CausalLMTarget(Target):
+class CausalLMTarget(Target, WhiteBox):
     """A causal LM and its tokenizer, queried in ``eval()`` mode under ``torch.no_grad()``.
 
     Its records are texts (:class:`~miaudit.data.TextRecords`); its outputs are
@@ -281,3 +281,22 @@ class CausalLMTarget(Target):
             stats = _statistics(logits, row, column, ids[row, column + 1])
         bounds = np.cumsum(counts)[:-1]
         return list(zip(*(np.split(s, bounds) for s in stats), strict=True))
+
+    def gradient_norms(self, records: Any, progress: ProgressCallback | None = None) -> np.ndarray:
+        """Per-text norm of the gradient of the mean next-token loss (the first ``max_length``
+        tokens) with respect to every trainable parameter (MIMIR's gradnorm), a text at a
+        time."""
+        torch = _torch()
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        norms = []
+        for text in records.texts:
+            ids = torch.tensor([self.encode(str(text))[: self.max_length]], device=self.device)
+            if ids.shape[1] < 2:
+                raise InputError("a text has fewer than 2 tokens: nothing to score")
+            loss = self.model(input_ids=ids, labels=ids).loss
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+            square = sum(float(g.double().pow(2).sum()) for g in grads if g is not None)
+            norms.append(np.sqrt(square))
+            if progress is not None:
+                progress(1)
+        return np.asarray(norms, dtype=np.float64)

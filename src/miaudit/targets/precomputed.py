@@ -134,6 +134,7 @@ class PrecomputedTarget(ClassifierTarget):
     """A target whose outputs are looked up by record id in an :class:`OutputsTable`."""
 
     kind = "precomputed"
+    queryable = False
 
     def __init__(self, table: OutputsTable) -> None:
         self.table = table

@@ -11,12 +11,18 @@ import numpy as np
 
 from miaudit.errors import InputError, require
 from miaudit.targets._device import resolve_device
-from miaudit.targets.interface import ClassifierTarget, Exposure
+from miaudit.targets.interface import (
+    ClassifierTarget,
+    Exposure,
+    ProgressCallback,
+    WhiteBox,
+    label_indices,
+)
 
 _FEATURE = "Auditing a PyTorch model"
 
 
-class TorchTarget(ClassifierTarget):
+class TorchTarget(ClassifierTarget, WhiteBox):
     """Query ``module(x)`` in ``eval()`` mode under ``torch.no_grad()``, in batches.
 
     ``output`` is ``logits`` (default) or ``probabilities`` if the module ends in a softmax.
@@ -45,6 +51,7 @@ class TorchTarget(ClassifierTarget):
         self.device = device
         self.batch_size = batch_size
         self._exposes = Exposure.of(output)
+        self.output = output
         self._classes = np.arange(classes) if isinstance(classes, int) else np.asarray(classes)
 
     @classmethod
@@ -78,3 +85,40 @@ class TorchTarget(ClassifierTarget):
         with torch.no_grad():
             out = self.module(torch.from_numpy(array).to(self.device))
         return out.detach().cpu().double().numpy()
+
+    def gradient_norms(self, records: Any, progress: ProgressCallback | None = None) -> np.ndarray:
+        """Per-record norm of the gradient of the cross-entropy on the true label with respect
+        to every trainable parameter, vectorised over records with ``torch.func``."""
+        torch = self._torch
+        from torch.func import functional_call, grad, vmap
+
+        params = {k: v.detach() for k, v in self.module.named_parameters() if v.requires_grad}
+        if not params:
+            raise InputError(
+                "gradient-norm needs a module with trainable parameters (a torch.export or "
+                "TorchScript file has none to differentiate: pass the nn.Module)"
+            )
+        buffers = {k: v.detach() for k, v in self.module.named_buffers()}
+        module, probabilities = self.module, self.output == "probabilities"
+
+        def loss(p: Any, x: Any, y: Any) -> Any:
+            out = functional_call(module, (p, buffers), (x.unsqueeze(0),))
+            logp = torch.log(out.clamp_min(1e-12)) if probabilities else out.log_softmax(-1)
+            return torch.nn.functional.nll_loss(logp, y.unsqueeze(0))
+
+        per_record = vmap(grad(loss), in_dims=(None, 0, 0))
+        y_all = label_indices(np.asarray(records.labels), self.classes)
+        x_all = np.asarray(records.features, dtype=np.float32)
+        parts = []
+        for start in range(0, len(y_all), 256):
+            x = torch.from_numpy(x_all[start : start + 256]).to(self.device)
+            y = torch.from_numpy(y_all[start : start + 256]).to(self.device)
+            try:
+                grads = per_record(params, x, y)
+            except Exception as exc:  # torch.func refuses some modules; say which
+                raise InputError(f"cannot take per-record gradients of this module: {exc}") from exc
+            squares = sum(g.reshape(len(y), -1).double().pow(2).sum(1) for g in grads.values())
+            parts.append(torch.sqrt(squares).cpu().numpy())
+            if progress is not None:
+                progress(len(y))
+        return np.concatenate(parts)

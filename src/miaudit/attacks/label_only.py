@@ -1,0 +1,223 @@
+"""Label-only attacks (Choquette-Choo et al. 2021): a model is surer of its training records,
+so their predicted label survives more perturbation. Both read nothing but predicted labels,
+so they run on any target that answers queries — an HTTP endpoint, a hardened API returning
+only labels — and rounding or hiding scores does not change them.
+
+- ``label-noise``: the share of ``k`` perturbed copies of a record (Gaussian noise on numeric
+  columns, swapped values in categorical and two-valued ones; flips and shifts for images)
+  still given the record's true label. Its noise strength is a default measured on
+  benchmarks, never on the audit's data; the copies are the same whoever is a member.
+- ``label-boundary``: the distance from a record to the decision boundary, in standard
+  deviations of the features: random directions, each searched by bisection within the
+  shortest distance found so far, under a budget of queries per record. The search radius is
+  twice the median distance between two of the audit's records, pooled blind to membership.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from miaudit.attacks.perturb import FeatureSpace, parse_image_shape, predictions
+from miaudit.attacks.probing import CannotProbe, Probe, ProbingAttack, pooled, take
+from miaudit.attacks.requirements import Access, Requirements
+from miaudit.errors import InputError
+from miaudit.targets.interface import ClassifierTarget, ProgressCallback, label_indices
+
+#: The default noise strength (× a numeric column's standard deviation; the probability of
+#: swapping a categorical or two-valued value): the best or within 0.002 AUC of the best of
+#: 0.025-0.8 on three benchmarks (docs/label-only.md). Set per audit with ``strength``.
+STRENGTH = 0.2
+#: Directions ``label-boundary`` searches at once per record (fewer, larger queries).
+GROUP = 4
+
+
+def _classifier(target: Any) -> ClassifierTarget:
+    if not isinstance(target, ClassifierTarget):  # pragma: no cover - the registry prevents it
+        raise InputError("label-only attacks query classifiers")
+    return target
+
+
+class LabelNoiseAttack(ProbingAttack):
+    name = "label-noise"
+    description = (
+        "share of k perturbed copies still given the true label (Choquette-Choo et al. 2021)"
+    )
+    requires = Requirements(access=Access.LABEL, signals=("label_noise",), queries=True)
+    signal = "label_noise"
+
+    def __init__(
+        self, k: int = 32, strength: float = STRENGTH, image_shape: str | None = None
+    ) -> None:
+        if int(k) < 1:
+            raise InputError(f"label-noise: k must be at least 1, got {k}")
+        if not (isinstance(strength, int | float) and 0 < strength <= 10):
+            raise InputError(f"label-noise: strength must be in (0, 10], got {strength!r}")
+        self.k, self.strength = int(k), float(strength)
+        self.image_shape = image_shape
+        parse_image_shape(image_shape)
+
+    def configure(self, **params: Any) -> LabelNoiseAttack:
+        unknown = sorted(set(params) - {"k", "strength", "image_shape"})
+        if unknown:
+            raise InputError(f"label-noise takes k, strength and image_shape, not {unknown}")
+        merged = {"k": self.k, "strength": self.strength, "image_shape": self.image_shape}
+        return LabelNoiseAttack(**{**merged, **params})
+
+    def probe(
+        self,
+        target: Any,
+        sets: list[Any],
+        population: Any | None,
+        seed: int,
+        advance: ProgressCallback | None = None,
+    ) -> Probe:
+        model = _classifier(target)
+        shape = parse_image_shape(self.image_shape)
+        space = FeatureSpace.of([s.features for s in sets], shape)
+        x, labels = pooled(sets)
+        y = label_indices(labels, model.classes)
+        score, queries = robustness(
+            model, space, x, labels, y, self.strength, self.k, seed, advance
+        )
+        if shape is not None:
+            k = len(space.noisy(take(x, np.arange(1)), 0.0, self.k, seed))
+            note = f"{k} flipped and shifted copies per image"
+        else:
+            note = (
+                f"{self.k} noisy copies per record at strength {self.strength:g} (Gaussian noise "
+                f"of {self.strength:g} × each numeric column's standard deviation; categorical "
+                f"and two-valued columns swapped with probability {min(self.strength, 0.5):g})"
+            )
+        return Probe({self.signal: score}, queries, note, {"strength": self.strength, "k": self.k})
+
+
+def robustness(
+    model: ClassifierTarget,
+    space: FeatureSpace,
+    x: Any,
+    labels: np.ndarray,
+    y: np.ndarray,
+    strength: float,
+    k: int,
+    seed: int,
+    advance: ProgressCallback | None = None,
+) -> tuple[np.ndarray, int]:
+    """Per record: 1 if the model gives its true label, plus the share of its noisy copies
+    given the true label (so a misclassified record scores below every correct one); and the
+    queries spent."""
+    correct = predictions(model, x, labels) == y
+    kept = np.zeros(len(y))
+    per_chunk = max(1, 8192 // max(k, 1))
+    queries = len(y)
+    for number, start in enumerate(range(0, len(y), per_chunk)):
+        rows = np.arange(start, min(start + per_chunk, len(y)))
+        copies = space.noisy(take(x, rows), strength, k, seed * 100_003 + number)
+        k_made = len(copies) // len(rows)
+        predicted = predictions(model, copies, np.repeat(labels[rows], k_made))
+        kept[rows] = (predicted.reshape(len(rows), k_made) == y[rows, None]).mean(axis=1)
+        queries += len(copies)
+        if advance is not None:
+            advance(len(rows))
+    return correct + kept, queries
+
+
+class LabelBoundaryAttack(ProbingAttack):
+    name = "label-boundary"
+    description = (
+        "distance to the decision boundary from labels alone (random directions, bisection)"
+    )
+    requires = Requirements(access=Access.LABEL, signals=("boundary_distance",), queries=True)
+    signal = "boundary_distance"
+
+    def __init__(self, directions: int = 32, steps: int = 6) -> None:
+        if int(directions) < 1 or int(steps) < 1:
+            raise InputError(
+                f"label-boundary: directions and steps must be at least 1, got {directions}, "
+                f"{steps}"
+            )
+        self.directions, self.steps = int(directions), int(steps)
+
+    def configure(self, **params: Any) -> LabelBoundaryAttack:
+        unknown = sorted(set(params) - {"directions", "steps"})
+        if unknown:
+            raise InputError(f"label-boundary takes directions and steps, not {unknown}")
+        merged = {"directions": self.directions, "steps": self.steps, **params}
+        return LabelBoundaryAttack(**merged)
+
+    @property
+    def budget(self) -> int:
+        """The most queries spent on one record."""
+        return 1 + self.directions * (1 + self.steps)
+
+    def probe(
+        self,
+        target: Any,
+        sets: list[Any],
+        population: Any | None,
+        seed: int,
+        advance: ProgressCallback | None = None,
+    ) -> Probe:
+        model = _classifier(target)
+        space = FeatureSpace.of([s.features for s in sets], None)
+        if space.movable == 0:
+            raise CannotProbe(
+                "label-boundary needs numeric features that vary to move along; these records "
+                "have none (use label-noise)"
+            )
+        x, labels = pooled(sets)
+        y = label_indices(labels, model.classes)
+        radius = 2.0 * space.typical_distance(x, seed)
+        distance = np.zeros(len(y))
+        queries = 0
+        for start in range(0, len(y), 4096):
+            rows = np.arange(start, min(start + 4096, len(y)))
+            found, spent = self._search(
+                model, space, take(x, rows), labels[rows], y[rows], radius, seed + start
+            )
+            distance[rows], queries = found, queries + spent
+            if advance is not None:
+                advance(len(rows))
+        note = (
+            f"{self.directions} random directions per record, {self.steps} bisection steps "
+            f"each, within {radius:.3g} standard deviations (twice the median distance between "
+            f"two records); at most {self.budget} queries per record"
+        )
+        return Probe({self.signal: distance}, queries, note, {"radius": radius})
+
+    def _search(
+        self,
+        model: ClassifierTarget,
+        space: FeatureSpace,
+        x: Any,
+        labels: np.ndarray,
+        y: np.ndarray,
+        radius: float,
+        seed: int,
+    ) -> tuple[np.ndarray, int]:
+        """Shortest distance found per record (0 if misclassified), and the queries spent."""
+        rng = np.random.default_rng(seed)
+        correct = predictions(model, x, labels) == y
+        queries = len(y)
+        best = np.full(len(y), radius)
+        active = np.nonzero(correct)[0]
+        for first in range(0, self.directions if len(active) else 0, GROUP):
+            # GROUP directions per record at once: one query each at the shortest distance
+            # found so far, then bisection of those that cross sooner
+            rows = np.repeat(active, min(GROUP, self.directions - first))
+            d = space.directions(len(rows), rng)
+            moved = space.moved(take(x, rows), d, best[rows])
+            crossed = predictions(model, moved, labels[rows]) != y[rows]
+            queries += len(rows)
+            rows, d = rows[crossed], d[crossed]
+            low, high = np.zeros(len(rows)), best[rows].copy()
+            for _ in range(self.steps if len(rows) else 0):
+                middle = (low + high) / 2
+                moved = space.moved(take(x, rows), d, middle)
+                flipped = predictions(model, moved, labels[rows]) != y[rows]
+                queries += len(rows)
+                high = np.where(flipped, middle, high)
+                low = np.where(flipped, low, middle)
+            np.minimum.at(best, rows, high)
+        return np.where(correct, best, 0.0), queries
