@@ -13,6 +13,7 @@ from miaudit import report as report  # registers the formats behind AuditResult
 from miaudit._version import __version__
 from miaudit.audit import AuditOptions, LanguageModelOptions, ReferenceOptions, audit
 from miaudit.data import RecordSet, TextRecords
+from miaudit.defences import Comparison, compare, one_run_audit
 from miaudit.errors import InputError, MissingExtraError
 from miaudit.results import AuditResult
 from miaudit.targets import (
@@ -25,12 +26,18 @@ from miaudit.targets import (
     Target,
     harden,
 )
+from miaudit.training import DP, TorchRecipe
+from miaudit.training.defences import DistillRecipe, EnsembleRecipe
 
 __all__ = [
+    "DP",
     "AuditOptions",
     "AuditResult",
     "CallableTarget",
     "CausalLMTarget",
+    "Comparison",
+    "DistillRecipe",
+    "EnsembleRecipe",
     "Exposure",
     "InputError",
     "LanguageModelOptions",
@@ -44,10 +51,13 @@ __all__ = [
     "SklearnTarget",
     "Target",
     "TextRecords",
+    "TorchRecipe",
     "TorchTarget",
     "__version__",
     "audit",
+    "compare",
     "harden",
+    "one_run_audit",
 ]
 
 

@@ -14,6 +14,7 @@ Statistical honesty is the point of this module:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
 
@@ -276,6 +277,18 @@ def _epsilon(
     return np.maximum(eps, 0.0), fpr_hi, fnr_hi
 
 
+def epsilon_ceiling(
+    n_members: int, n_nonmembers: int, delta: float = 1e-5, confidence: float = 0.95
+) -> float:
+    """The largest ε lower bound an evaluation split of this size can show: the bound at
+    perfect separation (no false positive, no false negative). A claim above it cannot be
+    refuted by an audit this size, however leaky the model."""
+    if n_members < 1 or n_nonmembers < 1:
+        return 0.0
+    eps, _, _ = _epsilon(np.array([0]), n_nonmembers, np.array([0]), n_members, delta, confidence)
+    return float(eps[0])
+
+
 def epsilon_lower_bound(
     calibration: tuple[np.ndarray, np.ndarray],
     evaluation: tuple[np.ndarray, np.ndarray],
@@ -345,3 +358,65 @@ def nonmember_pvalues(member_scores: np.ndarray, reference_nonmembers: np.ndarra
     ordered = np.sort(reference_nonmembers)
     at_or_above = len(ordered) - np.searchsorted(ordered, member_scores, "left")
     return (1.0 + at_or_above) / (1.0 + len(ordered))
+
+
+def _one_run_p_value(m: int, r: int, v: int, eps: float, delta: float) -> float:
+    """P[≥ v of r guesses correct] when m canaries were each included with probability ½ in
+    one (ε, δ)-DP training run (Steinke, Nasr & Jagielski 2023, Theorem 5.2 / Appendix D)."""
+    q = 1.0 / (1.0 + np.exp(-eps))  # the accuracy of ε-DP randomised response
+    beta = float(stats.binom.sf(v - 1, r, q))
+    if delta == 0 or v == 0:
+        return min(beta, 1.0)
+    below = np.cumsum(stats.binom.pmf(v - np.arange(1, v + 1), r, q))  # P[v-i ≤ B < v]
+    alpha = float(np.max(below / np.arange(1, v + 1)))
+    return min(beta + alpha * delta * 2 * m, 1.0)
+
+
+def one_run_epsilon(m: int, r: int, v: int, delta: float, p: float) -> float:
+    """The largest ε whose one-run p-value for ``v`` correct of ``r`` guesses is below ``p``
+    (0 if none): with probability ≥ 1 − p the training run is not (ε, δ)-DP for any smaller
+    ε."""
+    if not 0 <= v <= r <= m:
+        raise ValueError(f"need 0 ≤ v ≤ r ≤ m, got v={v}, r={r}, m={m}")
+    if r == 0 or _one_run_p_value(m, r, v, 0.0, delta) >= p:
+        return 0.0
+    low, high = 0.0, 1.0
+    while _one_run_p_value(m, r, v, high, delta) < p and high < 64:
+        low, high = high, high * 2
+    for _ in range(40):
+        middle = (low + high) / 2
+        if _one_run_p_value(m, r, v, middle, delta) < p:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def one_run_audit_bound(
+    scores: np.ndarray,
+    included: np.ndarray,
+    delta: float = 1e-5,
+    confidence: float = 0.95,
+    guesses: Sequence[int] | None = None,
+) -> tuple[float, int, int, int]:
+    """ε lower bound from one training run: ``included`` says which of the m canaries (each
+    included with probability ½) were trained on, ``scores`` how member-like each looks. For
+    each k of ``guesses`` (default: 1%, 2%, 5%, 10%, 20% of m per side), guess IN for the k
+    highest scores and OUT for the k lowest; the bound is the best over k, at a Bonferroni-
+    corrected level so that it holds with probability ≥ ``confidence``. Returns (ε, k, correct
+    guesses, guesses)."""
+    scores, included = np.asarray(scores, dtype=np.float64), np.asarray(included, dtype=bool)
+    m = len(scores)
+    default = [max(1, int(f * m)) for f in (0.01, 0.02, 0.05, 0.1, 0.2)]
+    ks = sorted({int(k) for k in (guesses or default) if 1 <= k <= m // 2})
+    if not ks:
+        raise ValueError(f"{m} canaries leave no room for guesses")
+    order = np.argsort(scores, kind="stable")
+    p = (1 - confidence) / len(ks)
+    best = (0.0, ks[0], 0, 2 * ks[0])
+    for k in ks:
+        v = int(included[order[-k:]].sum() + (~included[order[:k]]).sum())
+        eps = one_run_epsilon(m, 2 * k, v, delta, p)
+        if eps > best[0]:
+            best = (eps, k, v, 2 * k)
+    return best

@@ -81,8 +81,21 @@ def _dp(result: AuditResult) -> Answer:
         DP_QUESTION,
         "declared",
         f"declared ε = {declared:g}; the measured lower bound ε ≥ {eps:.2f} at "
-        f"δ={delta:g} is consistent with it (an audit can refute a guarantee, not prove it)",
+        f"δ={delta:g} is consistent with it (an audit can refute a guarantee, not prove it)"
+        + _ceiling(result, declared),
     )
+
+
+def _ceiling(result: AuditResult, declared: float) -> str:
+    ceiling = result.epsilon_ceiling
+    if ceiling is None:
+        return ""
+    if declared >= ceiling:
+        return (
+            f"; an audit of this size can show at most ε ≥ {ceiling:.2f}, so it could not "
+            "refute this claim even for a model that leaks every record: audit more records"
+        )
+    return f"; an audit of this size can show up to ε ≥ {ceiling:.2f}"
 
 
 def _gap(result: AuditResult) -> Answer:

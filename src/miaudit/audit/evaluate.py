@@ -76,6 +76,17 @@ class Evaluation:
         split = np.cumsum(np.bincount(index, minlength=len(names)))[:-1]
         return dict(zip(names.tolist(), np.split(by_class, split), strict=True))
 
+    def epsilon_ceiling(self) -> float:
+        """The largest ε lower bound this audit's evaluation split can show."""
+        is_member = self.membership[: self.n_audit] == MEMBER
+        held = ~self.calibration
+        return m.epsilon_ceiling(
+            int((is_member & held).sum()),
+            int((~is_member & held).sum()),
+            self.delta,
+            self.confidence,
+        )
+
     def attack(
         self, name: str, description: str, scores: np.ndarray, population_alike: bool = True
     ) -> AttackResult:

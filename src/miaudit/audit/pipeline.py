@@ -220,6 +220,7 @@ def _assemble(
             ev.calibrated_by(sets.population is not None),
         ),
         declared_dp_epsilon=options.dp_epsilon,
+        epsilon_ceiling=evaluation.epsilon_ceiling(),
         sensitive_data=options.sensitive_data,
         reference=_reference_summary(references, run),
         notes=notes(model.modality, o, references.signals is not None, results),

@@ -6,6 +6,7 @@ import click
 from miaudit._version import __version__
 from miaudit.cli.attacks import list_attacks
 from miaudit.cli.audit import audit_command
+from miaudit.cli.compare import compare_command
 from miaudit.cli.demo import demo
 
 
@@ -18,5 +19,6 @@ def main() -> None:
 main.add_command(demo)
 main.add_command(audit_command)
 main.add_command(list_attacks)
+main.add_command(compare_command)
 
 __all__ = ["main"]

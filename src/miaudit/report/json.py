@@ -42,6 +42,13 @@ def report_dict(result: AuditResult, assessment: Assessment) -> dict[str, Any]:
             for access, a in result.by_access()
         ],
         "skipped_attacks": [{"name": s.name, "reason": s.reason} for s in result.skipped],
+        # the DP claim beside what the audit measured and the most an audit this size can show
+        "differential_privacy": {
+            "declared_epsilon": result.declared_dp_epsilon,
+            "measured_lower_bound": max((a.epsilon.value for a in result.attacks), default=0.0),
+            "ceiling": result.epsilon_ceiling,
+            "delta": result.settings.delta,
+        },
         "audit_questions": [q.to_dict() for q in assessment.questions],
         "findings": [
             {

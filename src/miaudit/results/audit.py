@@ -197,6 +197,8 @@ class AuditResult:
     skipped: tuple[SkippedAttack, ...]
     settings: AuditSettings
     declared_dp_epsilon: float | None = None
+    #: The largest ε lower bound an audit of this size can show (perfect separation).
+    epsilon_ceiling: float | None = None
     #: The owner says the training data are sensitive (medical, financial, personal).
     sensitive_data: bool = False
     #: Reference models used, if any: counts, cache hits, and each attack's chosen variant.

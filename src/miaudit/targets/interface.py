@@ -41,10 +41,14 @@ class Outputs:
     kind: OutputKind
     values: np.ndarray
     n_classes: int
+    #: Rows cut to the top classes or rounded, which need not sum to one (also implied by an
+    #: Exposure that says so).
+    partial: bool = False
 
     def __post_init__(self) -> None:
         # an Exposure cut to its top classes or rounded gives rows that need not sum to one
-        partial = isinstance(self.kind, Exposure) and self.kind.partial
+        partial = self.partial or (isinstance(self.kind, Exposure) and self.kind.partial)
+        object.__setattr__(self, "partial", partial)
         if isinstance(self.kind, Exposure):
             object.__setattr__(self, "kind", self.kind.kind)
         object.__setattr__(self, "kind", OutputKind(self.kind))

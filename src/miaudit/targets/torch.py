@@ -52,6 +52,8 @@ class TorchTarget(ClassifierTarget, WhiteBox):
         self.batch_size = batch_size
         self._exposes = Exposure.of(output)
         self.output = output
+        #: The accountant's ε when the module was trained with DP-SGD (``None``: not DP).
+        self.dp_epsilon: float | None = None
         self._classes = np.arange(classes) if isinstance(classes, int) else np.asarray(classes)
 
     @classmethod

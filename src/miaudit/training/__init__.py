@@ -2,6 +2,8 @@
 outputs trained elsewhere."""
 
 from miaudit.training.cache import OutputCache
+from miaudit.training.defences import DistillRecipe, EnsembleRecipe, HardenedRecipe
+from miaudit.training.dp import DP
 from miaudit.training.outputs_file import (
     ReferenceOutputs,
     load_reference_outputs,
@@ -11,7 +13,11 @@ from miaudit.training.recipe import FunctionRecipe, Recipe, SklearnRecipe, Torch
 from miaudit.training.reference import ReferenceSignals, reference_signals
 
 __all__ = [
+    "DP",
+    "DistillRecipe",
+    "EnsembleRecipe",
     "FunctionRecipe",
+    "HardenedRecipe",
     "OutputCache",
     "Recipe",
     "ReferenceOutputs",

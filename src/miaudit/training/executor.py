@@ -40,7 +40,9 @@ def train_and_query(recipe: Recipe, pool: RecordSet, job: Job) -> tuple[int, str
     outputs = target.outputs(pool)
     # float64, never float32: float32 probabilities round to 1.0 above 1 − 6e-8, erasing
     # exactly the confident records the reference-model attacks compare.
-    return job.index, outputs.kind.value, outputs.values.astype(np.float64, copy=False)
+    # "+partial": top-k or rounded probabilities (a hardened recipe), whose rows need not sum to 1
+    kind = outputs.kind.value + ("+partial" if outputs.partial else "")
+    return job.index, kind, outputs.values.astype(np.float64, copy=False)
 
 
 _WORKER: dict[str, object] = {}

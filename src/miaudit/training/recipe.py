@@ -119,6 +119,9 @@ class SklearnRecipe(Recipe):
         # the problem, so it is not checked here.
         return SklearnTarget(model)
 
+    def __repr__(self) -> str:
+        return repr(self.template)
+
     def fingerprint(self) -> str:
         params = self.template.get_params(deep=True)
         return _digest(
@@ -137,6 +140,11 @@ class TorchRecipe(Recipe):
     ``params -> torch.optim.Optimizer``), ``epochs`` passes over shuffled mini-batches of
     ``batch_size``. Seeded: the same seed trains the same model, in any process.
 
+    Regularisation: ``weight_decay``; ``label_smoothing`` (cross-entropy against smoothed
+    targets); ``early_stopping`` — a fraction of the records held out (seeded), training stopped
+    once their loss has not improved for ``patience`` epochs, the best epoch's weights kept;
+    dropout belongs in the factory's module. ``dp=miaudit.DP(...)`` trains with DP-SGD.
+
     For the local process pool the factory (and a callable optimiser) must be picklable:
     defined at module level, or a ``functools.partial`` of such. ``threads`` caps torch's
     threads in each worker so parallel models do not oversubscribe the cores.
@@ -154,7 +162,18 @@ class TorchRecipe(Recipe):
         threads: int | None = 1,
         version: str = "",
         device: str = "auto",
+        dp: Any = None,
+        label_smoothing: float = 0.0,
+        early_stopping: float | None = None,
+        patience: int = 3,
     ) -> None:
+        from miaudit.training.dp import DP
+
+        if dp is not None and not isinstance(dp, DP):
+            raise InputError(f"TorchRecipe: dp must be a miaudit.DP, got {type(dp).__name__}")
+        self.dp = dp
+        #: The target ε of DP training (the accountant's ε after training is on the model).
+        self.dp_epsilon = dp.epsilon if dp is not None else None
         if not callable(model):
             raise InputError(
                 "TorchRecipe: model must be a factory, a callable returning a fresh torch.nn.Module"
@@ -173,6 +192,36 @@ class TorchRecipe(Recipe):
         self.epochs, self.batch_size, self.threads = int(epochs), int(batch_size), threads
         self.version = version
         self.device = device
+        if not 0 <= label_smoothing < 1:
+            raise InputError(
+                f"TorchRecipe: label_smoothing must be in [0, 1), got {label_smoothing}"
+            )
+        if early_stopping is not None and not 0 < early_stopping < 1:
+            raise InputError(
+                f"TorchRecipe: early_stopping is the validation fraction, in (0, 1); got "
+                f"{early_stopping}"
+            )
+        if early_stopping is not None and dp is not None:
+            raise InputError("TorchRecipe: early stopping on held-out records is not DP; drop one")
+        self.label_smoothing, self.early_stopping = float(label_smoothing), early_stopping
+        self.patience = int(patience)
+
+    def __repr__(self) -> str:
+        name = getattr(self.model, "__qualname__", type(self.model).__name__)
+        parts = [f"{name}()", f"{self.optimizer if isinstance(self.optimizer, str) else 'custom'}"]
+        parts += [f"lr={self.lr:g}", f"epochs={self.epochs}", f"batch_size={self.batch_size}"]
+        if self.weight_decay:
+            parts.append(f"weight_decay={self.weight_decay:g}")
+        if self.label_smoothing:
+            parts.append(f"label_smoothing={self.label_smoothing:g}")
+        if self.early_stopping is not None:
+            parts.append(f"early_stopping={self.early_stopping:g}")
+        if self.dp is not None:
+            target = (
+                f"ε={self.dp.epsilon:g}" if self.dp.epsilon else f"σ={self.dp.noise_multiplier:g}"
+            )
+            parts.append(f"DP-SGD({target}, δ={self.dp.delta:g}, C={self.dp.max_grad_norm:g})")
+        return f"TorchRecipe({', '.join(parts)})"
 
     def prepare_worker(self) -> None:
         if self.threads:
@@ -204,15 +253,57 @@ class TorchRecipe(Recipe):
         x = torch.as_tensor(np.asarray(features, dtype=np.float32)).to(device)
         y = torch.as_tensor(label_indices(np.asarray(labels), np.asarray(classes))).to(device)
         optimizer = self._optimizer(module.parameters())
+        if self.dp is not None:
+            from miaudit.training.dp import train_private
+
+            trained, epsilon = train_private(
+                module, optimizer, x, y, self.dp, self.epochs, self.batch_size, seed
+            )
+            # a fresh module with the trained weights: Opacus' hooks stay on the one it wrapped
+            module = self.model().to(device)
+            module.load_state_dict(trained.state_dict())
+            target = TorchTarget(module, classes=classes, device=device)
+            target.dp_epsilon = epsilon
+            return target
+        self._train(module, optimizer, x, y, seed)
+        return TorchTarget(module, classes=classes, device=device)
+
+    def _train(self, module: Any, optimizer: Any, x: Any, y: Any, seed: int) -> None:
+        """Mini-batch training; with ``early_stopping``, on all but a held-out fraction, kept
+        at the epoch whose held-out loss was lowest."""
+        torch: Any = require("torch", "torch", _TORCH)
         generator = torch.Generator().manual_seed(seed)
-        module.train()
+        held = torch.zeros(len(x), dtype=torch.bool)
+        if self.early_stopping is not None:
+            order = torch.randperm(len(x), generator=generator)
+            held[order[: max(1, int(self.early_stopping * len(x)))]] = True
+        train = torch.nonzero(~held).flatten()
+        best, best_state, waited = float("inf"), None, 0
         for _ in range(self.epochs):
-            for batch in torch.randperm(len(x), generator=generator).split(self.batch_size):
+            module.train()
+            for batch in train[torch.randperm(len(train), generator=generator)].split(
+                self.batch_size
+            ):
                 optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(module(x[batch]), y[batch])
+                loss = torch.nn.functional.cross_entropy(
+                    module(x[batch]), y[batch], label_smoothing=self.label_smoothing
+                )
                 loss.backward()
                 optimizer.step()
-        return TorchTarget(module, classes=classes, device=device)
+            if self.early_stopping is None:
+                continue
+            module.eval()
+            with torch.no_grad():
+                held_loss = float(torch.nn.functional.cross_entropy(module(x[held]), y[held]))
+            if held_loss < best:
+                best, waited = held_loss, 0
+                best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+            else:
+                waited += 1
+                if waited >= self.patience:
+                    break
+        if best_state is not None:
+            module.load_state_dict(best_state)
 
     def fingerprint(self) -> str:
         optimizer = (
@@ -228,6 +319,12 @@ class TorchRecipe(Recipe):
             self.epochs,
             self.batch_size,
             self.version,
+            *([repr(self.dp)] if self.dp is not None else []),
+            *(
+                [self.label_smoothing, self.early_stopping, self.patience]
+                if self.label_smoothing or self.early_stopping is not None
+                else []
+            ),  # older fingerprints unchanged for the default recipe
         )
 
 

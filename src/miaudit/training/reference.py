@@ -56,7 +56,8 @@ def model_signals(
     temperatures: tuple[float, ...] = (),
 ) -> dict[str, np.ndarray]:
     """Reference model ``m``'s signals on the pool, from its outputs (checked for its classes)."""
-    exposure = OutputKind(kind)
+    base, partial = kind.removesuffix("+partial"), kind.endswith("+partial")
+    exposure = OutputKind(base)
     if exposure is not OutputKind.LABEL and values.shape[1] != n_classes:
         raise InputError(
             f"reference model {m} knows {values.shape[1]} of the target's {n_classes} "
@@ -64,7 +65,8 @@ def model_signals(
             "audited with reference models; merge or drop them"
         )
     # float32 outputs are read chunk by chunk in float64 by compute_signals: no full copy
-    return compute_signals(Outputs(exposure, values, n_classes), label_index, temperatures)
+    outputs = Outputs(exposure, values, n_classes, partial)
+    return compute_signals(outputs, label_index, temperatures)
 
 
 class SignalStack:
