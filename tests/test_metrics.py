@@ -137,6 +137,38 @@ def test_epsilon_lower_bound_never_exceeds_true_epsilon(mu: float) -> None:
     assert np.median(bounds) > 0.25 * truth
 
 
+@pytest.mark.parametrize("mu", [0.5, 1.0, 2.0])
+def test_the_gaussian_bound_is_sound_and_tighter_on_a_gdp_oracle(mu: float) -> None:
+    """2,000 + 2,000 records per split, 60 trials: the ε read through the Gaussian trade-off
+    curve never exceeds the truth (a miss is allowed with probability ≤ 5%, so ≤ 3 of 60 would
+    be tolerated; observed 0 in 300 trials at μ = 0.5, 1, 2), and its median is far closer to
+    the truth than the assumption-free bound's (observed 0.69 / 0.85 / 0.91 of the truth, against
+    0.28 / 0.37 / 0.36)."""
+    delta = 1e-5
+    truth = true_epsilon(mu, delta)
+    assert m.gdp_epsilon(mu, delta) == pytest.approx(truth, rel=1e-6)
+    plain, gaussian = [], []
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        calibration = (rng.normal(mu, 1, 2000), rng.normal(0, 1, 2000))
+        evaluation = (rng.normal(mu, 1, 2000), rng.normal(0, 1, 2000))
+        plain.append(m.epsilon_lower_bound(calibration, evaluation, delta).value)
+        found = m.gdp_lower_bound(calibration, evaluation, delta)
+        gaussian.append(found.epsilon)
+    assert sum(b > truth for b in gaussian) <= 3
+    assert np.median(gaussian) > 0.6 * truth
+    assert np.median(gaussian) > 1.5 * np.median(plain)
+    rng = np.random.default_rng(99)
+    null = [
+        m.gdp_lower_bound(
+            (rng.normal(0, 1, 2000), rng.normal(0, 1, 2000)),
+            (rng.normal(0, 1, 2000), rng.normal(0, 1, 2000)),
+        ).epsilon
+        for _ in range(40)
+    ]
+    assert sum(e > 0 for e in null) <= 2  # no signal: a positive bound is a false claim
+
+
 def test_epsilon_is_zero_without_signal() -> None:
     rng = np.random.default_rng(3)
     calibration = (rng.normal(0, 1, 5000), rng.normal(0, 1, 5000))

@@ -50,6 +50,7 @@ def test_dp_sgd_at_epsilon_1_is_not_refuted_by_any_attack() -> None:
         tpr = attack.tpr(0.01).tpr
         assert tpr.ci[0] <= bound, (attack.name, tpr)
         assert attack.epsilon.value <= model.dp_epsilon, attack.name
+        assert attack.epsilon_gdp.epsilon <= model.dp_epsilon, attack.name  # DP-SGD is ≈ GDP
     report = json.loads(result.render("json"))
     dp = report["differential_privacy"]
     assert dp["declared_epsilon"] == model.dp_epsilon
@@ -70,7 +71,9 @@ def test_the_lower_bound_never_exceeds_the_accountants_epsilon() -> None:
         recipe = miaudit.TorchRecipe(net, epochs=5, lr=0.01, dp=miaudit.DP(epsilon=2.0))
         model = recipe.fit(*sets[0], seed, np.array([0, 1]))
         result = miaudit.audit(model, *sets, attacks=["loss"], seed=seed)
-        assert result.attack("loss").epsilon.value <= model.dp_epsilon, seed
+        found = result.attack("loss")
+        assert found.epsilon.value <= model.dp_epsilon, seed
+        assert found.epsilon_gdp.epsilon <= model.dp_epsilon, seed
     plain = miaudit.TorchRecipe(net, epochs=200, lr=0.01).fit(*sets[0], 0, np.array([0, 1]))
     leaky = miaudit.audit(plain, *sets, attacks=["loss"])
     assert leaky.attack("loss").auc.ci[0] > 0.6  # observed 0.8: memorised label noise

@@ -122,6 +122,7 @@ class Evaluation:
             balanced_accuracy=balanced,
             advantage_threshold=adv_threshold,
             epsilon=m.epsilon_lower_bound(cal, ev, self.delta, self.confidence),
+            epsilon_gdp=m.gdp_lower_bound(cal, ev, self.delta, self.confidence),
             roc_fpr=tuple(float(x) for x in roc_fpr),
             roc_tpr=tuple(float(x) for x in roc_tpr),
             at_risk=self._at_risk(audit_scores, is_member, nonmembers),

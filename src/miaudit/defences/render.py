@@ -33,6 +33,7 @@ def _variant(c: Comparison, v: VariantResult) -> dict[str, Any]:
         value, ci, attack = v.worst_tpr(fpr)
         tprs[fpr_key(fpr)] = {"value": value, "ci": list(ci) if ci else None, "attack": attack}
     epsilon = max((a.epsilon.value for a in v.result.attacks), default=0.0)
+    gdp = max((a.epsilon_gdp.epsilon for a in v.result.attacks if a.epsilon_gdp), default=0.0)
     return {
         "name": v.name,
         "recipe": v.recipe,
@@ -45,6 +46,7 @@ def _variant(c: Comparison, v: VariantResult) -> dict[str, Any]:
             "auc": _estimate(strongest.auc) if strongest else None,
             "tpr_at_fpr": tprs,
             "epsilon_lower_bound": epsilon,
+            "epsilon_lower_bound_gdp": gdp,
             "exposes": v.result.exposure.value if v.result.exposure else None,
         },
         "dp_epsilon": v.dp_epsilon,

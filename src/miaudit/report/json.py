@@ -48,6 +48,10 @@ def report_dict(result: AuditResult, assessment: Assessment) -> dict[str, Any]:
             "measured_lower_bound": max((a.epsilon.value for a in result.attacks), default=0.0),
             "ceiling": result.epsilon_ceiling,
             "delta": result.settings.delta,
+            # read through a Gaussian trade-off curve: sound if the training is μ-GDP (DP-SGD)
+            "gdp_lower_bound": max(
+                (a.epsilon_gdp.epsilon for a in result.attacks if a.epsilon_gdp), default=0.0
+            ),
         },
         "audit_questions": [q.to_dict() for q in assessment.questions],
         "findings": [

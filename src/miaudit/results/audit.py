@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from miaudit.metrics import EpsilonBound, Estimate, TprAtFpr
+from miaudit.metrics import EpsilonBound, Estimate, GdpBound, TprAtFpr
 from miaudit.results.gate import Verdict
 from miaudit.targets.exposure import Exposure
 
@@ -98,6 +98,9 @@ class AttackResult:
     queries_per_record: float | None = None
     #: How an attack that probes the model did so, and how its settings were chosen.
     method: str = ""
+    #: The ε lower bound read through a Gaussian trade-off curve (sound if the training is
+    #: μ-GDP, as DP-SGD nearly is); ``epsilon`` needs no such assumption.
+    epsilon_gdp: GdpBound | None = None
 
     def tpr(self, fpr: float) -> TprAtFpr | None:
         return next((t for t in self.tpr_at_fpr if abs(t.fpr - fpr) < 1e-12), None)
@@ -129,6 +132,7 @@ class AttackResult:
                 else {}
             ),
             **({"method": self.method} if self.method else {}),
+            **({"epsilon_gdp": self.epsilon_gdp.to_dict()} if self.epsilon_gdp else {}),
         }
 
 
