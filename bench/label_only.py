@@ -15,6 +15,7 @@ miaudit's times are the median of ``--repeats`` runs; ART's of ``--art-repeats``
 
     python bench/label_only.py                     # 3 repeats, ART once
     python bench/label_only.py --art-repeats 0     # miaudit only
+    python bench/label_only.py --sweep             # the defaults' sweeps (docs/label-only.md)
 """
 
 from __future__ import annotations
@@ -99,6 +100,62 @@ def ours_run(model: Any, members: tuple, nonmembers: tuple, population: tuple) -
     return out
 
 
+def mlp3() -> tuple[Any, tuple, tuple, tuple]:
+    """The 3-class MLP of the tests (tests/conftest.py: 20% label noise, 200 + 200 audited)."""
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+
+    x, y = make_classification(
+        n_samples=600, n_features=20, n_informative=5, n_classes=3, flip_y=0.2, random_state=0
+    )
+    x_in, x_out, y_in, y_out = train_test_split(x, y, train_size=0.5, stratify=y, random_state=0)
+    model = MLPClassifier((128,), alpha=0.0, max_iter=800, random_state=0).fit(x_in, y_in)
+    return model, (x_in[:200], y_in[:200]), (x_out[:200], y_out[:200]), (x_out[200:], y_out[200:])
+
+
+def sweep() -> None:
+    """AUC of label-noise at each strength on three targets, and of label-boundary at
+    several directions × steps on the purchase-like one."""
+    from miaudit import audit
+
+    targets = {"purchase": task("purchase"), "mlp3": mlp3(), "digits": task("digits")}
+    strengths = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)
+    print(f"{'label-noise strength':22}" + "".join(f"{s:>8g}" for s in strengths))
+    table: dict[str, Any] = {"label-noise": {}, "label-boundary": {}}
+    for name, (model, members, nonmembers, population) in targets.items():
+        row = []
+        for strength in strengths:
+            params = {"label-noise": {"strength": strength}}
+            found = audit(
+                model,
+                members,
+                nonmembers,
+                population,
+                attacks=["label-noise"],
+                attack_params=params,
+            )
+            row.append(found.attacks[0].auc.value)
+        table["label-noise"][name] = dict(zip(map(str, strengths), row, strict=True))
+        print(f"{name:22}" + "".join(f"{a:8.3f}" for a in row))
+    model, members, nonmembers, population = targets["purchase"]
+    for directions, steps in ((16, 7), (32, 6), (32, 8), (64, 6)):
+        params = {"label-boundary": {"directions": directions, "steps": steps}}
+        found = audit(
+            model, members, nonmembers, population, attacks=["label-boundary"], attack_params=params
+        ).attacks[0]
+        table["label-boundary"][f"{directions}x{steps}"] = {
+            "auc": found.auc.value,
+            "queries_per_record": found.queries_per_record,
+        }
+        print(
+            f"label-boundary {directions}×{steps}: AUC {found.auc.value:.4f}, "
+            f"{found.queries_per_record:.1f} queries per record"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "label_only_sweep.json").write_text(json.dumps(table, indent=2) + "\n")
+
+
 def median_of(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
     first = dict(runs[0][key])
     first["seconds"] = statistics.median(r[key]["seconds"] for r in runs)
@@ -112,8 +169,12 @@ def main() -> None:
     parser.add_argument("--art-repeats", type=int, default=1)
     parser.add_argument("--sample", type=int, default=100, help="members (and non-members)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sweep", action="store_true", help="the defaults' sweeps only")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.sweep:
+        sweep()
+        return
     model, (xm, ym), (xn, yn), population = task("purchase")
     rng = np.random.default_rng(args.seed)
     a = rng.choice(len(ym), args.sample, replace=False)

@@ -208,11 +208,11 @@ distill = { teacher = "baseline" }
 """
     )
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "miaudit", "compare", "--config", "compare.toml", *args]
+    def run(config: str, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "miaudit", "compare", "--config", config, *args]
         return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
 
-    done = run("--out", "out")
+    done = run("compare.toml", "--out", "out")
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "out" / "compare.json").read_text())
     assert [v["name"] for v in report["variants"]] == [
@@ -222,32 +222,19 @@ distill = { teacher = "baseline" }
         "distilled",
     ]
     assert report["recommended"] is not None and report["policy"] == ["auc>0.99"]
-    failed = run("--out", "strict", "--fail-on", "auc>0.5")
+    failed = run("compare.toml", "--out", "strict", "--fail-on", "auc>0.5")
     assert failed.returncode == 1 and "no variant meets" in failed.stdout
-    (tmp_path / "bad.toml").write_text(
-        '[data]\nmembers = "train.csv"\nnonmembers = "test.csv"\n[[variants]]\nname = "x"\n'
-    )
-    bad = subprocess.run(
-        [sys.executable, "-m", "miaudit", "compare", "--config", "bad.toml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert (
-        bad.returncode == 2
-        and "give exactly one of" in bad.stderr
-        and "Traceback" not in bad.stderr
-    )
-    (tmp_path / "params.toml").write_text(
-        '[data]\nmembers = "train.csv"\nnonmembers = "test.csv"\n[[variants]]\nname = "x"\n'
-        'estimator = "sklearn.linear_model:LogisticRegression"\nparams = { C = "abc" }\n'
-    )
-    wrong = subprocess.run(
-        [sys.executable, "-m", "miaudit", "compare", "--config", "params.toml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert wrong.returncode == 2 and "'C' parameter" in wrong.stderr, wrong.stderr
+    head = '[data]\nmembers = "train.csv"\nnonmembers = "test.csv"\n[[variants]]\nname = "x"\n'
+    for config, body, message in (
+        ("bad.toml", "", "give exactly one of"),
+        (
+            "params.toml",
+            'estimator = "sklearn.linear_model:LogisticRegression"\nparams = { C = "abc" }\n',
+            "'C' parameter",
+        ),
+        ("import.toml", 'estimator = "sklearn.nope:X"\n', "cannot import estimator"),
+    ):
+        (tmp_path / config).write_text(head + body)
+        bad = run(config)
+        assert bad.returncode == 2 and message in bad.stderr, (config, bad.stderr)
+        assert "Traceback" not in bad.stderr

@@ -26,8 +26,8 @@ from miaudit.errors import InputError
 from miaudit.targets.interface import ClassifierTarget, ProgressCallback, label_indices
 
 #: The default noise strength (× a numeric column's standard deviation; the probability of
-#: swapping a categorical or two-valued value): the best or within 0.002 AUC of the best of
-#: 0.025-0.8 on three benchmarks (docs/label-only.md). Set per audit with ``strength``.
+#: swapping a categorical or two-valued value): the best of 0.025-0.8 on two of three benchmarks
+#: and within 0.006 AUC of the best on the third (docs/label-only.md). Set with ``strength``.
 STRENGTH = 0.2
 #: Directions ``label-boundary`` searches at once per record (fewer, larger queries).
 GROUP = 4

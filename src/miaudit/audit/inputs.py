@@ -32,7 +32,9 @@ class AuditSets:
         return [s for s in (self.members, self.nonmembers, self.population) if s is not None]
 
 
-def _records(value: Any, name: str) -> RecordSet | None:
+def as_records(value: Any, name: str) -> RecordSet | None:
+    """A :class:`RecordSet` (renamed to its role) or an ``(X, y)`` pair as records; ``None``
+    stays ``None``."""
     if value is None:
         return None
     if isinstance(value, RecordSet):
@@ -68,9 +70,9 @@ def prepare(
         members, nonmembers, table_population = model.table.split()
         population = population if population is not None else table_population
     sets = AuditSets(
-        _records(members, "members"),
-        _records(nonmembers, "non-members"),
-        _records(population, "population"),
+        as_records(members, "members"),
+        as_records(nonmembers, "non-members"),
+        as_records(population, "population"),
     )
     _require_both(sets)
     target = _wrap(model, sets)

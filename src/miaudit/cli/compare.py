@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rich.console import Console
 
 from miaudit.cli.common import EXIT_GATE, input_errors_exit_2, split_list
-from miaudit.cli.config import DataConfig, _read
+from miaudit.cli.config import DataConfig, read_validated
 from miaudit.data import RecordSet
 from miaudit.defences import compare
 from miaudit.errors import InputError
@@ -75,16 +75,7 @@ class CompareConfig(_Strict):
 
 
 def load(path: Path) -> CompareConfig:
-    if not path.is_file():
-        raise InputError(f"config file not found: {path}")
-    try:
-        return CompareConfig.model_validate(_read(path))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise InputError(f"{path}: invalid config: {problems}") from None
+    return read_validated(path, CompareConfig)
 
 
 def estimator(spec: str, params: dict[str, Any]) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -21,6 +21,9 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class _Strict(BaseModel):
@@ -127,22 +130,28 @@ class Config(_Strict):
         return candidate if candidate.is_absolute() else self.base_dir / candidate
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a TOML (``.toml``) or YAML (``.yaml``/``.yml``) config file."""
-    path = Path(path)
+def read_validated(path: Path, schema: type[ModelT], **extra: Any) -> ModelT:
+    """A TOML or YAML file validated against ``schema`` (``extra``: fields a file does not
+    hold); a missing file or a bad field is an :class:`InputError` naming it."""
     if not path.is_file():
         raise InputError(f"config file not found: {path}")
     raw = _read(path)
     if not isinstance(raw, dict):
         raise InputError(f"{path}: the config must be a table/mapping at the top level")
     try:
-        config = Config.model_validate({**raw, "base_dir": path.parent.resolve()})
+        return schema.model_validate({**raw, **extra})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
             for e in exc.errors()
         )
         raise InputError(f"{path}: invalid config: {problems}") from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML (``.toml``) or YAML (``.yaml``/``.yml``) config file."""
+    path = Path(path)
+    config = read_validated(path, Config, base_dir=path.parent.resolve())
     if config.target.kind != "outputs" and config.data is None:
         raise InputError(
             f"{path}: invalid config: data: required for target.kind = "

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from miaudit.audit import audit
+from miaudit.audit.inputs import as_records
 from miaudit.data import RecordSet
 from miaudit.errors import InputError
 from miaudit.gate import evaluate, parse_conditions, required_fprs
@@ -181,11 +182,10 @@ def _dp_epsilon(model: Target, recipe: Recipe) -> float | None:
 
 
 def _records(value: Any, name: str) -> RecordSet:
-    if isinstance(value, RecordSet):
-        return value.for_role(name)
-    if isinstance(value, tuple) and len(value) == 2:
-        return RecordSet.from_arrays(value[0], value[1], name=name)
-    raise InputError(f"{name}: pass a RecordSet or an (X, y) pair, got {type(value).__name__}")
+    records = as_records(value, name)
+    if records is None:
+        raise InputError(f"{name}: required (a RecordSet or an (X, y) pair)")
+    return records
 
 
 def _recipes(variants: Mapping[str, Any]) -> dict[str, Recipe]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from miaudit._io import atomic_write_text
 from miaudit.errors import InputError
+from miaudit.report.markdown import md_cell
 from miaudit.report.plots import _data_uri, _figure
 from miaudit.results.audit import fpr_key
 
@@ -73,35 +74,65 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def markdown(c: Comparison) -> str:
-    data = to_dict(c)
+def _interval(entry: dict[str, Any] | None) -> str:
+    if entry is None or entry["value"] is None:
+        return "—"
+    return f"{entry['value']:.3f} [{entry['ci'][0]:.3f}, {entry['ci'][1]:.3f}]"
+
+
+def table(c: Comparison) -> tuple[list[str], list[list[str]]]:
+    """The comparison table as plain text cells, the same for Markdown and HTML."""
     fprs = [fpr_key(f) for f in c.fprs]
+    header = [
+        "variant",
+        "held-out accuracy",
+        "strongest attack",
+        "AUC",
+        *(f"TPR @ {f} FPR" for f in fprs),
+        "ε lower bound",
+        "DP ε",
+        "Pareto",
+        "train s",
+    ]
+    rows = []
+    for v in to_dict(c)["variants"]:
+        p = v["privacy"]
+        rows.append(
+            [
+                v["name"],
+                _interval(v["utility"]["test_accuracy"]),
+                p["attack"] or "—",
+                _interval(p["auc"]),
+                *(_pct(p["tpr_at_fpr"][f]["value"]) for f in fprs),
+                f"{p['epsilon_lower_bound']:.2f}",
+                "—" if v["dp_epsilon"] is None else f"{v['dp_epsilon']:g}",
+                "yes" if v["pareto"] else "",
+                f"{v['train_seconds']:.2f}",
+            ]
+        )
+    return header, rows
+
+
+def _summary(c: Comparison) -> str:
+    return (
+        f"Leakage on the Pareto front: {c.leakage} (the worst attack). "
+        f"Recommended: {c.recommended or 'none'} — {c.recommendation}."
+    )
+
+
+def markdown(c: Comparison) -> str:
+    header, rows = table(c)
     lines = [
         "# Defences compared: privacy beside utility",
         "",
-        f"Leakage on the Pareto front: {c.leakage} (the worst attack). "
-        f"Recommended: **{c.recommended or 'none'}** — {c.recommendation}.",
+        _summary(c),
         "",
-        "| variant | held-out accuracy | strongest attack | AUC | "
-        + " | ".join(f"TPR @ {f} FPR" for f in fprs)
-        + " | ε lower bound | DP ε | Pareto | train s |",
-        "|---|---|---|---|" + "---|" * len(fprs) + "---|---|---|---|",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(md_cell(x) for x in row) + " |" for row in rows),
+        "",
+        "Variants: " + "; ".join(f"{md_cell(v.name)}: {md_cell(v.recipe)}" for v in c.variants),
     ]
-    for v in data["variants"]:
-        acc, p = v["utility"]["test_accuracy"], v["privacy"]
-        auc = p["auc"]
-        auc_text = (
-            "—" if auc is None else f"{auc['value']:.3f} [{auc['ci'][0]:.3f}, {auc['ci'][1]:.3f}]"
-        )
-        lines.append(
-            f"| {v['name']} | {acc['value']:.3f} [{acc['ci'][0]:.3f}, {acc['ci'][1]:.3f}] | "
-            f"{p['attack'] or '—'} | {auc_text} | "
-            + " | ".join(_pct(p["tpr_at_fpr"][f]["value"]) for f in fprs)
-            + f" | {p['epsilon_lower_bound']:.2f} | "
-            + (f"{v['dp_epsilon']:g}" if v["dp_epsilon"] is not None else "—")
-            + f" | {'yes' if v['pareto'] else ''} | {v['train_seconds']:.2f} |"
-        )
-    lines += ["", "Variants: " + "; ".join(f"{v['name']}: {v['recipe']}" for v in data["variants"])]
     return "\n".join(lines) + "\n"
 
 
@@ -129,26 +160,24 @@ def plot(c: Comparison) -> str:
 
 
 def html_page(c: Comparison) -> str:
-    table = markdown(c).split("\n")
-    rows = [line for line in table if line.startswith("| ") and not line.startswith("|---")]
-    cells = [
-        [html.escape(cell.strip().replace("**", "")) for cell in r.strip("|").split("|")]
-        for r in rows
-    ]
-    head = "".join(f"<th>{cell}</th>" for cell in cells[0])
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in r) + "</tr>" for r in cells[1:])
-    recommended = html.escape(c.recommended or "none")
+    header, rows = table(c)
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    recipes = "".join(
+        f"<li><b>{html.escape(v.name)}</b>: {html.escape(v.recipe)}</li>" for v in c.variants
+    )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>miaudit: defences compared"
         "</title><style>body{font-family:system-ui,sans-serif;margin:2em;max-width:75em}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
         "font-size:0.9em}th{background:#f4f4f4}</style></head><body>"
         "<h1>Defences compared: privacy beside utility</h1>"
-        f"<p>Recommended: <b>{recommended}</b> — {html.escape(c.recommendation)}.</p>"
+        f"<p>{html.escape(_summary(c))}</p>"
         f"<img alt='held-out accuracy against leakage' src='{plot(c)}'>"
-        f"<table><tr>{head}</tr>{body}</table>"
-        f"<p>Leakage measure: {html.escape(c.leakage)}; policy: "
-        f"{html.escape(' and '.join(c.conditions) or 'none')}.</p></body></html>\n"
+        f"<table><tr>{head}</tr>{body}</table><ul>{recipes}</ul>"
+        f"<p>Policy: {html.escape(' and '.join(c.conditions) or 'none')}.</p></body></html>\n"
     )
 
 

@@ -10,8 +10,12 @@ from miaudit.report.text import estimate, fpr_label, tpr
 from miaudit.results import AttackResult, AuditResult
 
 
-def _cell(text: str) -> str:
+def md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+_cell = md_cell
 
 
 class MarkdownFormat(ReportFormat):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.special import softmax
 
 from miaudit.errors import InputError
 from miaudit.targets.exposure import Exposure, OutputKind
@@ -20,9 +21,7 @@ def probabilities(outputs: Outputs) -> np.ndarray:
     if outputs.kind is OutputKind.LABEL:
         return np.eye(outputs.n_classes)[outputs.values]
     if outputs.kind is OutputKind.LOGITS:
-        z = outputs.values - outputs.values.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(outputs.values, axis=1)
     return outputs.values
 
 

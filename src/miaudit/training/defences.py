@@ -18,7 +18,9 @@ import numpy as np
 
 from miaudit.data import RecordSet
 from miaudit.errors import InputError
-from miaudit.targets.ensemble import AGGREGATES, EnsembleTarget, probabilities
+from miaudit.signals.classifier import log_probabilities
+from miaudit.targets.ensemble import AGGREGATES, EnsembleTarget
+from miaudit.targets.exposure import OutputKind
 from miaudit.targets.interface import ClassifierTarget, Target
 from miaudit.training.recipe import Recipe, _digest
 
@@ -138,8 +140,10 @@ class DistillRecipe(Recipe):
 
         teacher = self.teacher.fit(features, labels, seed, classes)
         dummy = np.asarray(classes)[np.zeros(len(self.transfer), dtype=np.int64)]
-        soft = probabilities(teacher.outputs(RecordSet.from_arrays(self.transfer, dummy)))
-        logp = np.log(np.clip(soft, 1e-12, 1.0)) / self.temperature
+        taught = teacher.outputs(RecordSet.from_arrays(self.transfer, dummy))
+        if taught.kind is OutputKind.LABEL:
+            raise InputError("a teacher that returns only labels has no soft labels to distil")
+        logp = log_probabilities(taught.values, taught.kind) / self.temperature
         target = logp - logp.mean(axis=1, keepdims=True)
         student = clone(self.student)
         if "random_state" in student.get_params():
