@@ -163,6 +163,82 @@ def test_bad_variants_are_clear_errors() -> None:
         miaudit.compare({"b": _mlp(), "api": ("b", "top-3")}, train, test)
 
 
+INTERRUPT = {"now": False}
+
+
+def _fit_interruptible(records: miaudit.RecordSet) -> CallableTarget:
+    """A logistic regression whose answers raise KeyboardInterrupt while INTERRUPT is set: a
+    user pressing Ctrl-C in the middle of this variant's audit."""
+    model = LogisticRegression(max_iter=200).fit(records.features, records.labels)
+
+    def answer(features: np.ndarray) -> np.ndarray:
+        if INTERRUPT["now"]:
+            raise KeyboardInterrupt
+        return model.predict_proba(features)
+
+    return CallableTarget(answer, classes=model.classes_, output="probabilities")
+
+
+def test_an_interrupted_comparison_resumes_where_it_stopped(tmp_path: Path) -> None:
+    x, y = _data(1200)
+    sets = ((x[:400], y[:400]), (x[400:800], y[400:800]), (x[800:], y[800:]))
+    variants = {
+        "baseline": _mlp(),
+        "label-only API": ("baseline", "label-only"),
+        "custom": FunctionRecipe(_fit_interruptible),
+    }
+    kwargs = dict(attacks=["loss", "gap"], reference_models=2, cache_dir=tmp_path, seed=3)
+    INTERRUPT["now"] = True
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            miaudit.compare(variants, *sets, executor="inline", **kwargs)
+    finally:
+        INTERRUPT["now"] = False
+    saved = sorted(tmp_path.glob("variant-*.json"))
+    assert len(saved) == 2  # the two variants audited before the interruption
+    resumed = miaudit.compare(variants, *sets, executor="inline", **kwargs)
+    assert resumed.settings["resumed"] == ["baseline", "label-only API"]
+    # again, nothing left to do: every variant from the cache, the same table
+    again = miaudit.compare(variants, *sets, executor="inline", **kwargs)
+    assert again.settings["resumed"] == list(variants)
+    assert again.to_dict()["variants"] == resumed.to_dict()["variants"]
+    # another seed is another comparison: nothing reused
+    other = miaudit.compare(variants, *sets, executor="inline", **{**kwargs, "seed": 4})
+    assert other.settings["resumed"] == []
+    # an unreadable entry is audited again, not trusted
+    saved[0].write_text("{broken")
+    repaired = miaudit.compare(variants, *sets, executor="inline", **kwargs)
+    assert len(repaired.settings["resumed"]) == 2
+
+
+def test_every_executor_trains_the_same_variants() -> None:
+    ray = pytest.importorskip("ray")
+    x, y = _data(1200)
+    sets = ((x[:400], y[:400]), (x[400:800], y[400:800]), (x[800:], y[800:]))
+    variants = {
+        "baseline": _mlp(),
+        "l2": _mlp(alpha=3.0),
+        "ensemble": EnsembleRecipe(SklearnRecipe(_mlp()), members=2),
+        "rounded API": ("baseline", "round:1"),
+    }
+    kwargs = dict(attacks=["loss", "gap", "lira-offline"], reference_models=2)
+    tables = {}
+    for executor in ("inline", "local", "ray"):
+        if executor == "ray":
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            found = miaudit.compare(variants, *sets, executor=executor, **kwargs)
+        finally:
+            if executor == "ray":
+                ray.shutdown()
+        tables[executor] = [
+            {k: v for k, v in row.items() if k != "train_seconds"}
+            for row in found.to_dict()["variants"]
+        ]
+    assert tables["local"] == tables["inline"]
+    assert tables["ray"] == tables["inline"]
+
+
 def _write(path: Path, x: np.ndarray, y: np.ndarray) -> None:
     frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])])
     frame["label"] = y

@@ -177,6 +177,12 @@ def test_torch_module_logits(data: tuple[np.ndarray, np.ndarray]) -> None:
     with torch.no_grad():
         expected = module(torch.tensor(x, dtype=torch.float32)).double().numpy()
     np.testing.assert_allclose(first, expected, rtol=1e-6)
+    import pickle  # a model trained in a worker process comes back pickled
+
+    target.dp_epsilon = 2.0
+    copy = pickle.loads(pickle.dumps(target))
+    np.testing.assert_array_equal(copy.outputs(RecordSet.from_arrays(x, y)).values, first)
+    assert copy.dp_epsilon == 2.0
 
 
 def test_exported_model_file_needs_trust(tmp_path: Path) -> None:
@@ -311,3 +317,23 @@ def test_device_auto_is_the_cpu_here_and_a_bad_device_is_named() -> None:
     target = TorchTarget(module, classes=2)  # device="auto"
     assert target.device == resolve_device("auto", torch)
     assert next(target.module.parameters()).device.type == target.device.split(":")[0]
+
+
+def test_a_sklearn_target_survives_pickling_before_and_after_use(overfit_model: tuple) -> None:
+    # Worker processes and Ray tasks send fitted targets back pickled. The unpickled copy must
+    # answer exactly as the original (exposures compare by value, not identity), also once it
+    # has chosen its exact-logit function (a closure, dropped and chosen again).
+    import pickle
+
+    from miaudit.data import RecordSet
+
+    model, (x_in, _, y_in, _) = overfit_model
+    records = RecordSet.from_arrays(x_in, y_in)
+    target = SklearnTarget(model)
+    fresh = pickle.loads(pickle.dumps(target))
+    expected = target.outputs(records)
+    used = pickle.loads(pickle.dumps(target))
+    for copy in (fresh, used):
+        got = copy.outputs(records)
+        assert got.kind is expected.kind
+        np.testing.assert_array_equal(got.values, expected.values)

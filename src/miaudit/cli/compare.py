@@ -64,6 +64,7 @@ class CompareSettings(_Strict):
     fail_on: list[str] = Field(default_factory=list)
     fprs: list[float] = Field(default_factory=lambda: [0.001, 0.01, 0.1])
     executor: str = "local"
+    ray_address: str | None = None
     cache_dir: str | None = None
     out: str = "miaudit-compare"
 
@@ -160,6 +161,7 @@ def compare_command(config_path: Path, out: Path | None, fail_on: str | None) ->
         fail_on=policy,
         fprs=s.fprs,
         executor=s.executor,
+        ray_address=s.ray_address,
         cache_dir=_resolve(base_dir, s.cache_dir) if s.cache_dir else None,
     )
     paths = found.write(target_dir)

@@ -9,7 +9,6 @@ accuracy).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,11 +19,13 @@ import numpy as np
 from miaudit.audit import audit
 from miaudit.audit.inputs import as_records
 from miaudit.data import RecordSet
+from miaudit.defences.store import VariantStore, records_digest, settings_key
 from miaudit.errors import InputError
 from miaudit.gate import evaluate, parse_conditions, required_fprs
 from miaudit.results import AuditResult, Verdict
 from miaudit.targets.interface import Target
 from miaudit.training.defences import HardenedRecipe
+from miaudit.training.executor import FitJob, fit_models
 from miaudit.training.recipe import Recipe, SklearnRecipe
 
 SCHEMA = "miaudit.compare/1"
@@ -108,6 +109,7 @@ def compare(
     fail_on: Sequence[str] = (),
     fprs: Sequence[float] = (0.001, 0.01, 0.1),
     executor: str = "local",
+    ray_address: str | None = None,
     cache_dir: str | Path | None = None,
     progress: Any = None,
 ) -> Comparison:
@@ -115,7 +117,12 @@ def compare(
     (held out: the non-members and the utility figure), ``population`` (optional extra
     non-members for calibration and reference models). ``fail_on`` is a policy in the
     ``--fail-on`` grammar (``["tpr@0.001>0.01", "auc>0.6"]``): the recommended variant is the
-    most accurate one that meets it."""
+    most accurate one that meets it.
+
+    The variants' models train through ``executor`` (``local``: a process pool, one model per
+    core; ``ray``; ``inline``), as do their reference models. With ``cache_dir``, reference
+    models and every finished variant are kept there: run it again after an interruption (or
+    with a variant added) and only what is missing is trained and audited."""
     if not variants:
         raise InputError("compare needs at least one variant")
     conditions = parse_conditions(fail_on)
@@ -124,40 +131,48 @@ def compare(
     pool = _records(population, "population") if population is not None else None
     classes = np.unique(np.concatenate([members.labels, nonmembers.labels]))
     recipes = _recipes(variants)
-    trained: dict[str, tuple[Target, float]] = {}
+    store = VariantStore(
+        cache_dir,
+        records_digest(members, nonmembers, pool),
+        settings_key(attacks, reference_models, seed, fprs),
+    )
+    finished = _finished(store, recipes)
+    trained = _train_all(recipes, set(finished), members, classes, seed, executor, ray_address)
+    settings = {
+        "attacks": list(attacks) if attacks is not None else None,
+        "reference_models": reference_models,
+        "seed": seed,
+        "fprs": fprs,
+        "executor": executor,
+        "ray_address": ray_address,
+        "cache_dir": cache_dir,
+        "progress": progress,
+    }
     results = []
     for name, recipe in recipes.items():
-        model, seconds = _train(name, recipe, recipes, trained, members, classes, seed)
-        result = audit(
-            model,
-            members,
-            nonmembers,
-            pool,
-            attacks=list(attacks) if attacks is not None else None,
-            reference_models=reference_models,
-            recipe=recipe if reference_models else None,
-            seed=seed,
-            fprs=fprs,
-            executor=executor,
-            cache_dir=cache_dir,
-            dp_epsilon=_dp_epsilon(model, recipe),
-            progress=progress,
-        )
-        verdict = evaluate(result, conditions) if conditions else None
-        results.append(
-            VariantResult(
-                name,
-                _describe(variants[name], recipe),
-                result,
-                seconds,
-                _dp_epsilon(model, recipe),
-                verdict,
+        if name in finished:
+            result, seconds = finished[name]
+        else:
+            model, seconds = trained[name]
+            result = audit(
+                model,
+                members,
+                nonmembers,
+                pool,
+                recipe=recipe if reference_models else None,
+                dp_epsilon=_dp_epsilon(model, recipe),
+                **settings,
             )
+            store.put(name, recipe.fingerprint(), result, seconds)
+        verdict = evaluate(result, conditions) if conditions else None
+        description = _describe(variants[name], recipe)
+        results.append(
+            VariantResult(name, description, result, seconds, result.declared_dp_epsilon, verdict)
         )
     results = _base_utility(results, variants)
-    return _assemble(
-        tuple(results), fprs, tuple(c.text for c in conditions), seed, reference_models
-    )
+    texts = tuple(c.text for c in conditions)
+    extra = {"resumed": store.loaded}
+    return _assemble(tuple(results), fprs, texts, seed, reference_models, extra)
 
 
 def _base_utility(results: list[VariantResult], variants: Mapping[str, Any]) -> list[VariantResult]:
@@ -216,32 +231,46 @@ def _recipes(variants: Mapping[str, Any]) -> dict[str, Recipe]:
     return {name: recipes[name] for name in variants}
 
 
-def _train(
-    name: str,
-    recipe: Recipe,
+def _finished(
+    store: VariantStore, recipes: Mapping[str, Recipe]
+) -> dict[str, tuple[AuditResult, float]]:
+    """Variants a previous run finished (their audit and training seconds), from the store."""
+    found = {name: store.get(name, recipe.fingerprint()) for name, recipe in recipes.items()}
+    return {name: entry for name, entry in found.items() if entry is not None}
+
+
+def _train_all(
     recipes: Mapping[str, Recipe],
-    trained: dict[str, tuple[Target, float]],
+    finished: set[str],
     members: RecordSet,
     classes: np.ndarray,
     seed: int,
-) -> tuple[Target, float]:
-    """The variant's model: an output-policy variant wraps its base's fitted model (the same
-    model, the same accuracy); anything else trains here."""
-    if isinstance(recipe, HardenedRecipe):
-        base = next(n for n, r in recipes.items() if r is recipe.base)
-        if base not in trained:
-            trained[base] = _train(base, recipe.base, recipes, trained, members, classes, seed)
-        model, seconds = trained[base]
-        trained[name] = (recipe.wrap(model, seed), seconds)
-        return trained[name]
-    if name not in trained:
-        start = time.perf_counter()
-        try:
-            model = recipe.fit(members.features, members.labels, seed, classes)
-        except (ValueError, TypeError) as exc:  # the variant's own estimator refused the data
-            raise InputError(f"variant {name!r} failed to train: {exc}") from None
-        trained[name] = (model, time.perf_counter() - start)
-    return trained[name]
+    executor: str,
+    ray_address: str | None,
+) -> dict[str, tuple[Target, float]]:
+    """Every model still needed, trained through the executor: each unfinished variant's, and
+    an unfinished output-policy variant's base (it serves the base's model behind the policy:
+    the same model, the same accuracy, the base's training seconds)."""
+    bases = {id(r): n for n, r in recipes.items() if not isinstance(r, HardenedRecipe)}
+    needed: set[str] = set()
+    for name, recipe in recipes.items():
+        if name not in finished:
+            needed.add(bases[id(recipe.base)] if isinstance(recipe, HardenedRecipe) else name)
+    jobs = [
+        FitJob(name, recipes[name], members.features, members.labels, seed, classes)
+        for name in recipes
+        if name in needed
+    ]
+    trained: dict[str, tuple[Target, float]] = {}
+    for fitted in fit_models(jobs, executor, ray_address):
+        if fitted.model is None:
+            raise InputError(f"variant {fitted.name!r} failed to train: {fitted.error}")
+        trained[fitted.name] = (fitted.model, fitted.seconds)
+    for name, recipe in recipes.items():
+        if name not in finished and isinstance(recipe, HardenedRecipe):
+            model, seconds = trained[bases[id(recipe.base)]]
+            trained[name] = (recipe.wrap(model, seed), seconds)
+    return trained
 
 
 def _describe(spec: Any, recipe: Recipe) -> str:
@@ -272,6 +301,7 @@ def _assemble(
     conditions: tuple[str, ...],
     seed: int,
     reference_models: int,
+    extra: dict[str, Any] | None = None,
 ) -> Comparison:
     measure = _measure(variants, fprs)
     front = set()
@@ -285,7 +315,7 @@ def _assemble(
         if not dominated:
             front.add(v.name)
     recommended, why = _recommend(variants, conditions)
-    settings = {"seed": seed, "reference_models": reference_models}
+    settings = {"seed": seed, "reference_models": reference_models, **(extra or {})}
     return Comparison(
         variants, fprs, measure, frozenset(front), recommended, why, conditions, settings
     )

@@ -17,6 +17,7 @@ from miaudit.results.audit import (
     register_presenter,
 )
 from miaudit.results.gate import Check, Verdict
+from miaudit.results.load import read_result, result_from_dict
 
 __all__ = [
     "MODEL_FREE_ATTACKS",
@@ -32,5 +33,7 @@ __all__ = [
     "SkippedAttack",
     "Verdict",
     "fpr_key",
+    "read_result",
     "register_presenter",
+    "result_from_dict",
 ]

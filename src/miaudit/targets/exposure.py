@@ -8,6 +8,7 @@ its ``top_k`` classes and rounded to ``decimals``. Attacks and findings ask it q
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import ClassVar
@@ -108,6 +109,28 @@ class Exposure:
                 f"unknown output kind {kind!r}; use {', '.join(k.value for k in OutputKind)}"
             ) from None
 
+    @classmethod
+    def parse(cls, text: str) -> Exposure:
+        """The exposure a report's text describes (the inverse of :attr:`value`)."""
+        found = _TEXT.fullmatch(text.strip())
+        if found is None:
+            raise ValueError(f"not an exposure description: {text!r}")
+        top_k, kind, temperature, noise, decimals = found.groups()
+        return cls(
+            OutputKind(kind),
+            int(top_k) if top_k else None,
+            int(decimals) if decimals else None,
+            float(noise) if noise else None,
+            float(temperature) if temperature else None,
+        )
+
+
+_TEXT = re.compile(
+    r"(?:top-(\d+) )?(" + "|".join(re.escape(k.value) for k in OutputKind) + r")"
+    r"(?: at temperature ([0-9.e+-]+))?"
+    r"(?: with Gaussian noise \(σ = ([0-9.e+-]+)\))?"
+    r"(?: rounded to (\d+) decimals?)?"
+)
 
 Exposure.LOGITS = Exposure(OutputKind.LOGITS)
 Exposure.PROBABILITIES = Exposure(OutputKind.PROBABILITIES)

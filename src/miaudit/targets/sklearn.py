@@ -70,6 +70,20 @@ class SklearnTarget(ClassifierTarget):
             raise InputError(f"cannot load model file {path}: {exc}") from exc
         return cls(estimator)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (to worker processes and Ray tasks) once queried too: the exact-logit
+        function is a closure, so it is dropped and chosen again, the same way, on arrival.
+        Exposures compare by value, so the unpickled copy answers as the original."""
+        state = dict(self.__dict__)
+        if state.get("_logits") is not None:
+            state.update(
+                _logits=None,
+                _logit_note=None,
+                _logits_checked=False,
+                _exposes=Exposure.PROBABILITIES,
+            )
+        return state
+
     def describe(self) -> dict[str, Any]:
         out = {**super().describe(), "estimator": type(self.estimator).__name__}
         if self._logit_note:
@@ -77,7 +91,7 @@ class SklearnTarget(ClassifierTarget):
         return out
 
     def outputs(self, records: RecordSet, progress: ProgressCallback | None = None) -> Outputs:
-        if not self._logits_checked and self._exposes is Exposure.PROBABILITIES:
+        if not self._logits_checked and self._exposes == Exposure.PROBABILITIES:
             self._choose_logits(records)
         return super().outputs(records, progress)
 
@@ -117,9 +131,9 @@ class SklearnTarget(ClassifierTarget):
     def _query(self, features: Any) -> np.ndarray:
         if self._logits is not None:
             return self._logits(features)
-        if self._exposes is Exposure.PROBABILITIES:
+        if self._exposes == Exposure.PROBABILITIES:
             return self.estimator.predict_proba(features)
-        if self._exposes is Exposure.LOGITS:
+        if self._exposes == Exposure.LOGITS:
             scores = np.asarray(self.estimator.decision_function(features), dtype=np.float64)
             if scores.ndim == 1:  # binary: the score is the logit of the positive class
                 scores = np.column_stack([np.zeros_like(scores), scores])

@@ -56,6 +56,15 @@ class TorchTarget(ClassifierTarget, WhiteBox):
         self.dp_epsilon: float | None = None
         self._classes = np.arange(classes) if isinstance(classes, int) else np.asarray(classes)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (a model trained in a worker process or a Ray task comes back pickled):
+        everything but the torch module object, imported again on arrival."""
+        return {k: v for k, v in self.__dict__.items() if k != "_torch"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._torch = require("torch", "torch", _FEATURE)
+
     @classmethod
     def from_file(
         cls, path: str | Path, classes: Sequence[Any] | int, trust: bool = False, **kwargs: Any

@@ -4,6 +4,7 @@ outputs trained elsewhere."""
 from miaudit.training.cache import OutputCache
 from miaudit.training.defences import DistillRecipe, EnsembleRecipe, HardenedRecipe
 from miaudit.training.dp import DP
+from miaudit.training.nets import MLP
 from miaudit.training.outputs_file import (
     ReferenceOutputs,
     load_reference_outputs,
@@ -14,6 +15,7 @@ from miaudit.training.reference import ReferenceSignals, reference_signals
 
 __all__ = [
     "DP",
+    "MLP",
     "DistillRecipe",
     "EnsembleRecipe",
     "FunctionRecipe",

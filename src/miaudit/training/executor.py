@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import pickle
 import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ import numpy as np
 
 from miaudit.data import RecordSet
 from miaudit.errors import InputError, require
+from miaudit.targets.interface import Target
 from miaudit.training.recipe import Recipe
 
 
@@ -82,13 +85,7 @@ def run_local(
     """A process pool, one model per worker; results arrive as models finish."""
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers > 1:
-        try:
-            pickle.dumps(recipe)
-        except Exception as exc:
-            raise InputError(
-                f"the recipe cannot be sent to worker processes ({exc}); define the model "
-                "factory / fit function at module level, or use executor 'inline' or 'ray'"
-            ) from exc
+        _check_picklable(recipe)
     if workers <= 1:
         yield from run_inline(recipe, pool, jobs)
         return
@@ -101,9 +98,45 @@ def run_local(
             yield future.result()
 
 
+def _check_picklable(recipe: Recipe) -> None:
+    try:
+        pickle.dumps(recipe)
+    except Exception as exc:
+        raise InputError(
+            f"the recipe cannot be sent to worker processes ({exc}); define the model "
+            "factory / fit function at module level, or use executor 'inline' or 'ray'"
+        ) from exc
+
+
 def _ray_job(recipe: Recipe, pool: RecordSet, job: Job) -> tuple[int, str, np.ndarray]:
     _one_thread_per_worker(recipe)  # a task has 1 CPU
     return train_and_query(recipe, pool, job)
+
+
+@contextmanager
+def _ray_session(address: str | None) -> Iterator[Any]:
+    """Ray, connected to the cluster at ``address``, or to the one this process is already
+    connected to, or (neither) to a local one started for this run and stopped after it."""
+    ray: Any = require("ray", "ray", "The Ray executor")
+    started = not ray.is_initialized()
+    if started:
+        _check_reachable(address or os.environ.get("RAY_ADDRESS"))
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise InputError(f"cannot reach the Ray cluster at {address!r}: {exc}") from exc
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _ray_results(ray: Any, pending: list[Any]) -> Iterator[Any]:
+    """Each task's result as it finishes."""
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(done[0])
 
 
 def run_ray(
@@ -116,24 +149,10 @@ def run_ray(
     workers must be able to import miaudit and the recipe's code (same environment)."""
     if not jobs:
         return
-    ray: Any = require("ray", "ray", "The Ray executor")
-    started = not ray.is_initialized()
-    if started:
-        _check_reachable(address or os.environ.get("RAY_ADDRESS"))
-        try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise InputError(f"cannot reach the Ray cluster at {address!r}: {exc}") from exc
-    try:
+    with _ray_session(address) as ray:
         task = ray.remote(num_cpus=1)(_ray_job)
         recipe_ref, pool_ref = ray.put(recipe), ray.put(pool)
-        pending = [task.remote(recipe_ref, pool_ref, job) for job in jobs]
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
-    finally:
-        if started:
-            ray.shutdown()
+        yield from _ray_results(ray, [task.remote(recipe_ref, pool_ref, job) for job in jobs])
 
 
 def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
@@ -147,6 +166,73 @@ def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as exc:
         raise InputError(f"cannot reach the Ray cluster at {address!r}: {exc}") from exc
+
+
+# ---------------------------------------------------------------- whole models (compare)
+@dataclass(frozen=True, eq=False)
+class FitJob:
+    """Train one model of its own (a compared variant) on ``features`` / ``labels``."""
+
+    name: str
+    recipe: Recipe
+    features: Any
+    labels: np.ndarray
+    seed: int
+    classes: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Fitted:
+    """A trained model and the seconds it took, or ``error``: why the recipe refused the data."""
+
+    name: str
+    model: Target | None
+    seconds: float
+    error: str = ""
+
+
+def fit_one(job: FitJob) -> Fitted:
+    start = time.perf_counter()
+    try:
+        model = job.recipe.fit(job.features, job.labels, job.seed, job.classes)
+    except (ValueError, TypeError) as exc:  # the recipe's own estimator refused the data
+        return Fitted(job.name, None, time.perf_counter() - start, str(exc))
+    return Fitted(job.name, model, time.perf_counter() - start)
+
+
+def _fit_in_worker(job: FitJob) -> Fitted:
+    _one_thread_per_worker(job.recipe)
+    return fit_one(job)
+
+
+def fit_models(
+    jobs: Sequence[FitJob], executor: str | None = "local", address: str | None = None
+) -> Iterator[Fitted]:
+    """Train each job's model with an executor (``inline``: here, with every core; ``local``:
+    a process pool, one model per core; ``ray``: one task per model), yielding each as it
+    finishes. The models come back to this process (pickled), so recipes and their models must
+    pickle for ``local`` and ``ray``."""
+    if not jobs:
+        return
+    if executor not in EXECUTORS and executor is not None:
+        raise InputError(
+            f"executor {executor!r} is not available; use one of {', '.join(EXECUTORS)}"
+        )
+    workers = min(os.cpu_count() or 1, len(jobs))
+    if executor == "inline" or (executor in (None, "local") and workers <= 1):
+        yield from map(fit_one, jobs)
+        return
+    for job in jobs:
+        _check_picklable(job.recipe)
+    if executor == "ray":
+        with _ray_session(address) as ray:
+            task = ray.remote(num_cpus=1)(_fit_in_worker)
+            yield from _ray_results(ray, [task.remote(job) for job in jobs])
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool_executor:
+        futures = [pool_executor.submit(_fit_in_worker, job) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 EXECUTORS = ("local", "inline", "ray")

@@ -143,7 +143,9 @@ class TorchRecipe(Recipe):
     Regularisation: ``weight_decay``; ``label_smoothing`` (cross-entropy against smoothed
     targets); ``early_stopping`` — a fraction of the records held out (seeded), training stopped
     once their loss has not improved for ``patience`` epochs, the best epoch's weights kept;
-    dropout belongs in the factory's module. ``dp=miaudit.DP(...)`` trains with DP-SGD.
+    ``dropout`` sets p on every dropout layer of the factory's module (a sweep without editing
+    the factory; :class:`miaudit.training.MLP` builds one with dropout layers).
+    ``dp=miaudit.DP(...)`` trains with DP-SGD.
 
     For the local process pool the factory (and a callable optimiser) must be picklable:
     defined at module level, or a ``functools.partial`` of such. ``threads`` caps torch's
@@ -166,6 +168,7 @@ class TorchRecipe(Recipe):
         label_smoothing: float = 0.0,
         early_stopping: float | None = None,
         patience: int = 3,
+        dropout: float | None = None,
     ) -> None:
         from miaudit.training.dp import DP
 
@@ -205,15 +208,21 @@ class TorchRecipe(Recipe):
             raise InputError("TorchRecipe: early stopping on held-out records is not DP; drop one")
         self.label_smoothing, self.early_stopping = float(label_smoothing), early_stopping
         self.patience = int(patience)
+        if dropout is not None and not 0 <= dropout < 1:
+            raise InputError(f"TorchRecipe: dropout must be in [0, 1), got {dropout}")
+        self.dropout = dropout
 
     def __repr__(self) -> str:
-        name = getattr(self.model, "__qualname__", type(self.model).__name__)
-        parts = [f"{name}()", f"{self.optimizer if isinstance(self.optimizer, str) else 'custom'}"]
+        name = getattr(self.model, "__qualname__", None)
+        model = f"{name}()" if name else repr(self.model)
+        parts = [model, f"{self.optimizer if isinstance(self.optimizer, str) else 'custom'}"]
         parts += [f"lr={self.lr:g}", f"epochs={self.epochs}", f"batch_size={self.batch_size}"]
         if self.weight_decay:
             parts.append(f"weight_decay={self.weight_decay:g}")
         if self.label_smoothing:
             parts.append(f"label_smoothing={self.label_smoothing:g}")
+        if self.dropout is not None:
+            parts.append(f"dropout={self.dropout:g}")
         if self.early_stopping is not None:
             parts.append(f"early_stopping={self.early_stopping:g}")
         if self.dp is not None:
@@ -244,11 +253,7 @@ class TorchRecipe(Recipe):
 
         torch.manual_seed(seed)
         device = resolve_device(self.device, torch)
-        module = self.model()
-        if not isinstance(module, torch.nn.Module):
-            raise InputError(
-                f"TorchRecipe: the factory returned {type(module).__name__}, not a torch.nn.Module"
-            )
+        module = self._build(torch)
         module = module.to(device)
         x = torch.as_tensor(np.asarray(features, dtype=np.float32)).to(device)
         y = torch.as_tensor(label_indices(np.asarray(labels), np.asarray(classes))).to(device)
@@ -260,13 +265,34 @@ class TorchRecipe(Recipe):
                 module, optimizer, x, y, self.dp, self.epochs, self.batch_size, seed
             )
             # a fresh module with the trained weights: Opacus' hooks stay on the one it wrapped
-            module = self.model().to(device)
+            module = self._build(torch).to(device)
             module.load_state_dict(trained.state_dict())
             target = TorchTarget(module, classes=classes, device=device)
             target.dp_epsilon = epsilon
             return target
         self._train(module, optimizer, x, y, seed)
         return TorchTarget(module, classes=classes, device=device)
+
+    def _build(self, torch: Any) -> Any:
+        """A fresh module from the factory, its dropout layers set to ``dropout`` if given."""
+        module = self.model()
+        if not isinstance(module, torch.nn.Module):
+            raise InputError(
+                f"TorchRecipe: the factory returned {type(module).__name__}, not a torch.nn.Module"
+            )
+        if self.dropout is not None:
+            layers = [
+                m for m in module.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)
+            ]
+            if not layers:
+                raise InputError(
+                    f"TorchRecipe: dropout={self.dropout:g}, but the model has no dropout "
+                    "layer to set; add torch.nn.Dropout layers to the factory's model (or use "
+                    "miaudit.training.MLP)"
+                )
+            for layer in layers:
+                layer.p = self.dropout
+        return module
 
     def _train(self, module: Any, optimizer: Any, x: Any, y: Any, seed: int) -> None:
         """Mini-batch training; with ``early_stopping``, on all but a held-out fraction, kept
@@ -325,6 +351,7 @@ class TorchRecipe(Recipe):
                 if self.label_smoothing or self.early_stopping is not None
                 else []
             ),  # older fingerprints unchanged for the default recipe
+            *([f"dropout={self.dropout!r}"] if self.dropout is not None else []),
         )
 
 
