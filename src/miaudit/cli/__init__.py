@@ -8,6 +8,8 @@ from miaudit.cli.attacks import list_attacks
 from miaudit.cli.audit import audit_command
 from miaudit.cli.compare import compare_command
 from miaudit.cli.demo import demo
+from miaudit.cli.scan import scan_command
+from miaudit.cli.serve import keys_group, log_group, serve_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,5 +22,9 @@ main.add_command(demo)
 main.add_command(audit_command)
 main.add_command(list_attacks)
 main.add_command(compare_command)
+main.add_command(serve_command)
+main.add_command(keys_group)
+main.add_command(log_group)
+main.add_command(scan_command)
 
 __all__ = ["main"]

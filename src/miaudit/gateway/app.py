@@ -1,0 +1,264 @@
+"""The gateway as a FastAPI application: KServe / TF-Serving V1 REST in front of one model,
+with API keys, rate limits, an output policy per key and a query log.
+
+``POST /v1/models/{name}:predict`` with ``{"instances": [[...], ...]}`` answers
+``{"predictions": [...]}`` — probability lists, or labels for a ``label-only`` key — so existing
+V1 clients work. ``GET /v1/models/{name}``, ``/healthz``, ``/readyz``, Prometheus ``/metrics``
+and the OpenAPI spec (``/openapi.json``, ``/docs``) come with it.
+
+Every request is logged — one row per instance, committed before the response is sent; if the
+log cannot be written the gateway refuses to answer (503) rather than answer unlogged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from miaudit._version import __version__
+from miaudit.errors import InputError, require
+from miaudit.gateway.backend import Backend
+from miaudit.gateway.db import ApiKey, Database
+from miaudit.gateway.limits import Limiter
+from miaudit.querylog import QueryRecord
+from miaudit.targets.harden import OutputPolicy
+
+try:  # resolvable by name for FastAPI's signature reading (annotations are strings here)
+    from starlette.requests import Request
+except ImportError:  # the serve extra is missing: create_app says so
+    Request = Any  # type: ignore[misc,assignment]
+
+_FEATURE = "The gateway (miaudit serve)"
+RETENTION_EVERY = 3600.0
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Gateway:
+    """The request logic, free of the web framework: authenticate, limit, predict, apply the
+    key's policy, log, answer."""
+
+    def __init__(self, backend: Backend, db: Database, limiter: Limiter) -> None:
+        self.backend, self.db, self.limiter = backend, db, limiter
+        self._policies: dict[str, OutputPolicy] = {}
+        self._rng = np.random.default_rng(secrets.randbits(64))  # noise no caller can replay
+        self._rng_lock = threading.Lock()
+
+    def policy(self, text: str) -> OutputPolicy:
+        if text not in self._policies:
+            self._policies[text] = OutputPolicy.parse(text)
+        return self._policies[text]
+
+    def handle(self, name: str, presented: str | None, body: bytes) -> Reply:
+        request_id = uuid.uuid4().hex
+        now = time.time()
+        key = self.db.find(presented) if presented else None
+
+        def refuse(status: int, message: str, instances: list[Any] | None = None) -> Reply:
+            rows = instances if instances else [None]
+            policy = key.policy if key else ""
+            self._log(now, key, request_id, rows, [None] * len(rows), policy, status)
+            return Reply(status, {"error": message}, {"X-Request-Id": request_id})
+
+        if presented is None:
+            reply = refuse(401, "missing API key: send 'Authorization: Bearer KEY' or 'X-API-Key'")
+            reply.headers["WWW-Authenticate"] = "Bearer"
+            return reply
+        if key is None:
+            reply = refuse(401, "unknown or revoked API key")
+            reply.headers["WWW-Authenticate"] = "Bearer"
+            return reply
+        if name != self.backend.name:
+            return refuse(
+                404, f"no model named {name!r}; this gateway serves {self.backend.name!r}"
+            )
+        instances = _instances(body)
+        if isinstance(instances, str):
+            return refuse(400, instances)
+        decision = self.limiter.take(key, len(instances))
+        if not decision.allowed:
+            reply = refuse(429, decision.reason, instances)
+            reply.headers["Retry-After"] = decision.retry_after_header
+            return reply
+        try:
+            outputs = self.backend.predict(instances)
+            with self._rng_lock:
+                answers = self.backend.answer(outputs, self.policy(key.policy), self._rng)
+        except InputError as exc:
+            status = 502 if getattr(self.backend.target, "remote", False) else 400
+            return refuse(status, str(exc), instances)
+        self._log(now, key, request_id, instances, answers, key.policy, 200)
+        return Reply(200, {"predictions": answers}, {"X-Request-Id": request_id})
+
+    def _log(
+        self,
+        now: float,
+        key: ApiKey | None,
+        request_id: str,
+        instances: list[Any],
+        answers: list[Any],
+        policy: str,
+        status: int,
+    ) -> None:
+        name = key.name if key else ""
+        self.db.log(
+            [
+                QueryRecord(now, name, request_id, self.backend.name, i, a, policy, status)
+                for i, a in zip(instances, answers, strict=True)
+            ]
+        )
+
+
+def _instances(body: bytes) -> list[Any] | str:
+    """The request's instances, or what is wrong with it."""
+    try:
+        payload = json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return 'the body is not JSON; send {"instances": [[...], ...]}'
+    instances = payload.get("instances") if isinstance(payload, dict) else None
+    if not isinstance(instances, list) or not instances:
+        return 'send {"instances": [[...], ...]}: a non-empty list of instances'
+    if not all(
+        isinstance(row, list)
+        and row
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in row)
+        for row in instances
+    ):
+        return "each instance must be a non-empty list of numbers"
+    return instances
+
+
+class _Meters:
+    """The Prometheus metrics of one application (its own registry)."""
+
+    def __init__(self, prometheus: Any) -> None:
+        self.prometheus = prometheus
+        self.registry = prometheus.CollectorRegistry()
+        self.requests = prometheus.Counter(
+            "miaudit_gateway_requests",
+            "Prediction requests by status",
+            ["status"],
+            registry=self.registry,
+        )
+        self.instances = prometheus.Counter(
+            "miaudit_gateway_instances", "Instances by status", ["status"], registry=self.registry
+        )
+        self.latency = prometheus.Histogram(
+            "miaudit_gateway_request_seconds",
+            "Time to answer a prediction request",
+            registry=self.registry,
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+        )
+
+    def observe(self, reply: Reply, seconds: float) -> None:
+        self.requests.labels(str(reply.status)).inc()
+        self.instances.labels(str(reply.status)).inc(len(reply.body.get("predictions", ())) or 1)
+        self.latency.observe(seconds)
+
+
+def _lifespan(gateway: Gateway, retention_days: float | None) -> Any:
+    """Retention, if asked: forget old inputs at start and every hour."""
+    from starlette.concurrency import run_in_threadpool
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        async def retention() -> None:
+            while True:
+                await run_in_threadpool(gateway.db.drop_inputs, retention_days)
+                await asyncio.sleep(RETENTION_EVERY)
+
+        task = asyncio.create_task(retention()) if retention_days is not None else None
+        yield
+        if task is not None:
+            task.cancel()
+
+    return lifespan
+
+
+def create_app(gateway: Gateway, retention_days: float | None = None) -> Any:
+    """The FastAPI application around ``gateway``."""
+    fastapi: Any = require("fastapi", "serve", _FEATURE)
+    meters = _Meters(require("prometheus_client", "serve", _FEATURE))
+    app = fastapi.FastAPI(
+        title="miaudit gateway",
+        version=__version__,
+        description="A model behind API keys, rate limits, output policies and a query log.",
+        lifespan=_lifespan(gateway, retention_days),
+    )
+    _service_routes(app, fastapi, gateway, meters)
+    _predict_route(app, fastapi, gateway, meters)
+    return app
+
+
+def _service_routes(app: Any, fastapi: Any, gateway: Gateway, meters: _Meters) -> None:
+    name = gateway.backend.name
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        if gateway.db.ping():
+            return {"status": "ready", "model": name}
+        return fastapi.responses.JSONResponse({"status": "database unavailable"}, 503)
+
+    @app.get("/metrics")
+    def metrics() -> Any:
+        prometheus = meters.prometheus
+        return fastapi.Response(
+            prometheus.generate_latest(meters.registry), media_type=prometheus.CONTENT_TYPE_LATEST
+        )
+
+    @app.get("/v1/models/{model}")
+    def model_status(model: str) -> Any:
+        if model != name:
+            return fastapi.responses.JSONResponse({"error": f"no model named {model!r}"}, 404)
+        return {"name": name, "ready": True, "classes": gateway.backend.classes}
+
+
+def _predict_route(app: Any, fastapi: Any, gateway: Gateway, meters: _Meters) -> None:
+    from starlette.concurrency import run_in_threadpool
+
+    @app.post("/v1/models/{model}:predict")
+    async def predict(model: str, request: Request) -> Any:
+        start = time.perf_counter()
+        presented = _presented_key(request.headers)
+        body = await request.body()
+        try:
+            reply = await run_in_threadpool(gateway.handle, model, presented, body)
+        except Exception as exc:  # the log could not be written: never answer unlogged
+            if not _is_database_error(exc):
+                raise
+            reply = Reply(503, {"error": "the query log is unavailable; not answering"})
+        meters.observe(reply, time.perf_counter() - start)
+        return fastapi.responses.JSONResponse(reply.body, reply.status, reply.headers)
+
+
+def _presented_key(headers: Any) -> str | None:
+    auth = headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    key = headers.get("x-api-key", "").strip()
+    return key or None
+
+
+def _is_database_error(exc: Exception) -> bool:
+    module = type(exc).__module__
+    return module.startswith("sqlalchemy") or module.startswith("sqlite3")

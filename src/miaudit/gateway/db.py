@@ -1,0 +1,248 @@
+"""The gateway's database: API keys (hashes only) and the query log, through SQLAlchemy —
+SQLite by default (``sqlite:///path`` or a plain path), PostgreSQL by URL
+(``postgresql+psycopg://user@host/db``).
+
+A key is 32 random bytes (``secrets.token_urlsafe``) shown once when it is made; only its
+SHA-256 is stored (a key this random needs no slow hash), and a presented key is looked up by
+its hash and compared in constant time. Query rows are committed before the gateway answers, so
+a ``kill -9`` of the gateway loses no answered query. By default a commit is durable against the
+gateway's crash, not the database machine's (SQLite ``synchronous=NORMAL`` in WAL mode;
+PostgreSQL ``synchronous_commit=off``: the row is in the server's WAL buffers, flushed within a
+fraction of a second): ``durable=True`` waits for the disk on every commit (``FULL`` / ``on``),
+at a few milliseconds a request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from miaudit.errors import InputError, require
+from miaudit.querylog import QueryRecord, write_jsonl
+
+_FEATURE = "The gateway's database"
+KEY_PREFIX = "mia_"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key's settings (never the key itself)."""
+
+    name: str
+    policy: str
+    rate: float  # tokens per second
+    burst: int
+    quota: int | None  # instances per UTC day; None: no quota
+    created: float
+    revoked: float | None = None
+
+
+def database_url(value: str) -> str:
+    """A SQLAlchemy URL; a plain path means a SQLite file."""
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Database:
+    """Keys and query rows in one database."""
+
+    def __init__(self, url: str, durable: bool = False) -> None:
+        sa: Any = require("sqlalchemy", "serve", _FEATURE)
+        self.url = database_url(url)
+        self.durable = durable
+        self._sa = sa
+        metadata = sa.MetaData()
+        self.keys = sa.Table(
+            "miaudit_keys",
+            metadata,
+            sa.Column("name", sa.String(200), primary_key=True),
+            sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+            sa.Column("policy", sa.String(200), nullable=False),
+            sa.Column("rate", sa.Float, nullable=False),
+            sa.Column("burst", sa.Integer, nullable=False),
+            sa.Column("quota", sa.Integer, nullable=True),
+            sa.Column("created", sa.Float, nullable=False),
+            sa.Column("revoked", sa.Float, nullable=True),
+        )
+        self.queries = sa.Table(
+            "miaudit_queries",
+            metadata,
+            sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+            sa.Column("time", sa.Float, nullable=False, index=True),
+            sa.Column("key", sa.String(200), nullable=False, index=True),
+            sa.Column("request_id", sa.String(64), nullable=False),
+            sa.Column("model", sa.String(200), nullable=False),
+            sa.Column("input", sa.Text, nullable=True),
+            sa.Column("output", sa.Text, nullable=True),
+            sa.Column("policy", sa.String(200), nullable=False),
+            sa.Column("status", sa.Integer, nullable=False),
+        )
+        try:
+            postgres = self.url.startswith("postgresql")
+            options = {} if durable or not postgres else {"options": "-c synchronous_commit=off"}
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True, connect_args=options)
+            if self.engine.dialect.name == "sqlite":
+                sync = "FULL" if durable else "NORMAL"
+                sa.event.listen(self.engine, "connect", lambda c, _r: _sqlite_pragmas(c, sync))
+            metadata.create_all(self.engine)
+        except (sa.exc.ArgumentError, sa.exc.OperationalError, sa.exc.NoSuchModuleError) as exc:
+            raise InputError(
+                f"cannot open the database {_safe(self.url)}: {_first_line(exc)}"
+            ) from None
+        except ImportError as exc:
+            raise InputError(
+                f"the database {_safe(self.url)} needs a driver that is not installed ({exc}); "
+                "for PostgreSQL: pip install 'miaudit[postgres]'"
+            ) from None
+
+    # ------------------------------------------------------------------ keys
+    def add_key(
+        self, name: str, policy: str, rate: float, burst: int, quota: int | None = None
+    ) -> str:
+        """Make a key; return it (the only time it is ever shown)."""
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        row = {
+            "name": name,
+            "key_hash": hash_key(key),
+            "policy": policy,
+            "rate": float(rate),
+            "burst": int(burst),
+            "quota": quota,
+            "created": time.time(),
+            "revoked": None,
+        }
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(self.keys.insert(), row)
+        except self._sa.exc.IntegrityError:
+            raise InputError(
+                f"a key named {name!r} exists already; revoke it or choose another name"
+            ) from None
+        return key
+
+    def list_keys(self) -> list[ApiKey]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(self.keys.select().order_by(self.keys.c.created)).all()
+        return [_key(row) for row in rows]
+
+    def revoke(self, name: str) -> bool:
+        """Revoke the key named ``name``; ``False`` if there is no such live key."""
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                self.keys.update()
+                .where(self.keys.c.name == name, self.keys.c.revoked.is_(None))
+                .values(revoked=time.time())
+            )
+        return bool(done.rowcount)
+
+    def find(self, key: str) -> ApiKey | None:
+        """The live key ``key`` is, or ``None`` (unknown or revoked)."""
+        digest = hash_key(key)
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                self.keys.select().where(self.keys.c.key_hash == digest)
+            ).first()
+        if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked:
+            return None
+        return _key(row)
+
+    # ------------------------------------------------------------------ query log
+    def log(self, records: Sequence[QueryRecord]) -> None:
+        """Commit ``records`` (before the response that they describe is sent)."""
+        rows = [
+            {
+                "time": r.time,
+                "key": r.key,
+                "request_id": r.request_id,
+                "model": r.model,
+                "input": None if r.input is None else json.dumps(r.input, allow_nan=False),
+                "output": None if r.output is None else json.dumps(r.output, allow_nan=False),
+                "policy": r.policy,
+                "status": r.status,
+            }
+            for r in records
+        ]
+        if rows:
+            with self.engine.begin() as connection:
+                connection.execute(self.queries.insert(), rows)
+
+    def records(self, since: float | None = None) -> Iterator[QueryRecord]:
+        """Every logged instance in order (``since``: from that Unix time on)."""
+        query = self.queries.select().order_by(self.queries.c.id)
+        if since is not None:
+            query = query.where(self.queries.c.time >= since)
+        with self.engine.connect() as connection:
+            for row in connection.execution_options(stream_results=True).execute(query):
+                yield QueryRecord(
+                    row.time,
+                    row.key,
+                    row.request_id,
+                    row.model,
+                    None if row.input is None else json.loads(row.input),
+                    None if row.output is None else json.loads(row.output),
+                    row.policy,
+                    row.status,
+                )
+
+    def export(self, path: str | Path, since: float | None = None) -> int:
+        """Write the log as ``miaudit.querylog/1`` JSON Lines; return the rows written."""
+        return write_jsonl(self.records(since), path)
+
+    def drop_inputs(self, older_than_days: float) -> int:
+        """Retention: forget the inputs of rows older than ``older_than_days`` (the rest of
+        the row stays, for the monitor's counts). Returns how many rows lost their input."""
+        cutoff = time.time() - older_than_days * 86400
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                self.queries.update()
+                .where(self.queries.c.time < cutoff, self.queries.c.input.is_not(None))
+                .values(input=None)
+            )
+        return int(done.rowcount)
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(self._sa.text("SELECT 1"))
+        except self._sa.exc.SQLAlchemyError:
+            return False
+        return True
+
+
+def _key(row: Any) -> ApiKey:
+    return ApiKey(row.name, row.policy, row.rate, row.burst, row.quota, row.created, row.revoked)
+
+
+def _sqlite_pragmas(connection: Any, synchronous: str) -> None:
+    cursor = connection.cursor()
+    # WAL: readers never block the writer; a committed transaction survives a killed process
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, sep, tail = url.partition("://")
+    if "@" in tail:
+        credentials, _, host = tail.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{head}{sep}{user}:***@{host}"
+    return url
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,108 @@
+"""``miaudit.querylog/1``: JSON Lines, one object per instance of every request a gateway saw
+(``docs/querylog.md``)::
+
+    {"time": 1764460800.123, "key": "analytics", "request_id": "3f2a…", "model": "churn",
+     "input": [0.1, 2.0, 3.5], "output": [0.91, 0.09], "policy": "full", "status": 200}
+
+``time`` is Unix seconds; ``key`` the key's *name* (never the key; ``""`` when the request
+carried no valid key); ``input`` the instance (numbers, or text), ``null`` once retention has
+dropped it; ``output`` what the caller received: a probability list, logits, a label, or
+``null`` when nothing was returned (401, 429, …); ``policy`` the output policy applied;
+``status`` the HTTP status of the response.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from miaudit.errors import InputError
+
+SCHEMA = "miaudit.querylog/1"
+_FIELDS = ("time", "key", "request_id", "model", "input", "output", "policy", "status")
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    """One instance of one request, as the gateway logged it."""
+
+    time: float
+    key: str
+    request_id: str
+    model: str
+    input: list[float] | str | None
+    output: Any
+    policy: str
+    status: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "record") -> QueryRecord:
+        """A record from its JSON object; a clear error naming ``where`` if it is not one."""
+        if not isinstance(data, dict):
+            raise InputError(f"{where}: expected a JSON object, got {type(data).__name__}")
+        missing = [f for f in _FIELDS if f not in data]
+        if missing:
+            raise InputError(f"{where}: missing {', '.join(missing)} ({SCHEMA})")
+        time, status = data["time"], data["status"]
+        if isinstance(time, bool) or not isinstance(time, int | float) or not math.isfinite(time):
+            raise InputError(f"{where}: time must be Unix seconds (a number), got {time!r}")
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise InputError(f"{where}: status must be an HTTP status (an integer), got {status!r}")
+        for name in ("key", "request_id", "model", "policy"):
+            if not isinstance(data[name], str):
+                raise InputError(f"{where}: {name} must be text, got {data[name]!r}")
+        value = data["input"]
+        if value is not None and not isinstance(value, str | list):
+            raise InputError(f"{where}: input must be a list of numbers, text or null")
+        return cls(
+            float(time),
+            data["key"],
+            data["request_id"],
+            data["model"],
+            value,
+            data["output"],
+            data["policy"],
+            status,
+        )
+
+
+def write_jsonl(records: Iterable[QueryRecord], path: str | Path) -> int:
+    """Write ``records`` to ``path`` (through a temporary file, renamed when complete);
+    return how many."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    count = 0
+    try:
+        with tmp.open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(record.to_json() + "\n")
+                count += 1
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    return count
+
+
+def read_jsonl(path: str | Path) -> Iterator[QueryRecord]:
+    """The records of a ``miaudit.querylog/1`` file, in order; blank lines are skipped."""
+    path = Path(path)
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise InputError(f"cannot read {path}: no such readable file")
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
+            yield QueryRecord.from_dict(data, f"{path}:{number}")

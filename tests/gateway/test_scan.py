@@ -1,0 +1,150 @@
+"""``miaudit scan`` against real endpoints on 127.0.0.1: a bare V1 model server (an
+``http.server`` thread) that exposes everything, one that widens its output on request, and the
+gateway under a label-only key; membership inference through the gateway (MIA105). Bounded:
+each scan sends at most a few hundred queries, to 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import json
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from gateway_run import add_key, cli
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+pytest.importorskip("fastapi")
+
+X, Y = load_iris(return_X_y=True)
+MODEL = LogisticRegression(max_iter=500).fit(X, Y)
+
+
+class Handler(BaseHTTPRequestHandler):
+    """``/open``: full probabilities to anyone. ``/widen``: a label, unless the request asks
+    for probabilities (``parameters.return_probabilities``)."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        rows = np.asarray(body["instances"], dtype=float)
+        wants = (body.get("parameters") or {}).get("return_probabilities")
+        if self.path == "/widen" and not wants:
+            answer: list = MODEL.predict(rows).tolist()
+        else:
+            answer = MODEL.predict_proba(rows).tolist()
+        data = json.dumps({"predictions": answer}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture(scope="module")
+def bare_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _scan(tmp_path: Path, url: str, *args: str) -> tuple[int, dict, str]:
+    out = tmp_path / "scan"
+    done = cli("scan", url, "--out", str(out), "--budget", "30", *args)
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads((out / "scan.json").read_text()) if (out / "scan.json").exists() else {}
+    return done.returncode, report, done.stdout + done.stderr
+
+
+def _rules(report: dict) -> dict[str, str]:
+    return {f["rule"]: f["level"] for f in report["findings"]}
+
+
+def test_an_unprotected_model_server_is_graded_mia101_and_mia102(
+    tmp_path: Path, bare_server: str
+) -> None:
+    code, report, _ = _scan(tmp_path, f"{bare_server}/open", "--features", "4")
+    assert code == 1  # an error-level finding fails the default --fail-level error
+    assert report["schema"] == "miaudit.scan/1"
+    assert _rules(report) == {"MIA101": "error", "MIA102": "error", "MIA104": "warning"}
+    scores = next(f for f in report["findings"] if f["rule"] == "MIA102")
+    assert scores["evidence"]["classes"] == 3 and scores["evidence"]["decimals"] >= 10
+    assert all(f["remediation"] and f["owasp"] == "ML04:2023" for f in report["findings"])
+    assert report["queries"] <= 33  # 1 without credentials, 1 probe, 1 widening, ≤ 30 rate
+    sarif = json.loads((tmp_path / "scan" / "scan.sarif").read_text())
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"MIA101", "MIA102", "MIA104"}
+    suite = ET.parse(tmp_path / "scan" / "scan.junit.xml").getroot()
+    assert suite.get("tests") == "5" and suite.get("failures") == "2"
+    code, _, _ = _scan(tmp_path, f"{bare_server}/open", "--features", "4", "--fail-level", "none")
+    assert code == 0
+
+
+def test_a_server_that_widens_its_output_on_request_is_mia103(
+    tmp_path: Path, bare_server: str
+) -> None:
+    _, report, _ = _scan(tmp_path, f"{bare_server}/widen", "--features", "4")
+    rules = _rules(report)
+    assert "MIA103" in rules and "MIA102" not in rules  # labels by default, scores on request
+    widened = next(f for f in report["findings"] if f["rule"] == "MIA103")["evidence"]
+    assert widened["before"] == {"returns": "a label"}
+    assert widened["after"]["returns"] == "probabilities"
+
+
+def test_the_gateway_with_a_label_only_key_is_neither_mia101_nor_mia102(
+    tmp_path: Path, server_factory, iris_model: tuple
+) -> None:
+    path, _, _ = iris_model
+    db = str(tmp_path / "g.db")
+    key = add_key(db, "scanner", "label-only", "2/s", 10)
+    server = server_factory(str(path), "--db", db, "--name", "iris")
+    url = f"{server.url}/v1/models/iris:predict"
+    code, report, printed = _scan(tmp_path, url, "--features", "4", "--key", key)
+    assert code == 0, printed
+    assert _rules(report) == {}  # credentials needed, labels only, limited after 10 queries
+    written = "".join(p.read_text() for p in (tmp_path / "scan").iterdir())
+    assert key not in written and key not in printed  # credentials never reported
+    bad, _, message = _scan(tmp_path, url, "--features", "4", "--key", "mia_wrong")
+    assert bad == 2 and "did not answer a query with the credentials given" in message
+
+
+def test_membership_inference_through_the_gateway_is_mia105(
+    tmp_path: Path, server_factory, overfit_model: tuple
+) -> None:
+    skops = pytest.importorskip("skops.io")
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    skops.dump(model, tmp_path / "leaky.skops")
+    for name, (x, y) in {"members": (x_in, y_in), "nonmembers": (x_out, y_out)}.items():
+        frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])])
+        frame.assign(label=y).to_csv(tmp_path / f"{name}.csv", index=False)
+    db = str(tmp_path / "g.db")
+    key = add_key(db, "auditor", "full", "1000/s", 1000)
+    # an MLP's skops file holds its optimiser, a type skops does not trust by default: we
+    # wrote this file ourselves, so we trust it
+    server = server_factory(
+        str(tmp_path / "leaky.skops"), "--db", db, "--name", "leaky", "--trust-model-file"
+    )
+    code, report, printed = _scan(
+        tmp_path,
+        f"{server.url}/v1/models/leaky:predict",
+        "--key",
+        key,
+        "--members",
+        str(tmp_path / "members.csv"),
+        "--nonmembers",
+        str(tmp_path / "nonmembers.csv"),
+    )
+    assert code == 1, printed
+    found = next(f for f in report["findings"] if f["rule"] == "MIA105")
+    # the MLP memorised 20% flipped labels: AUC ≈ 0.9 through the API, far above chance
+    assert found["level"] == "error" and found["evidence"]["auc_ci"][0] > 0.6
+    assert found["evidence"]["members"] == 300
