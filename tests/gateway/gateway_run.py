@@ -206,3 +206,10 @@ class Redis:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+def predict_url(url: str, key: str, instances: list) -> httpx.Response:
+    """One V1 prediction request with a bearer key."""
+    return httpx.post(
+        url, json={"instances": instances}, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )

@@ -77,14 +77,16 @@ def test_predictions_follow_each_keys_policy_and_every_instance_is_logged(
         headers={"Authorization": f"Bearer {keys['full']}"},
     )
     assert other.status_code == 404
-    # revoked while the gateway runs: the next request is refused
+    # revoked while the gateway runs: refused once its 1-second key cache has expired
+    assert predict(server.url, keys["top-k:1"], rows).status_code == 200
     assert cli("keys", "revoke", "--db", db, "--name", "top-k-1").returncode == 0
+    time.sleep(1.1)
     assert predict(server.url, keys["top-k:1"], rows).status_code == 401
     # the service endpoints
     assert httpx.get(f"{server.url}/readyz").json()["status"] == "ready"
     assert httpx.get(f"{server.url}/v1/models/iris").json()["classes"] == [0, 1, 2]
     metrics = httpx.get(f"{server.url}/metrics").text
-    assert 'miaudit_gateway_requests_total{status="200"} 3.0' in metrics
+    assert 'miaudit_gateway_requests_total{status="200"} 4.0' in metrics
     assert "/v1/models/{model}:predict" in httpx.get(f"{server.url}/openapi.json").json()["paths"]
     # the log, exported as miaudit.querylog/1
     out = tmp_path / "log.jsonl"
@@ -92,7 +94,7 @@ def test_predictions_follow_each_keys_policy_and_every_instance_is_logged(
     assert done.returncode == 0, done.stderr
     records = list(read_jsonl(out))
     ok = [r for r in records if r.status == 200]
-    assert len(ok) == 9 and {r.key for r in ok} == {"full", "label-only", "top-k-1"}
+    assert len(ok) == 12 and {r.key for r in ok} == {"full", "label-only", "top-k-1"}
     assert ok[0].input == rows[0] and ok[0].model == "iris" and ok[0].policy == "full"
     assert [r.output for r in ok if r.key == "label-only"] == labels.json()["predictions"]
     statuses = sorted(r.status for r in records if r.status != 200)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from gateway_run import add_key, cli
+from gateway_run import add_key, cli, predict_url
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
@@ -35,13 +35,27 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path.startswith("/v2/"):  # Open Inference Protocol v2: full probabilities
+            tensor = body["inputs"][0]
+            p = MODEL.predict_proba(np.asarray(tensor["data"]).reshape(tensor["shape"]))
+            output = {
+                "name": "p",
+                "shape": list(p.shape),
+                "datatype": "FP64",
+                "data": p.ravel().tolist(),
+            }
+            self._send({"outputs": [output]})
+            return
         rows = np.asarray(body["instances"], dtype=float)
         wants = (body.get("parameters") or {}).get("return_probabilities")
         if self.path == "/widen" and not wants:
             answer: list = MODEL.predict(rows).tolist()
         else:
             answer = MODEL.predict_proba(rows).tolist()
-        data = json.dumps({"predictions": answer}).encode()
+        self._send({"predictions": answer})
+
+    def _send(self, payload: dict) -> None:
+        data = json.dumps(payload).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -148,3 +162,59 @@ def test_membership_inference_through_the_gateway_is_mia105(
     # the MLP memorised 20% flipped labels: AUC ≈ 0.9 through the API, far above chance
     assert found["level"] == "error" and found["evidence"]["auc_ci"][0] > 0.6
     assert found["evidence"]["members"] == 300
+
+
+def test_the_gateway_guards_an_upstream_model_server_and_its_daily_quota(
+    tmp_path: Path, server_factory, bare_server: str
+) -> None:
+    db = str(tmp_path / "g.db")
+    key = add_key(db, "quota", "round:2", "1000/s", 100, "--quota", "5/day")
+    server = server_factory(
+        "--upstream", f"{bare_server}/open", "--classes", "0,1,2", "--db", db, "--name", "iris"
+    )
+    first = predict_url(f"{server.url}/v1/models/iris:predict", key, X[:3].tolist())
+    assert first.status_code == 200
+    np.testing.assert_allclose(
+        first.json()["predictions"], np.round(MODEL.predict_proba(X[:3]), 2)
+    )  # the upstream's probabilities, behind this key's policy
+    second = predict_url(f"{server.url}/v1/models/iris:predict", key, X[:2].tolist())
+    assert second.status_code == 200  # 5 of the 5 instances a day
+    over = predict_url(f"{server.url}/v1/models/iris:predict", key, X[:1].tolist())
+    assert over.status_code == 429 and "daily quota of 5" in over.json()["error"]
+    assert 1 <= int(over.headers["retry-after"]) <= 86400
+
+
+def test_v2_endpoints_and_onnx_files(tmp_path: Path, server_factory, bare_server: str) -> None:
+    # the scanner speaks the Open Inference Protocol v2 too
+    _, report, _ = _scan(
+        tmp_path, f"{bare_server}/v2/models/iris/infer", "--features", "4", "--protocol", "v2"
+    )
+    assert {"MIA101", "MIA102"} <= set(_rules(report))
+    # the gateway proxies a v2 upstream, and serves an ONNX file, as V1
+    skl2onnx = pytest.importorskip("skl2onnx")
+    onnx_path = tmp_path / "iris.onnx"
+    onnx_path.write_bytes(
+        skl2onnx.to_onnx(
+            MODEL, X[:1].astype(np.float32), options={id(MODEL): {"zipmap": False}}
+        ).SerializeToString()
+    )
+    db = str(tmp_path / "g.db")
+    key = add_key(db, "v2", "full")
+    upstream = server_factory(
+        "--upstream",
+        f"{bare_server}/v2/models/iris/infer",
+        "--protocol",
+        "v2",
+        "--classes",
+        "3",
+        "--db",
+        db,
+        "--name",
+        "iris",
+    )
+    onnx = server_factory(str(onnx_path), "--classes", "0,1,2", "--db", db, "--name", "iris")
+    expected = MODEL.predict_proba(X[:5])
+    for server, tolerance in ((upstream, 1e-12), (onnx, 1e-5)):  # ONNX computes in float32
+        got = predict_url(f"{server.url}/v1/models/iris:predict", key, X[:5].tolist())
+        assert got.status_code == 200
+        np.testing.assert_allclose(got.json()["predictions"], expected, atol=tolerance)

@@ -28,7 +28,7 @@ import numpy as np
 from miaudit._version import __version__
 from miaudit.errors import InputError, require
 from miaudit.gateway.backend import Backend
-from miaudit.gateway.db import ApiKey, Database
+from miaudit.gateway.db import ApiKey, Database, GroupCommit, hash_key
 from miaudit.gateway.limits import Limiter
 from miaudit.querylog import QueryRecord
 from miaudit.targets.harden import OutputPolicy
@@ -40,6 +40,10 @@ except ImportError:  # the serve extra is missing: create_app says so
 
 _FEATURE = "The gateway (miaudit serve)"
 RETENTION_EVERY = 3600.0
+#: How long a looked-up key is trusted before the database is asked again: a revocation takes
+#: effect within this many seconds.
+KEY_CACHE_SECONDS = 1.0
+KEY_CACHE_SIZE = 10_000
 
 
 @dataclass
@@ -53,8 +57,17 @@ class Gateway:
     """The request logic, free of the web framework: authenticate, limit, predict, apply the
     key's policy, log, answer."""
 
-    def __init__(self, backend: Backend, db: Database, limiter: Limiter) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        db: Database,
+        limiter: Limiter,
+        key_cache_seconds: float = KEY_CACHE_SECONDS,
+    ) -> None:
         self.backend, self.db, self.limiter = backend, db, limiter
+        self.writer = GroupCommit(db)
+        self.key_cache_seconds = key_cache_seconds
+        self._keys: dict[str, tuple[float, ApiKey]] = {}  # by the key's hash, live keys only
         self._policies: dict[str, OutputPolicy] = {}
         self._rng = np.random.default_rng(secrets.randbits(64))  # noise no caller can replay
         self._rng_lock = threading.Lock()
@@ -64,10 +77,25 @@ class Gateway:
             self._policies[text] = OutputPolicy.parse(text)
         return self._policies[text]
 
+    def find(self, presented: str) -> ApiKey | None:
+        """The live key presented, from a cache of at most ``key_cache_seconds``."""
+        digest, now = hash_key(presented), time.monotonic()
+        cached = self._keys.get(digest)
+        if cached is not None and now - cached[0] < self.key_cache_seconds:
+            return cached[1]
+        key = self.db.find(presented)
+        if key is not None and self.key_cache_seconds > 0:
+            if len(self._keys) >= KEY_CACHE_SIZE:
+                self._keys.clear()
+            self._keys[digest] = (now, key)
+        else:
+            self._keys.pop(digest, None)
+        return key
+
     def handle(self, name: str, presented: str | None, body: bytes) -> Reply:
         request_id = uuid.uuid4().hex
         now = time.time()
-        key = self.db.find(presented) if presented else None
+        key = self.find(presented) if presented else None
 
         def refuse(status: int, message: str, instances: list[Any] | None = None) -> Reply:
             rows = instances if instances else [None]
@@ -116,7 +144,7 @@ class Gateway:
         status: int,
     ) -> None:
         name = key.name if key else ""
-        self.db.log(
+        self.writer.write(
             [
                 QueryRecord(now, name, request_id, self.backend.name, i, a, policy, status)
                 for i, a in zip(instances, answers, strict=True)

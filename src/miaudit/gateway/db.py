@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -219,6 +220,45 @@ class Database:
         except self._sa.exc.SQLAlchemyError:
             return False
         return True
+
+
+class GroupCommit:
+    """Commits query rows for many concurrent requests in one transaction (group commit):
+    each request hands over its rows and waits until the transaction that holds them has
+    committed, so nothing is answered before it is logged, while under load one commit
+    serves every request that arrived during the previous one."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._ready = threading.Condition()
+        self._pending: list[tuple[Sequence[QueryRecord], threading.Event, list[Exception]]] = []
+        threading.Thread(target=self._run, name="miaudit-log-writer", daemon=True).start()
+
+    def write(self, records: Sequence[QueryRecord]) -> None:
+        """Return once ``records`` are committed; raise what the database raised."""
+        done, failed = threading.Event(), []
+        with self._ready:
+            self._pending.append((records, done, failed))
+            self._ready.notify()
+        done.wait()
+        if failed:
+            raise failed[0]
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._pending:
+                    self._ready.wait()
+                batch, self._pending = self._pending, []
+            try:
+                self.db.log([r for records, _, _ in batch for r in records])
+                error = None
+            except Exception as exc:  # handed to every waiting request: 503, not a lost row
+                error = exc
+            for _, done, failed in batch:
+                if error is not None:
+                    failed.append(error)
+                done.set()
 
 
 def _key(row: Any) -> ApiKey:
