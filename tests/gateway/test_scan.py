@@ -218,3 +218,30 @@ def test_v2_endpoints_and_onnx_files(tmp_path: Path, server_factory, bare_server
         got = predict_url(f"{server.url}/v1/models/iris:predict", key, X[:5].tolist())
         assert got.status_code == 200
         np.testing.assert_allclose(got.json()["predictions"], expected, atol=tolerance)
+
+
+def test_the_gateway_serves_a_torch_export_file(tmp_path: Path, server_factory) -> None:
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(module, (torch.zeros(2, 4),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, tmp_path / "net.pt2")
+    db = str(tmp_path / "g.db")
+    key = add_key(db, "torch", "full")
+    refused = cli("serve", str(tmp_path / "net.pt2"), "--classes", "3", "--db", db)
+    assert refused.returncode == 2 and "--trust-model-file" in refused.stderr  # code runs
+    server = server_factory(
+        str(tmp_path / "net.pt2"),
+        "--classes",
+        "3",
+        "--trust-model-file",
+        "--db",
+        db,
+        "--name",
+        "net",
+    )
+    got = predict_url(f"{server.url}/v1/models/net:predict", key, X[:4].tolist())
+    with torch.no_grad():
+        expected = torch.softmax(module(torch.tensor(X[:4], dtype=torch.float32)), 1).numpy()
+    np.testing.assert_allclose(got.json()["predictions"], expected, rtol=1e-5)  # logits → p

@@ -77,7 +77,7 @@ class TorchTarget(ClassifierTarget, WhiteBox):
         if not trust:
             raise InputError(
                 f"refusing to load {path}: a model file runs its code when used. If you trust "
-                "it, pass trust=True (config: target.trust = true)"
+                "it, pass trust=True (CLI: --trust-model-file, config: target.trust = true)"
             )
         if not path.is_file():
             raise InputError(f"model file not found: {path}")
