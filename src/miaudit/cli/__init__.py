@@ -8,6 +8,7 @@ from miaudit.cli.attacks import list_attacks
 from miaudit.cli.audit import audit_command
 from miaudit.cli.compare import compare_command
 from miaudit.cli.demo import demo
+from miaudit.cli.monitor import monitor_group
 from miaudit.cli.scan import scan_command
 from miaudit.cli.serve import keys_group, log_group, serve_command
 
@@ -26,5 +27,6 @@ main.add_command(serve_command)
 main.add_command(keys_group)
 main.add_command(log_group)
 main.add_command(scan_command)
+main.add_command(monitor_group)
 
 __all__ = ["main"]

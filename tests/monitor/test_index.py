@@ -1,0 +1,123 @@
+"""The keyed-hash training index and the per-key training-set overlap (issue 14, first part)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from miaudit.errors import InputError
+from miaudit.monitor import TrainingIndex, load_secret, overlap_by_key
+from miaudit.querylog import QueryRecord, write_jsonl
+
+SECRET = b"0123456789abcdef-test-secret"
+
+
+def test_near_matches_hit_and_others_miss(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    train, fresh = rng.normal(size=(500, 6)), rng.normal(size=(500, 6))
+    index = TrainingIndex.build(train.tolist(), SECRET, decimals=4)
+    assert all(index.contains(r) for r in train.tolist())
+    assert all(index.contains(r) for r in (train + 1e-9).tolist())  # float noise
+    assert not any(index.contains(r) for r in fresh.tolist())
+    assert not index.contains(None)
+    texts = TrainingIndex.build(["Patient  had Flu ", "other"], SECRET)
+    assert texts.contains("patient had flu") and not texts.contains("patient had covid")
+    # saved and loaded with the same secret: the same answers; the file holds no raw values
+    path = index.save(tmp_path / "train.idx.npz")
+    loaded = TrainingIndex.load(path, SECRET)
+    assert len(loaded) == 500 and loaded.contains(train[7].tolist())
+    raw = path.read_bytes()
+    assert f"{train[7][0]:.4f}".encode() not in raw and train.tobytes()[:16] not in raw
+    with pytest.raises(InputError, match="another secret"):
+        TrainingIndex.load(path, b"a-different-secret-of-length")
+    with pytest.raises(InputError, match="not a miaudit training index"):
+        TrainingIndex.load(tmp_path / "missing.npz", SECRET)
+
+
+def test_the_secret_must_be_given_and_long_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MIAUDIT_INDEX_SECRET", raising=False)
+    with pytest.raises(InputError, match="at least 16 bytes"):
+        load_secret()
+    monkeypatch.setenv("MIAUDIT_INDEX_SECRET", "short")
+    with pytest.raises(InputError, match="at least 16 bytes"):
+        load_secret()
+    monkeypatch.setenv("MIAUDIT_INDEX_SECRET", SECRET.decode())
+    assert load_secret() == SECRET
+
+
+def test_overlap_per_key_from_the_command_line(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    train, fresh = rng.normal(size=(200, 4)), rng.normal(size=(200, 4))
+    frame = pd.DataFrame(train, columns=list("abcd")).assign(y=rng.integers(0, 2, 200))
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    env = {**os.environ, "MIAUDIT_INDEX_SECRET": SECRET.decode()}
+    run = [sys.executable, "-m", "miaudit", "monitor"]
+    done = subprocess.run(
+        [
+            *run,
+            "index",
+            "--records",
+            str(tmp_path / "train.csv"),
+            "--label-column",
+            "y",
+            "--out",
+            str(tmp_path / "train.idx.npz"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    # an attacker alternating 50 training records with 50 fresh ones; a user on fresh records
+    log = (
+        [
+            QueryRecord(
+                float(i),
+                "attacker",
+                f"a{i}",
+                "m",
+                (train if i % 2 else fresh)[i // 2].tolist(),
+                [0.5, 0.5],
+                "full",
+                200,
+            )
+            for i in range(100)
+        ]
+        + [
+            QueryRecord(
+                float(i), "user", f"u{i}", "m", fresh[100 + i].tolist(), 1, "label-only", 200
+            )
+            for i in range(50)
+        ]
+        + [QueryRecord(0.0, "", "x", "m", None, None, "", 401)]
+    )
+    write_jsonl(log, tmp_path / "log.jsonl")
+    from miaudit.querylog import read_jsonl
+
+    index = TrainingIndex.load(tmp_path / "train.idx.npz", SECRET)
+    found = {o.key: o for o in overlap_by_key(read_jsonl(tmp_path / "log.jsonl"), index)}
+    assert (found["attacker"].queries, found["attacker"].hits) == (100, 50)
+    assert found["user"].hits == 0 and "" not in found  # a refused query has no input
+    shown = subprocess.run(
+        [*run, "overlap", str(tmp_path / "log.jsonl"), "--index", str(tmp_path / "train.idx.npz")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert shown.returncode == 0 and "50.0%" in shown.stdout
+    no_secret = subprocess.run(
+        [*run, "overlap", str(tmp_path / "log.jsonl"), "--index", str(tmp_path / "train.idx.npz")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "MIAUDIT_INDEX_SECRET"},
+    )
+    assert no_secret.returncode == 2 and "MIAUDIT_INDEX_SECRET" in no_secret.stderr
