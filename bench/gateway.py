@@ -158,6 +158,9 @@ def main() -> None:
     parser.add_argument(
         "--serve-direct", nargs=2, metavar=("MODEL", "PORT"), help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--commit-cost", action="store_true", help="only measure one log commit, Core vs driver"
+    )
     args = parser.parse_args()
     if args.serve_direct:
         serve_direct(int(args.serve_direct[1]), args.serve_direct[0])

@@ -10,15 +10,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import fastapi  # noqa: F401  (the serve extra is in [test]: missing means a failure, not a skip)
 import httpx
 import numpy as np
 import pytest
-from gateway_run import add_key, cli
+from gateway_run import Postgres, add_key, cli
 
 from miaudit.gateway import Database
 from miaudit.querylog import QueryRecord, read_jsonl
-
-pytest.importorskip("fastapi")
 
 
 def predict(url: str, key: str | None, instances: list, header: str = "bearer") -> httpx.Response:
@@ -235,3 +234,19 @@ def test_serve_refuses_bad_setups_clearly(tmp_path: Path, iris_model: tuple) -> 
         assert done.returncode == 2, done.stderr
         assert message in done.stderr and "Traceback" not in done.stderr
         assert "secret" not in done.stderr  # a password in a URL is never printed
+
+
+def test_no_answer_without_the_log(iris_model: tuple, server_factory) -> None:
+    # the database goes away: the gateway refuses (503) instead of answering unlogged
+    path, _, x = iris_model
+    database = Postgres()
+    try:
+        key = add_key(database.url, "k")
+        server = server_factory(str(path), "--db", database.url, "--name", "iris")
+        assert predict(server.url, key, [x[0].tolist()]).status_code == 200
+    finally:
+        database.stop()
+    time.sleep(1.1)  # past the key cache: the key lookup needs the database too
+    refused = predict(server.url, key, [x[0].tolist()])
+    assert refused.status_code == 503 and "unavailable" in refused.json()["error"]
+    assert httpx.get(f"{server.url}/readyz").status_code == 503

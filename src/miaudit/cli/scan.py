@@ -11,24 +11,25 @@ from rich.console import Console
 from rich.table import Table
 
 from miaudit.cli.common import EXIT_GATE, input_errors_exit_2, split_list
+from miaudit.cli.sources import parse_headers
 from miaudit.errors import InputError
 from miaudit.scan.probe import ScanResult
 
 
 def _headers(key: str | None, items: tuple[str, ...]) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    for item in items:
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip():
-            raise InputError(f"--header {item.split(':')[0]!r}…: expected 'Name: value'")
-        headers[name.strip()] = value.strip()
-    return headers
+    return {**headers, **parse_headers(items, "--header")}
 
 
 @click.command("scan")
 @click.argument("url")
 @click.option("--key", help="an API key, sent as 'Authorization: Bearer KEY'")
-@click.option("--header", "header_items", multiple=True, help="'Name: value', repeatable")
+@click.option(
+    "--header",
+    "header_items",
+    multiple=True,
+    help="'Name: value', repeatable; ${VAR} takes the value from the environment",
+)
 @click.option("--protocol", type=click.Choice(["v1", "v2"]), default="v1", show_default=True)
 @click.option("--features", type=int, help="the model's input width (else from --members)")
 @click.option(
@@ -98,7 +99,7 @@ def scan_command(
             RecordSet.from_file(members, label, name="members"),
             RecordSet.from_file(nonmembers, label, name="nonmembers"),
         )
-    width = features or (sets[0].features.shape[1] if sets else None)
+    width = features if features is not None else (sets[0].features.shape[1] if sets else None)
     if width is None:
         raise InputError("give the model's input width (--features N) or records (--members)")
     probe = np.asarray(sets[0].features[:1], dtype=np.float64)[0].tolist() if sets else None

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from miaudit.cli.common import input_errors_exit_2
+from miaudit.cli.sources import parse_classes
 from miaudit.errors import InputError, require
 from miaudit.targets.harden import OutputPolicy
 
@@ -28,12 +29,7 @@ def _rate(text: str, unit: str, name: str) -> float:
 
 
 def _classes(text: str | None) -> Any:
-    if text is None:
-        return None
-    items = [c.strip() for c in text.split(",") if c.strip()]
-    if len(items) == 1 and items[0].isdigit():
-        return int(items[0])
-    return [int(c) if re.fullmatch(r"-?\d+", c) else c for c in items]
+    return None if text is None else parse_classes(text)
 
 
 @click.command("serve")

@@ -309,28 +309,43 @@ def job_from_flags(
     return AuditJob(target, *sets, source=model or (endpoint or {}).get("where"))
 
 
+def parse_headers(items: tuple[str, ...] | list[str], flag: str) -> dict[str, str]:
+    """``'Name: value'`` flags as headers, ``${VAR}`` taken from the environment. A malformed
+    item is named by its flag only: it may hold a credential."""
+    headers = {}
+    for item in items:
+        key, sep, value = item.partition(":")
+        if not sep or not key.strip():
+            raise InputError(f"{flag}: expected 'Name: value' (a header without a colon)")
+        headers[key.strip()] = value.strip()
+    return expand_headers(headers, flag)
+
+
+def parse_classes(text: str) -> Any:
+    """``--classes``: a count (``3``) or labels (``a,b,c``; integers stay integers)."""
+    items = [c.strip() for c in text.split(",") if c.strip()]
+    if not items:
+        raise InputError("--classes: give the number of classes or a list, e.g. 0,1")
+    if len(items) == 1 and items[0].isdigit():
+        return int(items[0])
+    if all(c.lstrip("-").isdigit() for c in items):
+        return [int(c) for c in items]
+    return items
+
+
 def _endpoint(flags: dict[str, Any]) -> Target:
     """An :class:`HttpTarget` from ``--endpoint`` and its flags."""
     from miaudit.targets.http import HttpTarget
 
-    headers = {}
-    for item in flags["headers"]:
-        key, sep, value = item.partition(":")
-        if not sep or not key.strip():
-            raise InputError(f"--endpoint-header {item!r}: expected 'Name: value'")
-        headers[key.strip()] = value.strip()
+    headers = parse_headers(flags["headers"], "--endpoint-header")
     if not flags["classes"]:
         raise InputError("--endpoint needs --classes: the number of classes or a list, e.g. 0,1")
-    items = [c.strip() for c in flags["classes"].split(",") if c.strip()]
-    classes: Any = int(items[0]) if len(items) == 1 and items[0].isdigit() else items
-    if isinstance(classes, list) and all(c.lstrip("-").isdigit() for c in classes):
-        classes = [int(c) for c in classes]
     target = HttpTarget(
         flags["url"],
-        classes,
+        parse_classes(flags["classes"]),
         output=flags["output"],
         protocol=flags["protocol"],
-        headers=expand_headers(headers, "--endpoint-header"),
+        headers=headers,
     )
     flags["where"] = target.where
     return target

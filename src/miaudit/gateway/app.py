@@ -28,7 +28,7 @@ import numpy as np
 from miaudit._version import __version__
 from miaudit.errors import InputError, require
 from miaudit.gateway.backend import Backend
-from miaudit.gateway.db import ApiKey, Database, GroupCommit, hash_key
+from miaudit.gateway.db import ApiKey, Database, DatabaseUnavailable, GroupCommit, hash_key
 from miaudit.gateway.limits import Limiter
 from miaudit.querylog import QueryRecord
 from miaudit.targets.harden import OutputPolicy
@@ -270,10 +270,8 @@ def _predict_route(app: Any, fastapi: Any, gateway: Gateway, meters: _Meters) ->
         body = await request.body()
         try:
             reply = await run_in_threadpool(gateway.handle, model, presented, body)
-        except Exception as exc:  # the log could not be written: never answer unlogged
-            if not _is_database_error(exc):
-                raise
-            reply = Reply(503, {"error": "the query log is unavailable; not answering"})
+        except DatabaseUnavailable:  # keys or log unreachable: never answer unlogged
+            reply = Reply(503, {"error": "the gateway's database is unavailable; not answering"})
         meters.observe(reply, time.perf_counter() - start)
         return fastapi.responses.JSONResponse(reply.body, reply.status, reply.headers)
 
@@ -285,8 +283,3 @@ def _presented_key(headers: Any) -> str | None:
         return token.strip()
     key = headers.get("x-api-key", "").strip()
     return key or None
-
-
-def _is_database_error(exc: Exception) -> bool:
-    module = type(exc).__module__
-    return module.startswith("sqlalchemy") or module.startswith("sqlite3")

@@ -27,9 +27,14 @@ from typing import Any
 
 from miaudit.errors import InputError, require
 from miaudit.querylog import QueryRecord, write_jsonl
+from miaudit.targets.http import public_url
 
 _FEATURE = "The gateway's database"
 KEY_PREFIX = "mia_"
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer: the gateway refuses (503) rather than answer unlogged."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,10 @@ class Database:
             sa.Column("policy", sa.String(200), nullable=False),
             sa.Column("status", sa.Integer, nullable=False),
         )
+        if self.url.startswith("sqlite:///"):
+            folder = Path(self.url.removeprefix("sqlite:///")).parent
+            if not folder.is_dir():
+                raise InputError(f"the database's folder {folder} does not exist; create it")
         try:
             postgres = self.url.startswith("postgresql")
             options = {} if durable or not postgres else {"options": "-c synchronous_commit=off"}
@@ -98,19 +107,14 @@ class Database:
                 sync = "FULL" if durable else "NORMAL"
                 sa.event.listen(self.engine, "connect", lambda c, _r: _sqlite_pragmas(c, sync))
             metadata.create_all(self.engine)
-            mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-            self._insert = (
-                "INSERT INTO miaudit_queries (time, key, request_id, model, input, output, "
-                f"policy, status) VALUES ({', '.join([mark] * 8)})"
-            )
         except (sa.exc.ArgumentError, sa.exc.OperationalError, sa.exc.NoSuchModuleError) as exc:
             raise InputError(
-                f"cannot open the database {_safe(self.url)}: {_first_line(exc)}"
+                f"cannot open the database {public_url(self.url)}: {_first_line(exc)}"
             ) from None
         except ImportError as exc:
             raise InputError(
-                f"the database {_safe(self.url)} needs a driver that is not installed ({exc}); "
-                "for PostgreSQL: pip install 'miaudit[postgres]'"
+                f"the database {public_url(self.url)} needs a driver that is not installed "
+                f"({exc}); for PostgreSQL: pip install 'miaudit[postgres]'"
             ) from None
 
     # ------------------------------------------------------------------ keys
@@ -156,35 +160,39 @@ class Database:
     def find(self, key: str) -> ApiKey | None:
         """The live key ``key`` is, or ``None`` (unknown or revoked)."""
         digest = hash_key(key)
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                self.keys.select().where(self.keys.c.key_hash == digest)
-            ).first()
+        try:
+            with self.engine.connect() as connection:
+                row = connection.execute(
+                    self.keys.select().where(self.keys.c.key_hash == digest)
+                ).first()
+        except self._sa.exc.SQLAlchemyError as exc:
+            raise DatabaseUnavailable(_first_line(exc)) from exc
         if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked:
             return None
         return _key(row)
 
     # ------------------------------------------------------------------ query log
     def log(self, records: Sequence[QueryRecord]) -> None:
-        """Commit ``records`` (before the response that they describe is sent). One
-        driver-level ``executemany`` in one transaction: this runs for every request, and the
-        SQL layer's own statement machinery costs as much as the database's work."""
+        """Commit ``records`` (before the response that they describe is sent)."""
         rows = [
-            (
-                r.time,
-                r.key,
-                r.request_id,
-                r.model,
-                None if r.input is None else json.dumps(r.input, allow_nan=False),
-                None if r.output is None else json.dumps(r.output, allow_nan=False),
-                r.policy,
-                r.status,
-            )
+            {
+                "time": r.time,
+                "key": r.key,
+                "request_id": r.request_id,
+                "model": r.model,
+                "input": None if r.input is None else json.dumps(r.input, allow_nan=False),
+                "output": None if r.output is None else json.dumps(r.output, allow_nan=False),
+                "policy": r.policy,
+                "status": r.status,
+            }
             for r in records
         ]
         if rows:
-            with self.engine.begin() as connection:
-                connection.exec_driver_sql(self._insert, rows)
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(self.queries.insert(), rows)
+            except self._sa.exc.SQLAlchemyError as exc:
+                raise DatabaseUnavailable(_first_line(exc)) from exc
 
     def records(self, since: float | None = None) -> Iterator[QueryRecord]:
         """Every logged instance in order (``since``: from that Unix time on)."""
@@ -261,7 +269,7 @@ class GroupCommit:
                 self.db.log([r for records, _, _ in batch for r in records])
                 error = None
             except Exception as exc:  # handed to every waiting request: 503, not a lost row
-                error = exc
+                error = exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(exc)
             for _, done, failed in batch:
                 if error is not None:
                     failed.append(error)
@@ -279,16 +287,6 @@ def _sqlite_pragmas(connection: Any, synchronous: str) -> None:
     cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
-
-
-def _safe(url: str) -> str:
-    """The URL without its password, for messages."""
-    head, sep, tail = url.partition("://")
-    if "@" in tail:
-        credentials, _, host = tail.rpartition("@")
-        user = credentials.split(":", 1)[0]
-        return f"{head}{sep}{user}:***@{host}"
-    return url
 
 
 def _first_line(exc: Exception) -> str:

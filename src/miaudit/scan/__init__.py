@@ -3,7 +3,7 @@
 
 from miaudit.scan.formats import render, write
 from miaudit.scan.membership import membership_probe
-from miaudit.scan.probe import SCHEMA, ScanResult, public, scan
+from miaudit.scan.probe import SCHEMA, ScanResult, scan
 from miaudit.scan.rules import LEVELS, RULES, ScanFinding, ScanRule
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "ScanResult",
     "ScanRule",
     "membership_probe",
-    "public",
     "render",
     "scan",
     "write",

@@ -18,6 +18,7 @@ import numpy as np
 from miaudit._version import __version__
 from miaudit.errors import InputError, require
 from miaudit.scan.rules import LEVELS, ScanFinding
+from miaudit.targets.http import public_url
 
 SCHEMA = "miaudit.scan/1"
 #: Request parameters that some servers honour to widen their output.
@@ -125,7 +126,7 @@ class Endpoint:
         try:
             response = self._client.post(self.url, json=body, headers=headers)
         except self._httpx.HTTPError as exc:
-            raise InputError(f"cannot reach {public(self.url)}: {exc}") from None
+            raise InputError(f"cannot reach {public_url(self.url)}: {exc}") from None
         answers = None
         if response.status_code == 200:
             try:
@@ -142,16 +143,6 @@ class Endpoint:
         data = np.asarray(tensor["data"])
         shape = tensor.get("shape") or [n]
         return data.reshape(shape).tolist()
-
-
-def public(url: str) -> str:
-    """``url`` without credentials or a query string (what reports may show)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 @dataclass
@@ -292,4 +283,4 @@ def scan(
     finally:
         endpoint.close()
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return ScanResult(public(url), findings, endpoint.queries, created, base.describe())
+    return ScanResult(public_url(url), findings, endpoint.queries, created, base.describe())

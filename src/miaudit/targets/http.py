@@ -36,7 +36,9 @@ def public_url(url: str) -> str:
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    if not parts.scheme:
+        return urlunsplit(("", host, parts.path, "", ""))
+    return f"{parts.scheme}://{host}{parts.path}"  # also keeps sqlite:///path whole
 
 
 class HttpTarget(ClassifierTarget):
