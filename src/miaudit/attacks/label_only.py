@@ -173,7 +173,7 @@ class LabelBoundaryAttack(ProbingAttack):
         queries = 0
         for start in range(0, len(y), 4096):
             rows = np.arange(start, min(start + 4096, len(y)))
-            found, spent = self._search(
+            found, spent = self.search(
                 model, space, take(x, rows), labels[rows], y[rows], radius, seed + start
             )
             distance[rows], queries = found, queries + spent
@@ -186,7 +186,7 @@ class LabelBoundaryAttack(ProbingAttack):
         )
         return Probe({self.signal: distance}, queries, note, {"radius": radius})
 
-    def _search(
+    def search(
         self,
         model: ClassifierTarget,
         space: FeatureSpace,

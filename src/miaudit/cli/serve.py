@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from miaudit.cli.common import input_errors_exit_2
+from miaudit.cli.monitor import secret_file_option
 from miaudit.cli.sources import parse_classes
 from miaudit.errors import InputError, require
 from miaudit.targets.harden import OutputPolicy
@@ -69,6 +70,26 @@ def _classes(text: str | None) -> Any:
     is_flag=True,
     help="wait for the disk on every log commit (survives a database-machine crash)",
 )
+@click.option(
+    "--monitor",
+    "monitor_calibration",
+    help="watch the live traffic for membership-inference campaigns: a calibration file from "
+    "'miaudit monitor calibrate', or 'defaults'",
+)
+@click.option(
+    "--monitor-index",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the training index for the monitor (miaudit monitor index)",
+)
+@secret_file_option
+@click.option(
+    "--on-alert",
+    type=click.Choice(["label-only", "throttle", "block", "none"]),
+    default="label-only",
+    show_default=True,
+    help="what happens to a key the monitor flags",
+)
+@click.option("--webhook", help="POST each monitor alert as JSON to this URL")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @input_errors_exit_2
@@ -84,6 +105,11 @@ def serve_command(
     redis_url: str | None,
     retention_days: float | None,
     durable: bool,
+    monitor_calibration: str | None,
+    monitor_index: Path | None,
+    secret_file: Path | None,
+    on_alert: str,
+    webhook: str | None,
     host: str,
     port: int,
 ) -> None:
@@ -116,7 +142,9 @@ def serve_command(
         target = load_model(model, trust_model_file, _classes(classes), output_kind)
     database = Database(db, durable=durable)
     limiter = RedisLimiter(redis_url) if redis_url else MemoryLimiter()
-    app = create_app(Gateway(Backend(target, model_name), database, limiter), retention_days)
+    watch = _watch(database, monitor_calibration, monitor_index, secret_file, on_alert, webhook)
+    gateway = Gateway(Backend(target, model_name), database, limiter, watch=watch)
+    app = create_app(gateway, retention_days)
     Console(stderr=True).print(
         f"miaudit gateway: model {model_name!r} on http://{host}:{port} "
         f"(POST /v1/models/{model_name}:predict)",
@@ -124,6 +152,33 @@ def serve_command(
         markup=False,
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _watch(
+    database: Any,
+    calibration: str | None,
+    index_path: Path | None,
+    secret_file: Path | None,
+    on_alert: str,
+    webhook: str | None,
+) -> Any:
+    """The online monitor, if ``--monitor`` asks for one."""
+    if calibration is None:
+        if index_path is not None or webhook is not None:
+            raise InputError(
+                "--monitor-index and --webhook need --monitor (CALIBRATION or defaults)"
+            )
+        return None
+    from miaudit.gateway.watch import Watch
+    from miaudit.monitor import Calibration, TrainingIndex, defaults, load_secret
+    from miaudit.monitor.alerts import Webhook
+
+    chosen = defaults() if calibration == "defaults" else Calibration.load(calibration)
+    index = None
+    if index_path is not None:
+        index = TrainingIndex.load(index_path, load_secret(secret_file))
+    hook = Webhook(webhook) if webhook else None
+    return Watch(database, chosen, index, on_alert, hook)
 
 
 @click.group("keys")

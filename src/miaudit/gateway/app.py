@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from miaudit.errors import InputError, require
 from miaudit.gateway.backend import Backend
 from miaudit.gateway.db import ApiKey, Database, DatabaseUnavailable, GroupCommit, hash_key
 from miaudit.gateway.limits import Limiter
+from miaudit.gateway.watch import THROTTLE_SECONDS, Watch
 from miaudit.querylog import QueryRecord
 from miaudit.targets.harden import OutputPolicy
 
@@ -63,8 +64,10 @@ class Gateway:
         db: Database,
         limiter: Limiter,
         key_cache_seconds: float = KEY_CACHE_SECONDS,
+        watch: Watch | None = None,
     ) -> None:
         self.backend, self.db, self.limiter = backend, db, limiter
+        self.watch = watch
         self.writer = GroupCommit(db)
         self.key_cache_seconds = key_cache_seconds
         self._keys: dict[str, tuple[float, ApiKey]] = {}  # by the key's hash, live keys only
@@ -118,7 +121,14 @@ class Gateway:
         instances = _instances(body)
         if isinstance(instances, str):
             return refuse(400, instances)
+        action = self.watch.action_for(key.name) if self.watch is not None else None
+        if action == "label-only":  # flagged by the monitor: labels only from now on
+            key = replace(key, policy="label-only")
+        if action == "block":
+            return refuse(403, "this API key is suspended: the monitor flagged its traffic")
         decision = self.limiter.take(key, len(instances))
+        if decision.allowed and action == "throttle":
+            decision = self.limiter.take(_throttled(key), len(instances))
         if not decision.allowed:
             reply = refuse(429, decision.reason, instances)
             reply.headers["Retry-After"] = decision.retry_after_header
@@ -144,12 +154,20 @@ class Gateway:
         status: int,
     ) -> None:
         name = key.name if key else ""
-        self.writer.write(
-            [
-                QueryRecord(now, name, request_id, self.backend.name, i, a, policy, status)
-                for i, a in zip(instances, answers, strict=True)
-            ]
-        )
+        records = [
+            QueryRecord(now, name, request_id, self.backend.name, i, a, policy, status)
+            for i, a in zip(instances, answers, strict=True)
+        ]
+        self.writer.write(records)
+        if self.watch is not None and name:
+            self.watch.feed(records)
+
+
+def _throttled(key: ApiKey) -> ApiKey:
+    """The bucket a throttled key also draws from: one instance every ``THROTTLE_SECONDS``."""
+    return replace(
+        key, name=f"{key.name}\x00throttled", rate=1 / THROTTLE_SECONDS, burst=1, quota=None
+    )
 
 
 def _instances(body: bytes) -> list[Any] | str:
@@ -214,6 +232,8 @@ def _lifespan(gateway: Gateway, retention_days: float | None) -> Any:
         yield
         if task is not None:
             task.cancel()
+        if gateway.watch is not None:  # save the monitor's state before exiting
+            await run_in_threadpool(gateway.watch.close)
 
     return lifespan
 

@@ -95,6 +95,24 @@ class Database:
             sa.Column("policy", sa.String(200), nullable=False),
             sa.Column("status", sa.Integer, nullable=False),
         )
+        self.alerts = sa.Table(
+            "miaudit_alerts",
+            metadata,
+            sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+            sa.Column("time", sa.Float, nullable=False),
+            sa.Column("key", sa.String(200), nullable=False, index=True),
+            sa.Column("detector", sa.String(64), nullable=False),
+            sa.Column("action", sa.String(32), nullable=False),
+            sa.Column("alert", sa.Text, nullable=False),  # the alert's miaudit.alerts/1 object
+            sa.Column("released", sa.Float, nullable=True),
+        )
+        self.monitor_state = sa.Table(
+            "miaudit_monitor_state",
+            metadata,
+            sa.Column("key", sa.String(200), primary_key=True),
+            sa.Column("time", sa.Float, nullable=False),
+            sa.Column("state", sa.Text, nullable=False),
+        )
         if self.url.startswith("sqlite:///"):
             folder = Path(self.url.removeprefix("sqlite:///")).parent
             if not folder.is_dir():
@@ -227,6 +245,73 @@ class Database:
                 .values(input=None)
             )
         return int(done.rowcount)
+
+    # ------------------------------------------------------------------ the online monitor
+    def add_alert(self, key: str, detector: str, action: str, alert: dict[str, Any]) -> None:
+        row = {
+            "time": float(alert.get("first_time", time.time())),
+            "key": key,
+            "detector": detector,
+            "action": action,
+            "alert": json.dumps(alert, allow_nan=False),
+            "released": None,
+        }
+        with self.engine.begin() as connection:
+            connection.execute(self.alerts.insert(), row)
+
+    def list_alerts(self, include_released: bool = False) -> list[dict[str, Any]]:
+        query = self.alerts.select().order_by(self.alerts.c.id)
+        if not include_released:
+            query = query.where(self.alerts.c.released.is_(None))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            {"key": r.key, "detector": r.detector, "action": r.action, "released": r.released,
+             "alert": json.loads(r.alert)}
+            for r in rows
+        ]  # fmt: skip
+
+    def flagged(self) -> dict[str, str]:
+        """Each key with an alert not yet released, and the action taken on it."""
+        rank = {"none": 0, "throttle": 1, "label-only": 2, "block": 3}
+        found: dict[str, str] = {}
+        for row in self.list_alerts():
+            current = found.get(row["key"], "none")
+            found[row["key"]] = max(current, row["action"], key=lambda a: rank.get(a, 0))
+        return found
+
+    def release(self, key: str) -> int:
+        """Lift the alerts (and their action) on ``key``; how many were released."""
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                self.alerts.update()
+                .where(self.alerts.c.key == key, self.alerts.c.released.is_(None))
+                .values(released=time.time())
+            )
+            connection.execute(self.monitor_state.delete().where(self.monitor_state.c.key == key))
+        return int(done.rowcount)
+
+    def released_since(self, since: float) -> set[str]:
+        query = self.alerts.select().where(self.alerts.c.released >= since)
+        with self.engine.connect() as connection:
+            return {row.key for row in connection.execute(query)}
+
+    def save_states(self, states: dict[str, tuple[float, str]]) -> None:
+        """Replace the saved monitor state of each key in ``states`` (time, JSON)."""
+        if not states:
+            return
+        table = self.monitor_state
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.key.in_(list(states))))
+            connection.execute(
+                table.insert(),
+                [{"key": k, "time": t, "state": text} for k, (t, text) in states.items()],
+            )
+
+    def load_states(self) -> dict[str, tuple[float, str]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(self.monitor_state.select()).all()
+        return {row.key: (row.time, row.state) for row in rows}
 
     def ping(self) -> bool:
         try:

@@ -1,8 +1,27 @@
-"""Catch membership-inference campaigns in the query log (``miaudit monitor``). So far: the
-keyed-hash index of the training records (``miaudit monitor index``) and the training-set
-overlap of each key's queries."""
+"""Catch membership-inference campaigns in the query log (``miaudit monitor``): a keyed-hash
+index of the training records, streaming per-key detectors, thresholds calibrated on benign
+traffic, alerts as JSON, SARIF or a webhook, and a traffic simulator to test them on."""
 
+from miaudit.monitor.calibrate import Calibration, calibrate, defaults
+from miaudit.monitor.detectors import DETECTORS, KeyState, Settings
+from miaudit.monitor.engine import Alert, Monitor, Scales
 from miaudit.monitor.index import FORMAT, TrainingIndex, canonical, load_secret
 from miaudit.monitor.overlap import KeyOverlap, overlap_by_key
 
-__all__ = ["FORMAT", "KeyOverlap", "TrainingIndex", "canonical", "load_secret", "overlap_by_key"]
+__all__ = [
+    "DETECTORS",
+    "FORMAT",
+    "Alert",
+    "Calibration",
+    "KeyOverlap",
+    "KeyState",
+    "Monitor",
+    "Scales",
+    "Settings",
+    "TrainingIndex",
+    "calibrate",
+    "canonical",
+    "defaults",
+    "load_secret",
+    "overlap_by_key",
+]

@@ -78,6 +78,11 @@ class TrainingIndex:
         canon = canonical(record, self.decimals)
         return hmac.new(self._secret, canon, hashlib.sha256).digest()[:DIGEST_BYTES]
 
+    def contains_canonical(self, canon: bytes) -> bool:
+        """Whether the record of canonical form ``canon`` (see :func:`canonical`) is indexed."""
+        digest = hmac.new(self._secret, canon, hashlib.sha256).digest()[:DIGEST_BYTES]
+        return digest in self._digests
+
     def contains(self, record: Sequence[float] | str | None) -> bool:
         """Whether ``record`` is (within rounding) a training record; ``None`` is not."""
         if record is None:

@@ -1,0 +1,199 @@
+"""The monitor inside the gateway (``miaudit serve --monitor``): the same detectors on the live
+stream, and an action on a flagged key.
+
+Answered requests are handed to a worker thread after their rows are committed, so the monitor
+adds a queue hand-off to a request, not its own work. A flagged key is, from its next request
+on (``--on-alert``): ``label-only`` — answered with labels whatever its policy; ``throttle`` —
+held to one instance every ``THROTTLE_SECONDS`` seconds; ``block`` — refused (403); or ``none``
+— only recorded. Alerts are stored in the database (``miaudit_alerts``), logged, and sent to
+the webhook; ``miaudit monitor alerts --db … --release KEY`` lifts them.
+
+State survives a restart: every key's windows and scores are saved to ``miaudit_monitor_state``
+every ``SNAPSHOT_SECONDS`` and at shutdown, and a restarted gateway replays the query log
+after each key's last saved query, so even a ``kill -9`` loses nothing. The links between keys
+(the ``campaign`` detector) are rebuilt from new traffic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from miaudit.gateway.db import Database
+from miaudit.monitor.alerts import Webhook
+from miaudit.monitor.calibrate import Calibration
+from miaudit.monitor.detectors import KeyState
+from miaudit.monitor.engine import Alert, Monitor
+from miaudit.monitor.index import TrainingIndex
+from miaudit.querylog import QueryRecord
+
+ACTIONS = ("label-only", "throttle", "block", "none")
+SNAPSHOT_SECONDS = 2.0
+THROTTLE_SECONDS = 10.0
+_SCALES = ""  # the state row holding the feature scales (no key has an empty name)
+_STOP = object()
+log = logging.getLogger("miaudit.gateway.monitor")
+
+
+class Watch:
+    """Feeds the live query rows to a :class:`Monitor` and remembers what to do with flagged
+    keys."""
+
+    def __init__(
+        self,
+        db: Database,
+        calibration: Calibration,
+        index: TrainingIndex | None = None,
+        action: str = "label-only",
+        webhook: Webhook | None = None,
+        snapshot_seconds: float = SNAPSHOT_SECONDS,
+    ) -> None:
+        if action not in ACTIONS:
+            raise ValueError(f"--on-alert must be one of {ACTIONS}, got {action!r}")
+        self.db, self.action, self.webhook = db, action, webhook
+        self.monitor: Monitor = calibration.monitor(index)
+        self.snapshot_seconds = snapshot_seconds
+        self.flags: dict[str, str] = db.flagged()
+        self._started = time.time()  # rows logged from now on come through the queue
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._dirty: set[str] = set()
+        self._idle = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="miaudit-monitor", daemon=True)
+        self._thread.start()
+
+    def action_for(self, key: str) -> str | None:
+        """What to do with ``key``'s request: ``None`` when it is not flagged."""
+        action = self.flags.get(key)
+        return None if action in (None, "none") else action
+
+    def feed(self, records: Sequence[QueryRecord]) -> None:
+        if records and records[0].key:
+            self._idle.clear()
+            self._queue.put(records)
+
+    def wait(self, timeout: float = 10.0) -> bool:
+        """Block until every record fed so far is processed (tests, shutdown)."""
+        self._queue.put(None)
+        return self._idle.wait(timeout)
+
+    def close(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join(timeout=30)
+
+    # ------------------------------------------------------------------ the worker
+    def _run(self) -> None:
+        try:
+            self._restore()
+        except Exception:  # a broken saved state must not stop the gateway: start afresh
+            log.exception("could not restore the monitor's saved state; starting afresh")
+        last = time.monotonic()
+        while True:
+            try:
+                item = self._queue.get(timeout=self.snapshot_seconds)
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self._snapshot()
+                return
+            if item is not None:
+                self._observe(item)
+            if time.monotonic() - last >= self.snapshot_seconds or item is None:
+                self._snapshot()
+                self._refresh(last)
+                last = time.monotonic()
+            if self._queue.empty():
+                self._idle.set()
+
+    def _observe(self, records: Sequence[QueryRecord]) -> None:
+        for record in records:
+            self._dirty.add(record.key)
+            for alert in self.monitor.observe(record):
+                self._raise(alert)
+
+    def _raise(self, alert: Alert) -> None:
+        data = alert.to_dict()
+        for key in alert.keys:
+            try:
+                self.db.add_alert(key, alert.detector, self.action, data)
+            except Exception:  # the alert is still acted on and logged
+                log.exception("could not store the alert for %s", key)
+            if self.action != "none":
+                self.flags[key] = self.action
+        log.warning(
+            "membership-inference alert: key(s) %s, %s (score %.3g > %.3g after %d queries); "
+            "action: %s",
+            ", ".join(alert.keys),
+            alert.detector,
+            alert.score,
+            alert.threshold,
+            alert.queries_before_alert,
+            self.action,
+        )
+        if self.webhook is not None:
+            self.webhook.send(alert)
+
+    def _refresh(self, since_monotonic: float) -> None:
+        """Pick up releases made with ``miaudit monitor alerts --release``."""
+        since = time.time() - (time.monotonic() - since_monotonic) - 1.0
+        try:
+            released = self.db.released_since(since)
+            self.flags = self.db.flagged()
+        except Exception:
+            return
+        for key in released:
+            if key not in self.flags:
+                self.monitor.keys.pop(key, None)
+                self.monitor.alerted = {(k, d) for k, d in self.monitor.alerted if k != key}
+
+    # ------------------------------------------------------------------ persistence
+    def _snapshot(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        states = {
+            key: (self.monitor.keys[key].last_time, json.dumps(self.monitor.keys[key].to_dict()))
+            for key in dirty
+            if key in self.monitor.keys
+        }
+        scales = self.monitor.scales.to_dict()
+        if scales is not None and not self.monitor.scales.fixed:
+            states[_SCALES] = (time.time(), json.dumps(scales))
+        try:
+            self.db.save_states(states)
+        except Exception:
+            self._dirty |= dirty  # try again at the next snapshot
+            log.exception("could not save the monitor's state")
+
+    def _restore(self) -> None:
+        """Saved states, then the log after each key's last saved query, up to this
+        process's start (what came later is in the queue)."""
+        saved = self.db.load_states()
+        self.monitor.alerted |= {(a["key"], a["detector"]) for a in self.db.list_alerts()}
+        for key, (_, text) in saved.items():
+            data = json.loads(text)
+            if key == _SCALES:
+                if not self.monitor.scales.fixed:
+                    self.monitor.scales = _running_scales(data)
+                continue
+            self.monitor.keys[key] = KeyState.from_dict(data)
+            for detector, score in self.monitor.keys[key].peaks.items():
+                threshold = self.monitor.thresholds.get(detector)
+                if threshold is not None and score > threshold:
+                    self.monitor.alerted.add((key, detector))
+        upto = {k: state.last_time for k, state in self.monitor.keys.items()}  # saved as of
+        since = min(upto.values(), default=None)
+        for record in self.db.records(since):
+            if record.time >= self._started:
+                break  # logged by this process: it is in the queue
+            if record.time > upto.get(record.key, -1.0):
+                self._observe([record])
+
+
+def _running_scales(data: dict[str, Any]) -> Any:
+    """Saved on-the-fly scales, resumed as fixed ones."""
+    from miaudit.monitor.engine import Scales
+
+    return Scales.of(data)

@@ -1,0 +1,227 @@
+"""Thresholds from known-benign traffic: at most ``false_alarm_rate`` of the baseline's keys
+may raise any alert.
+
+Two passes over the baseline: the first measures the benign rate of training-record hits (the
+null of the overlap detectors) and each feature's scale; the second replays the baseline with
+no thresholds and keeps every key's highest score per detector. Every detector then gets the
+same number ``m`` of benign keys it may flag — its threshold the ``(m+1)``-th highest peak —
+with ``m`` the largest for which the keys flagged by *any* detector stay within the rate. No
+threshold is set below a floor: ``log(1/rate)`` nats for the evidence (CUSUM) detectors, the
+level at which Wald's bound alone keeps a benign key's false-alarm chance under the rate
+(Wald 1945); three steps for ``boundary-walk``.
+
+The calibration is a JSON file (``miaudit.monitorcalibration/1``) holding the settings, the
+thresholds, the feature scales and what the baseline was, so the offline monitor and the
+gateway use the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from miaudit._io import atomic_write_text
+from miaudit.errors import InputError
+from miaudit.monitor.detectors import DETECTORS, Settings
+from miaudit.monitor.engine import Monitor, Scales
+from miaudit.monitor.index import TrainingIndex
+from miaudit.querylog import QueryRecord
+
+SCHEMA = "miaudit.monitorcalibration/1"
+EVIDENCE = ("training-overlap", "calibration", "near-duplicates", "campaign")
+#: Thresholds without a baseline: the benign peaks of ``bench/monitor.py``'s simulated
+#: traffic (500 benign keys of four kinds) at a 1% false-alarm rate, rounded up — a start,
+#: not a substitute for calibrating on your own traffic (docs/monitor.md).
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "training-overlap": 9.0,
+    "calibration": 17.0,
+    "near-duplicates": 8.0,
+    "boundary-walk": 3.0,
+    "harvesting": 2500.0,
+    "volume": 2500.0,
+    "campaign": 9.0,
+}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The thresholds, the settings they were found with, and where they came from."""
+
+    settings: Settings
+    thresholds: dict[str, float]
+    scales: dict[str, Any] | None = None
+    false_alarm_rate: float | None = None
+    benign_keys: int = 0
+    #: Baseline keys whose peak reaches a threshold: the false-alarm rate on new benign keys
+    #: is about ``benign_at_threshold / (benign_keys + 1)``.
+    benign_at_threshold: int = 0
+    source: str = "defaults"
+
+    @property
+    def note(self) -> str:
+        if self.source == "defaults":
+            return "documented default thresholds (no baseline): calibrate on benign traffic"
+        rate, n = self.false_alarm_rate or 0.0, self.benign_keys
+        text = (
+            f"thresholds from {n} benign keys: expected false-alarm rate on new benign keys "
+            f"about {self.expected_false_alarms:.2%} (target {rate:.2%})"
+        )
+        if self.expected_false_alarms > rate:
+            need = math.ceil(self.benign_at_threshold / rate)
+            text += f"; the baseline is too small for the target: it needs {need} or more keys"
+        return text
+
+    @property
+    def expected_false_alarms(self) -> float:
+        return self.benign_at_threshold / (self.benign_keys + 1) if self.benign_keys else 0.0
+
+    def monitor(self, index: TrainingIndex | None = None) -> Monitor:
+        return Monitor(self.settings, self.thresholds, index, Scales.of(self.scales))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "source": self.source,
+            "false_alarm_rate": self.false_alarm_rate,
+            "benign_keys": self.benign_keys,
+            "benign_at_threshold": self.benign_at_threshold,
+            "thresholds": self.thresholds,
+            "settings": self.settings.to_dict(),
+            "scales": self.scales,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        return atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Calibration:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"cannot read the calibration {path}: {exc}") from None
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise InputError(f"{path} is not a {SCHEMA} file (made by 'miaudit monitor calibrate')")
+        try:
+            settings = Settings(**data["settings"])
+            thresholds = {str(k): float(v) for k, v in data["thresholds"].items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: a broken calibration ({exc})") from None
+        unknown = sorted(set(thresholds) - set(DETECTORS))
+        if unknown:
+            raise InputError(f"{path}: unknown detectors {unknown}; known: {list(DETECTORS)}")
+        return cls(
+            settings,
+            thresholds,
+            data.get("scales"),
+            data.get("false_alarm_rate"),
+            int(data.get("benign_keys", 0)),
+            int(data.get("benign_at_threshold", 0)),
+            str(data.get("source", "baseline")),
+        )
+
+
+def defaults(settings: Settings | None = None) -> Calibration:
+    return Calibration(settings or Settings(), dict(DEFAULT_THRESHOLDS))
+
+
+def floor(detector: str, false_alarm_rate: float) -> float:
+    """The lowest threshold a detector may get."""
+    if detector in EVIDENCE:
+        return math.log(1 / false_alarm_rate)
+    return 3.0 if detector == "boundary-walk" else 1.0
+
+
+def calibrate(
+    baseline: Callable[[], Iterable[QueryRecord]],
+    index: TrainingIndex | None,
+    false_alarm_rate: float = 0.01,
+    settings: Settings | None = None,
+) -> Calibration:
+    """Thresholds from the benign log ``baseline`` (a callable, read twice)."""
+    if not (isinstance(false_alarm_rate, float | int) and 0 < false_alarm_rate < 1):
+        raise InputError(f"--false-alarm-rate must be in (0, 1), got {false_alarm_rate!r}")
+    settings = settings or Settings()
+    first = Monitor(settings, {}, index)
+    for record in baseline():
+        first.observe(record)
+    if not first.keys:
+        raise InputError("the baseline log has no answered queries with an API key")
+    if index is not None:
+        hits = sum(s.hits for s in first.keys.values())
+        distinct = sum(s.distinct for s in first.keys.values())
+        bursts = sum(s.bursts for s in first.keys.values())
+        centred = sum(s.training_bursts for s in first.keys.values())
+        settings = replace(
+            settings,  # Laplace's rule: never 0 or 1
+            baseline_rate=min((hits + 1) / (distinct + 2), settings.member_rate / 2),
+            burst_rate=min((centred + 1) / (bursts + 2), settings.member_rate / 2),
+        )
+    scales = first.scales.to_dict()
+    second = Monitor(settings, {}, index, Scales.of(scales))
+    for record in baseline():
+        second.observe(record)
+    peaks = second.peaks()
+    thresholds, at_or_above = _joint(peaks, false_alarm_rate)
+    return Calibration(
+        settings, thresholds, scales, false_alarm_rate, len(peaks), at_or_above, "baseline"
+    )
+
+
+#: The order in which detectors get the false-alarm budget: the ones that catch campaigns
+#: first, the heavy-tailed counts (where a batch job looks like a harvest) last.
+PRIORITY = (
+    "training-overlap",
+    "near-duplicates",
+    "boundary-walk",
+    "calibration",
+    "campaign",
+    "harvesting",
+    "volume",
+)
+
+
+def _joint(peaks: dict[str, dict[str, float]], rate: float) -> tuple[dict[str, float], int]:
+    """Per-detector thresholds and the number ``v`` of baseline keys at or above any of them.
+
+    A new benign key, exchangeable with the baseline's, then raises an alert with probability
+    about ``v / (n + 1)`` (conformal prediction, Vovk et al. 2005: a threshold at the
+    baseline's ``j``-th highest peak is exceeded by a new key with probability at most
+    ``j / (n + 1)``); the thresholds are lowered, detector by detector in :data:`PRIORITY`
+    order, while ``v <= rate × (n + 1)``. Each starts at its highest benign peak (or its floor).
+    """
+    keys = list(peaks)
+    budget = math.floor(rate * (len(keys) + 1) + 1e-9)
+    columns = {d: np.asarray([peaks[k].get(d, 0.0) for k in keys]) for d in PRIORITY}
+    levels = {d: np.unique(c[c >= floor(d, rate)])[::-1] for d, c in columns.items()}
+    chosen = {d: 0 for d in PRIORITY}  # position in levels[d]; past the end: the floor
+
+    def threshold(d: str) -> float:
+        found = levels[d]
+        return float(found[chosen[d]]) if chosen[d] < len(found) else floor(d, rate)
+
+    def at_or_above() -> int:
+        hit = np.zeros(len(keys), dtype=bool)
+        for d in PRIORITY:
+            if chosen[d] < len(levels[d]):
+                hit |= columns[d] >= threshold(d)
+        return int(hit.sum())
+
+    moved = True
+    while moved:
+        moved = False
+        for d in PRIORITY:
+            if chosen[d] >= len(levels[d]):
+                continue
+            chosen[d] += 1
+            if at_or_above() <= budget:
+                moved = True
+            else:
+                chosen[d] -= 1
+    thresholds = {d: threshold(d) for d in DETECTORS}
+    return thresholds, at_or_above()

@@ -1,0 +1,354 @@
+"""A traffic simulator for the monitor: benign clients and membership-inference campaigns
+driven by miaudit's own attacks, logged as ``miaudit.querylog/1`` records (used by the tests and
+``bench/monitor.py``).
+
+The world is a tabular classifier (``make_classification``, a random forest that memorises its
+training set) with a training index. Benign clients:
+
+- ``ordinary``: fresh records, one at a time, a few seconds to a minute apart; a record is a
+  training record with probability ``train_share`` (a returning customer);
+- ``repeat``: a book of customers, re-queried in random order;
+- ``batch``: a scoring job sending hundreds of fresh records in a few requests;
+- ``explainer``: LIME-style explanations — a non-training record, then hundreds of Gaussian
+  perturbations of it at 0.3-1 standard deviations (the known false-positive class).
+
+Campaigns, each on candidates of which half are training records:
+
+- ``threshold``: candidates alternated with known non-members, full outputs, to set a loss
+  threshold (Yeom et al. 2018);
+- ``lira`` / ``rmia``: score harvesting for the offline attacks: every candidate (RMIA: then
+  population records too);
+- ``label-noise`` / ``label-boundary``: :class:`~miaudit.attacks.label_only.LabelNoiseAttack` and
+  :class:`~miaudit.attacks.label_only.LabelBoundaryAttack` run against a label-only key, as
+  miaudit sends them (every candidate, then the probes) or, ``...-per-record``, one candidate at
+  a time with its probes;
+- ``multi-key``: the ``threshold`` campaign split over four keys that share their known
+  non-members.
+
+:func:`simulate` answers locally and returns the log; the same clients run against a real
+gateway through :class:`~miaudit.targets.http.HttpTarget` (``run_campaign``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from miaudit.data import RecordSet
+from miaudit.errors import InputError
+from miaudit.monitor.index import TrainingIndex
+from miaudit.querylog import QueryRecord
+from miaudit.targets.interface import ClassifierTarget, Exposure
+
+BENIGN = ("ordinary", "repeat", "batch", "explainer")
+CAMPAIGNS = (
+    "threshold",
+    "lira",
+    "rmia",
+    "label-noise",
+    "label-noise-per-record",
+    "label-boundary",
+    "label-boundary-per-record",
+    "multi-key",
+)
+#: A benign mix: the share of keys of each kind.
+BENIGN_MIX = {"ordinary": 0.5, "repeat": 0.2, "batch": 0.15, "explainer": 0.15}
+SECRET = b"miaudit-simulator-secret-not-for-production"
+#: When the simulated day starts (2026-11-30 00:00 UTC), so logs are reproducible.
+START = 1_795_996_800.0
+
+
+@dataclass
+class World:
+    """The model under watch, its training records, fresh records, and its training index."""
+
+    model: Any
+    members: np.ndarray
+    member_labels: np.ndarray
+    population: np.ndarray
+    population_labels: np.ndarray
+    index: TrainingIndex
+    classes: list[int]
+    #: Fresh records are dealt from a shuffled deck, so two clients rarely send the same one.
+    _deck: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _dealt: int = 0
+
+    def fresh(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` population records no client has sent yet (reshuffled when all have been)."""
+        taken = []
+        while n > 0:
+            if self._dealt >= len(self._deck):
+                self._deck, self._dealt = rng.permutation(len(self.population)), 0
+            part = self._deck[self._dealt : self._dealt + n]
+            self._dealt += len(part)
+            taken.append(part)
+            n -= len(part)
+        return self.population[np.concatenate(taken)] if taken else self.population[:0]
+
+    def answer(self, rows: np.ndarray, label_only: bool) -> list[Any]:
+        probabilities = self.model.predict_proba(rows)
+        if label_only:
+            return [int(c) for c in np.argmax(probabilities, axis=1)]
+        return np.round(probabilities, 6).tolist()
+
+
+def world(seed: int = 0, members: int = 2000, features: int = 10, population: int = 100) -> World:
+    """A random forest trained on ``members`` records (it memorises them) and
+    ``population × members`` fresh records from the same distribution."""
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+
+    x, y = make_classification(
+        n_samples=(population + 1) * members,
+        n_features=features,
+        n_informative=max(2, features // 2),
+        flip_y=0.1,
+        random_state=seed,
+    )
+    x = np.round(x, 4)
+    model = RandomForestClassifier(n_estimators=30, random_state=seed, n_jobs=1)
+    model.fit(x[:members], y[:members])
+    index = TrainingIndex.build(x[:members].tolist(), SECRET, decimals=4)
+    return World(model, x[:members], y[:members], x[members:], y[members:], index, [0, 1])
+
+
+# ---------------------------------------------------------------- the local service and clock
+@dataclass
+class Service:
+    """Answers queries like the gateway would and logs them with simulated times."""
+
+    world: World
+    records: list[QueryRecord] = field(default_factory=list)
+    #: Stop (:class:`CampaignDone`) once this many queries are logged.
+    limit: int | None = None
+
+    def send(self, key: str, rows: np.ndarray, times: np.ndarray, label_only: bool) -> list[Any]:
+        if self.limit is not None and len(self.records) >= self.limit:
+            raise CampaignDone
+        answers = self.world.answer(rows, label_only)
+        policy = "label-only" if label_only else "full"
+        request = uuid.uuid4().hex
+        self.records.extend(
+            QueryRecord(float(t), key, request, "model", row, answer, policy, 200)
+            for t, row, answer in zip(times, rows.tolist(), answers, strict=True)
+        )
+        return answers
+
+
+class KeyTarget(ClassifierTarget):
+    """A key's view of the :class:`Service`, as a miaudit target, so miaudit's attacks can run
+    against it; every instance advances the key's clock by ``gap`` seconds."""
+
+    kind = "simulated-key"
+
+    def __init__(
+        self, service: Service, key: str, start: float, gap: float, label_only: bool
+    ) -> None:
+        self.service, self.key, self.clock, self.gap = service, key, start, gap
+        self.label_only = label_only
+        self._classes = np.asarray(service.world.classes)
+        self._exposes = Exposure.LABEL if label_only else Exposure.PROBABILITIES
+
+    def _predict(self, features: Any) -> np.ndarray:
+        rows = np.asarray(features, dtype=np.float64)
+        times = self.clock + self.gap * np.arange(1, len(rows) + 1)
+        self.clock = float(times[-1]) if len(rows) else self.clock
+        return np.asarray(self.service.send(self.key, rows, times, self.label_only))
+
+
+# ---------------------------------------------------------------- benign clients
+def benign_rows(kind: str, world: World, rng: np.random.Generator, train_share: float) -> Any:
+    """The inputs one benign client of ``kind`` sends, and the gap between them (seconds)."""
+    if kind == "ordinary":
+        n = int(np.clip(rng.lognormal(np.log(80), 0.8), 10, 1000))
+        return _fresh(world, rng, n, train_share), rng.uniform(5, 60, n)
+    if kind == "repeat":
+        book = _fresh(world, rng, int(rng.integers(20, 100)), train_share)
+        n = int(rng.integers(50, 600))
+        return book[rng.integers(0, len(book), n)], rng.uniform(2, 60, n)
+    if kind == "batch":
+        n = int(rng.integers(100, 2000))
+        return _fresh(world, rng, n, train_share), np.full(n, 0.002)
+    if kind == "explainer":
+        scale = world.population.std(axis=0)
+        rows = []
+        for _ in range(int(rng.integers(1, 6))):
+            centre = world.fresh(rng, 1)[0]
+            spread = rng.uniform(0.3, 1.0) * scale
+            samples = int(rng.integers(100, 500))
+            rows += [centre[None], centre + rng.normal(size=(samples, len(centre))) * spread]
+        data = np.round(np.concatenate(rows), 4)
+        return data, np.full(len(data), 0.005)
+    raise InputError(f"unknown benign client {kind!r}; choose from {list(BENIGN)}")
+
+
+def _fresh(world: World, rng: np.random.Generator, n: int, train_share: float) -> np.ndarray:
+    training = rng.random(n) < train_share
+    rows = world.fresh(rng, n)
+    rows[training] = world.members[rng.integers(0, len(world.members), int(training.sum()))]
+    return rows
+
+
+# ---------------------------------------------------------------- campaigns
+def candidates(world: World, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` candidate records, half of them training records, shuffled; and their labels."""
+    half = n // 2
+    m = rng.choice(len(world.members), half, replace=False)
+    p = rng.choice(len(world.population), n - half, replace=False)
+    rows = np.concatenate([world.members[m], world.population[p]])
+    labels = np.concatenate([world.member_labels[m], world.population_labels[p]])
+    order = rng.permutation(n)
+    return rows[order], labels[order]
+
+
+class CampaignDone(Exception):
+    """A simulated campaign reached its query budget."""
+
+
+def run_campaign(
+    kind: str,
+    targets: list[ClassifierTarget],
+    world: World,
+    rng: np.random.Generator,
+    size: int = 100,
+) -> None:
+    """Run the campaign ``kind`` through ``targets`` (one per key: four for ``multi-key``, else
+    one; label-only for the label attacks)."""
+    rows, labels = candidates(world, rng, size)
+    known = world.population[rng.choice(len(world.population), size, replace=False)]
+    base = kind.removesuffix("-per-record")
+    seed = int(rng.integers(2**31))
+    if base == "threshold":
+        _ask(targets[0], np.stack([rows, known], axis=1).reshape(-1, rows.shape[1]))
+    elif base == "lira":
+        _ask(targets[0], rows)
+    elif base == "rmia":
+        _ask(targets[0], np.concatenate([rows, known]))
+    elif base in ("label-noise", "label-boundary"):
+        _label_only(base, targets[0], rows, labels, seed, per_record=kind != base)
+    elif base == "multi-key":
+        anchors = known[:10]
+        for number, target in enumerate(targets):
+            tile = rows[number :: len(targets)]
+            shared = anchors[np.arange(len(tile)) % len(anchors)]
+            _ask(target, np.stack([tile, shared], axis=1).reshape(-1, rows.shape[1]))
+    else:
+        raise InputError(f"unknown campaign {kind!r}; choose from {list(CAMPAIGNS)}")
+
+
+def _label_only(
+    kind: str, target: ClassifierTarget, rows: np.ndarray, labels: np.ndarray, seed: int,
+    per_record: bool,
+) -> None:  # fmt: skip
+    """miaudit's label-only attack on the candidates: as the audit sends it (every candidate,
+    then the probes) or one candidate at a time, with the same settings."""
+    from miaudit.attacks.label_only import STRENGTH, LabelBoundaryAttack, robustness
+    from miaudit.attacks.perturb import FeatureSpace
+    from miaudit.targets.interface import label_indices
+
+    if not per_record:
+        records = RecordSet.from_arrays(rows, labels, name="candidates")
+        attack = LabelBoundaryAttack() if kind == "label-boundary" else _noise()
+        attack.probe(target, [records], None, seed)
+        return
+    space = FeatureSpace.of([rows], None)
+    y = label_indices(labels, target.classes)
+    boundary = LabelBoundaryAttack()
+    radius = 2.0 * space.typical_distance(rows, seed)
+    for i in range(len(rows)):
+        one = slice(i, i + 1)
+        if kind == "label-noise":
+            robustness(target, space, rows[one], labels[one], y[one], STRENGTH, 32, seed + i)
+        else:
+            boundary.search(target, space, rows[one], labels[one], y[one], radius, seed + i)
+
+
+def _noise() -> Any:
+    from miaudit.attacks.label_only import LabelNoiseAttack
+
+    return LabelNoiseAttack()
+
+
+def _ask(target: ClassifierTarget, rows: np.ndarray) -> None:
+    target.outputs(RecordSet.from_arrays(rows, np.zeros(len(rows), dtype=np.int64)))
+
+
+# ---------------------------------------------------------------- the whole simulation
+@dataclass
+class Traffic:
+    """A simulated log, in time order, and who sent what: ``benign`` maps each benign key to
+    its kind, ``campaigns`` each campaign to its keys."""
+
+    records: list[QueryRecord]
+    benign: dict[str, str]
+    campaigns: dict[str, list[str]]
+
+
+def simulate(
+    world: World,
+    benign_keys: int = 200,
+    campaigns: tuple[str, ...] = CAMPAIGNS,
+    seed: int = 0,
+    train_share: float = 0.05,
+    campaign_size: int = 100,
+    campaign_budget: int = 1000,
+    day: float = 86400.0,
+    mix: dict[str, float] | None = None,
+    start: float = START,
+) -> Traffic:
+    """``benign_keys`` benign clients (``mix`` of kinds) and one run of each campaign, spread
+    over a simulated ``day``; each campaign is cut after ``campaign_budget`` queries."""
+    rng = np.random.default_rng(seed)
+    world._deck = rng.permutation(len(world.population))  # a fresh deck for each log
+    world._dealt = 0
+    service = Service(world)
+    mix = mix or BENIGN_MIX
+    kinds = rng.choice(list(mix), benign_keys, p=np.asarray(list(mix.values())) / sum(mix.values()))
+    benign: dict[str, str] = {}
+    for number, kind in enumerate(kinds):
+        key = f"benign-{kind}-{number:04d}"
+        rows, gaps = benign_rows(str(kind), world, rng, train_share)
+        times = start + rng.uniform(0, day * 0.8) + np.cumsum(gaps)
+        for start in range(0, len(rows), 100):  # requests of up to 100 instances
+            part = slice(start, start + 100)
+            service.send(key, rows[part], times[part], label_only=False)
+        benign[key] = str(kind)
+    found: dict[str, list[str]] = {}
+    for kind in campaigns:
+        found[kind] = _campaign(
+            kind,
+            service,
+            world,
+            rng,
+            start + rng.uniform(0, day * 0.8),
+            campaign_size,
+            campaign_budget,
+        )
+    records = sorted(service.records, key=lambda r: r.time)
+    return Traffic(records, benign, found)
+
+
+def _campaign(
+    kind: str, service: Service, world: World, rng: np.random.Generator, start: float,
+    size: int, budget: int,
+) -> list[str]:  # fmt: skip
+    keys = [f"campaign-{kind}-{n}" for n in range(4 if kind == "multi-key" else 1)]
+    label_only = kind.startswith("label-")
+    scratch = Service(world, limit=budget)
+    targets = [KeyTarget(scratch, key, start, 0.1, label_only) for key in keys]
+    with contextlib.suppress(CampaignDone):  # the budget is spent
+        run_campaign(kind, targets, world, rng, size)  # type: ignore[arg-type]
+    logged = scratch.records
+    if kind == "multi-key":  # the keys take turns, so the campaign's queries interleave
+        logged = sorted(logged, key=lambda r: (r.time, r.key))
+    logged = logged[:budget]
+    times = start + 0.1 * np.arange(1, len(logged) + 1)
+    service.records.extend(
+        QueryRecord(float(t), r.key, r.request_id, r.model, r.input, r.output, r.policy, 200)
+        for t, r in zip(times, logged, strict=True)
+    )
+    return keys

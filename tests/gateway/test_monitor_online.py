@@ -1,0 +1,172 @@
+"""The monitor inside a real gateway (``miaudit serve --monitor``): campaigns driven by
+miaudit's attacks through HTTP are flagged and switched to labels, benign keys are not; the
+state survives ``kill -9``; the online alerts match the offline monitor on the same log; an
+operator's release lifts the action; block and throttle."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from gateway_run import add_key, cli
+
+from miaudit.errors import InputError
+from miaudit.gateway import Backend, Database, Gateway, MemoryLimiter
+from miaudit.gateway.watch import Watch
+from miaudit.monitor import Calibration, calibrate
+from miaudit.monitor.simulate import run_campaign, simulate, world
+from miaudit.targets.http import HttpTarget
+from miaudit.targets.sklearn import SklearnTarget
+
+SECRET = "0123456789abcdef-test-secret"
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A model file, its training index, and thresholds calibrated on simulated benign
+    traffic (100 keys)."""
+    skops = pytest.importorskip("skops.io")
+    folder = tmp_path_factory.mktemp("deployment")
+    made = world(0, members=1000)
+    skops.dump(made.model, folder / "model.skops")
+    from miaudit.monitor import TrainingIndex
+
+    TrainingIndex.build(made.members.tolist(), SECRET.encode()).save(folder / "idx.npz")
+    (folder / "secret").write_text(SECRET + "\n")
+    index = TrainingIndex.load(folder / "idx.npz", SECRET.encode())
+    baseline = simulate(made, benign_keys=100, campaigns=(), seed=5)
+    calibrate(lambda: baseline.records, index, 0.01).save(folder / "cal.json")
+    return {"world": made, "folder": folder, "index": index}
+
+
+def _serve(server_factory, deployment: dict, db: str, action: str = "label-only"):
+    folder = deployment["folder"]
+    return server_factory(
+        str(folder / "model.skops"), "--db", db, "--trust-model-file",
+        "--monitor", str(folder / "cal.json"), "--monitor-index", str(folder / "idx.npz"),
+        "--on-alert", action,
+        env={"MIAUDIT_INDEX_SECRET": SECRET},
+    )  # fmt: skip
+
+
+def _target(url: str, key: str, output: str = "probabilities") -> HttpTarget:
+    headers = {"Authorization": f"Bearer {key}"}
+    return HttpTarget(f"{url}/v1/models/model:predict", [0, 1], output, headers=headers)
+
+
+def _predict(url: str, key: str, rows: np.ndarray) -> list:
+    reply = httpx.post(
+        f"{url}/v1/models/model:predict",
+        json={"instances": np.asarray(rows).tolist()},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.json()["predictions"]
+
+
+def _alerts(db: str, key: str, timeout: float = 15.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [a for a in Database(db).list_alerts() if a["key"] == key]
+        if found:
+            return found
+        time.sleep(0.2)
+    return []
+
+
+def test_campaigns_through_the_gateway_are_caught_and_survive_a_restart(
+    tmp_path: Path, deployment: dict, server_factory
+) -> None:
+    made, rng = deployment["world"], np.random.default_rng(7)
+    db = str(tmp_path / "gateway.db")
+    analysts = {f"analyst-{n}": add_key(db, f"analyst-{n}") for n in range(4)}
+    attacker, noisy = add_key(db, "attacker"), add_key(db, "label-prober", "label-only")
+    slow = add_key(db, "slow")
+    server = _serve(server_factory, deployment, db)
+    for key in analysts.values():  # ordinary use: fresh records
+        for _ in range(3):
+            _predict(server.url, key, made.fresh(rng, 10))
+    # a threshold-calibration campaign (miaudit's own queries: candidates and known
+    # non-members, alternating) and miaudit's label-noise attack on a label-only key
+    # (it may be switched to labels mid-campaign, the monitor running beside the requests)
+    with contextlib.suppress(ValueError, InputError):
+        run_campaign("threshold", [_target(server.url, attacker)], made, rng, size=60)
+    run_campaign("label-noise", [_target(server.url, noisy, "label")], made, rng, size=8)
+    flagged = _alerts(db, "attacker")
+    assert flagged and flagged[0]["action"] == "label-only"
+    assert flagged[0]["alert"]["queries_before_alert"] <= 100
+    assert _alerts(db, "label-prober")
+    # the attacker now gets labels; the analysts still get probabilities
+    assert all(isinstance(p, int) for p in _predict(server.url, attacker, made.fresh(rng, 3)))
+    row = made.fresh(rng, 1)
+    assert isinstance(_predict(server.url, analysts["analyst-0"], row)[0], list)
+    assert not any(a["key"].startswith("analyst") for a in Database(db).list_alerts())
+
+    # a patient attacker: half its candidates, a kill -9, then the rest
+    rows = np.concatenate([made.members[:40], made.fresh(rng, 40)])[rng.permutation(80)]
+    _predict(server.url, slow, rows[:10])
+    time.sleep(3)  # past a snapshot (every 2 s); what came after it is replayed from the log
+    _predict(server.url, slow, rows[10:12])
+    server.kill()
+    server = _serve(server_factory, deployment, db)
+    # still flagged after the restart
+    assert all(isinstance(p, int) for p in _predict(server.url, attacker, made.fresh(rng, 2)))
+    for start in range(12, 80, 4):
+        _predict(server.url, slow, rows[start : start + 4])
+    online = _alerts(db, "slow")
+    assert online
+    # the offline monitor on the same log finds the same alert after the same queries
+    out = tmp_path / "alerts.json"
+    folder = deployment["folder"]
+    offline = cli(
+        "monitor", db, "--index", str(folder / "idx.npz"), "--secret-file", str(folder / "secret"),
+        "--calibration", str(folder / "cal.json"), "--out", str(out),
+    )  # fmt: skip
+    assert offline.returncode == 1, offline.stderr
+    found = json.loads(out.read_text())["alerts"]
+    first = {(a["key"], a["detector"]): a["queries_before_alert"] for a in found}
+    for alert in online:
+        key = (alert["key"], alert["detector"])
+        assert first[key] == alert["alert"]["queries_before_alert"], key
+    # an operator reviews and releases the key: probabilities again within seconds
+    released = cli("monitor", "alerts", "--db", db, "--release", "attacker")
+    assert released.returncode == 0, released.stderr
+    deadline = time.monotonic() + 10
+    while isinstance(_predict(server.url, attacker, row)[0], int):
+        assert time.monotonic() < deadline, "the release did not take effect"
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("action", ["block", "throttle"])
+def test_block_and_throttle(tmp_path: Path, deployment: dict, action: str) -> None:
+    """The gateway's request logic with a real database and monitor, without HTTP."""
+    made, rng = deployment["world"], np.random.default_rng(3)
+    db = Database(str(tmp_path / "g.db"))
+    key = db.add_key("attacker", "full", rate=1000, burst=1000)
+    calibration = Calibration.load(deployment["folder"] / "cal.json")
+    watch = Watch(db, calibration, deployment["index"], action)
+    backend = Backend(SklearnTarget(made.model), "model")
+    gateway = Gateway(backend, db, MemoryLimiter(), watch=watch)
+    rows = np.concatenate([made.members[:30], made.fresh(rng, 30)])[rng.permutation(60)]
+    statuses = set()
+    for row in rows:  # once flagged (the monitor runs beside the requests), refused
+        body = json.dumps({"instances": [row.tolist()]}).encode()
+        statuses.add(gateway.handle("model", key, body).status)
+    assert watch.wait()
+    assert statuses == {200, 403 if action == "block" else 429}
+    assert watch.action_for("attacker") == action
+    one = json.dumps({"instances": [rows[0].tolist()]}).encode()
+    if action == "block":
+        assert gateway.handle("model", key, one).status == 403
+    else:  # one instance every THROTTLE_SECONDS: the loop used it up
+        refused = gateway.handle("model", key, one)
+        assert refused.status == 429 and int(refused.headers["Retry-After"]) >= 1
+    watch.close()
+    saved = db.load_states()
+    assert "attacker" in saved  # the state was saved at close

@@ -1,0 +1,223 @@
+"""Each detector on the pattern it is for, and on the benign traffic that resembles it; the
+state a restarted gateway reloads; bounded memory on a long stream."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from miaudit.errors import InputError
+from miaudit.monitor import KeyState, Monitor, Settings, TrainingIndex
+from miaudit.querylog import QueryRecord
+
+SECRET = b"0123456789abcdef-test-secret"
+START = 1_795_996_800.0
+
+
+class Log:
+    """Hand-made traffic: records with a clock per key, answered by a fixed linear rule."""
+
+    def __init__(self, features: int = 6) -> None:
+        self.rng = np.random.default_rng(0)
+        self.features = features
+        self.clock: dict[str, float] = {}
+
+    def query(self, key: str, row: np.ndarray, gap: float = 1.0, label_only: bool = False):
+        self.clock[key] = self.clock.get(key, START) + gap
+        p = 1 / (1 + math.exp(-float(row.sum())))
+        output = int(p > 0.5) if label_only else [round(1 - p, 6), round(p, 6)]
+        policy = "label-only" if label_only else "full"
+        return QueryRecord(self.clock[key], key, "r", "m", row.tolist(), output, policy, 200)
+
+    def fresh(self, n: int) -> np.ndarray:
+        return np.round(self.rng.normal(size=(n, self.features)), 4)
+
+
+@pytest.fixture()
+def world() -> tuple[Log, np.ndarray, TrainingIndex]:
+    log = Log()
+    train = log.fresh(500)
+    return log, train, TrainingIndex.build(train.tolist(), SECRET)
+
+
+def feed(monitor: Monitor, records: list[QueryRecord]) -> list:
+    return [alert for record in records for alert in monitor.observe(record)]
+
+
+def peaks(monitor: Monitor, key: str) -> dict[str, float]:
+    return monitor.keys[key].peaks
+
+
+def test_training_overlap_counts_distinct_records_only(world) -> None:
+    log, train, index = world
+    monitor = Monitor(index=index, scales=_unit_scales())
+    # a campaign: candidates half of them training records
+    candidates = np.concatenate([train[:40], log.fresh(40)])[log.rng.permutation(80)]
+    feed(monitor, [log.query("attacker", row) for row in candidates])
+    # ordinary use: fresh records (the benign rate: none in the training set here)
+    feed(monitor, [log.query("user", row) for row in log.fresh(300)])
+    # a repeat user: the same 10 training customers, 300 times
+    book = train[100:110]
+    feed(monitor, [log.query("repeat", book[i % 10]) for i in range(300)])
+    up, down = Settings().overlap_steps
+    assert peaks(monitor, "user")["training-overlap"] == 0
+    # the repeat user's evidence stops at its 10 distinct records
+    assert peaks(monitor, "repeat")["training-overlap"] <= 10 * up + 1e-9
+    assert monitor.keys["repeat"].distinct == 10
+    # the campaign: 40 hits and 40 misses is 40 × (up + down) nats at the end, at least
+    assert peaks(monitor, "attacker")["training-overlap"] >= 40 * (up + down)
+    assert (
+        peaks(monitor, "attacker")["training-overlap"]
+        > 3 * peaks(monitor, "repeat")["training-overlap"]
+    )
+
+
+def test_calibration_sees_alternation(world) -> None:
+    log, train, index = world
+    monitor = Monitor(index=index, scales=_unit_scales())
+    known = log.fresh(60)
+    alternating = [row for pair in zip(train[:60], known, strict=True) for row in pair]
+    feed(monitor, [log.query("calibrating", row) for row in alternating])
+    # the same records, members first then non-members: no alternation
+    grouped = [*train[200:260], *log.fresh(60)]
+    feed(monitor, [log.query("grouped", row) for row in grouped])
+    up, _ = Settings().switch_steps
+    assert monitor.keys["calibrating"].switches == 119
+    assert peaks(monitor, "calibrating")["calibration"] > 50 * up
+    assert peaks(monitor, "grouped")["calibration"] <= up  # one switch in 120 queries
+
+
+def test_near_duplicates_weighted_by_training_centres(world) -> None:
+    log, train, index = world
+    monitor = Monitor(index=index, scales=_unit_scales())
+    # label-noise: a training record, then 32 copies at 0.2 standard deviations; ten of them
+    noisy = []
+    for centre in train[:10]:
+        noisy += [centre, *(centre + 0.2 * log.rng.normal(size=(32, log.features)))]
+    feed(monitor, [log.query("label-noise", row, 0.1, label_only=True) for row in noisy])
+    # an explainer: fresh records and 300 LIME-style perturbations of each (closer still)
+    explained = []
+    for centre in log.fresh(5):
+        explained += [centre, *(centre + 0.1 * log.rng.normal(size=(300, log.features)))]
+    feed(monitor, [log.query("explainer", row, 0.01) for row in explained])
+    noise, explainer = monitor.keys["label-noise"], monitor.keys["explainer"]
+    assert noise.bursts == 10 and noise.training_bursts == 10
+    up, _ = Settings().burst_steps
+    assert peaks(monitor, "label-noise")["near-duplicates"] == pytest.approx(10 * up)
+    assert explainer.bursts >= 5 and explainer.training_bursts == 0
+    assert peaks(monitor, "explainer")["near-duplicates"] == 0
+
+
+def test_boundary_walk_counts_close_label_flips(world) -> None:
+    log, _, index = world
+    monitor = Monitor(index=index, scales=_unit_scales())
+    # bisection along a direction crossing the rule's boundary (sum = 0)
+    walk = []
+    for start in log.fresh(3):
+        direction = -np.sign(start.sum()) * np.ones(log.features) / math.sqrt(log.features)
+        low, high = 0.0, 4.0 * abs(start.sum())
+        for _ in range(10):
+            middle = (low + high) / 2
+            point = start + middle * direction
+            walk.append(point)
+            crossed = np.sign(point.sum()) != np.sign(start.sum())
+            low, high = (low, middle) if crossed else (middle, high)
+    feed(monitor, [log.query("walker", row, 0.1, label_only=True) for row in walk])
+    # benign: far-apart fresh records (labels flip between them, but never close)
+    feed(monitor, [log.query("user", row) for row in log.fresh(300)])
+    assert peaks(monitor, "walker")["boundary-walk"] >= 6
+    assert peaks(monitor, "user")["boundary-walk"] == 0
+
+
+def test_volume_and_harvesting_count_within_the_period(world) -> None:
+    log, _, index = world
+    monitor = Monitor(Settings(period=60), index=index, scales=_unit_scales())
+    rows = log.fresh(200)
+    feed(monitor, [log.query("fast", row, 0.1) for row in rows[:100]])  # 100 in 10 s
+    feed(monitor, [log.query("fast", row, 1.0) for row in rows[:100]])  # repeats: not new
+    state = monitor.keys["fast"]
+    assert state.peaks["harvesting"] == 100
+    # a 60-s window holds the 100 fast queries (seconds 0-10) and the repeats of seconds 11-60
+    assert state.peaks["volume"] == 150
+    feed(monitor, [log.query("fast", rows[150], 120.0)])  # two minutes later: windows empty
+    assert state.scores["volume"] == 1 and state.scores["harvesting"] == 1
+    # a label-only key harvests nothing
+    feed(monitor, [log.query("labels", row, 0.1, label_only=True) for row in rows[100:]])
+    assert monitor.keys["labels"].peaks["harvesting"] == 0
+
+
+def test_keys_sharing_records_form_one_campaign(world) -> None:
+    log, train, index = world
+    thresholds = {"campaign": 10.0}
+    monitor = Monitor(index=index, thresholds=thresholds, scales=_unit_scales())
+    anchors = log.fresh(10)  # known non-members every key uses to calibrate
+    records = []
+    for number in range(4):
+        tile = train[number * 15 : (number + 1) * 15]
+        for member, anchor in zip(tile, anchors[np.arange(15) % 10], strict=True):
+            records += [log.query(f"k{number}", member), log.query(f"k{number}", anchor)]
+    records.sort(key=lambda r: r.time)
+    # an unrelated key that shares two training records with them: not linked
+    records += [log.query("other", row) for row in [*train[:2], *log.fresh(50)]]
+    alerts = feed(monitor, records)
+    campaign = [a for a in alerts if a.detector == "campaign"]
+    assert campaign and set(campaign[-1].keys) == {"k0", "k1", "k2", "k3"}
+    assert campaign[0].score > 10.0
+    assert monitor.peaks()["other"]["campaign"] == 0
+
+
+def test_state_round_trip_continues_exactly(world) -> None:
+    log, train, index = world
+    rows = [*train[:30], *log.fresh(30)]
+    noisy = [r + 0.2 * log.rng.normal(size=log.features) for r in rows for _ in range(3)]
+    records = [log.query("k", row, 0.5) for row in [*rows, *noisy]]
+    whole = Monitor(index=index, scales=_unit_scales())
+    feed(whole, records)
+    first = Monitor(index=index, scales=_unit_scales())
+    feed(first, records[:100])
+    saved = json.loads(json.dumps(first.keys["k"].to_dict()))
+    second = Monitor(index=index, scales=_unit_scales())
+    second.keys["k"] = KeyState.from_dict(saved)
+    feed(second, records[100:])
+    assert second.keys["k"].scores == whole.keys["k"].scores
+    assert second.keys["k"].peaks == whole.keys["k"].peaks
+
+
+def test_memory_stays_bounded_on_a_long_stream() -> None:
+    settings = Settings(window=32, seen=64, shared=500)
+    monitor = Monitor(settings)
+
+    def stream() -> Iterator[QueryRecord]:
+        rng = np.random.default_rng(3)
+        for n in range(30_000):
+            row = np.round(rng.normal(size=4), 3).tolist()
+            yield QueryRecord(
+                START + n * 0.01, f"k{n % 20}", "r", "m", row, [0.4, 0.6], "full", 200
+            )
+
+    for _ in monitor.run(stream()):
+        pass
+    assert monitor.processed == 30_000
+    for state in monitor.keys.values():
+        assert len(state.seen) <= 64 and len(state.clusters) <= 32 and len(state.centres) <= 32
+        assert state.ring is not None and len(state.ring) == 32
+        assert len(state.seconds) <= settings.period + 1
+    assert len(monitor.groups.owner) <= 500
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(InputError, match="window"):
+        Settings(window=0)
+    with pytest.raises(InputError, match="baseline_rate < member_rate"):
+        Settings(baseline_rate=0.5)
+
+
+def _unit_scales():
+    """Features already in standard deviations (the hand-made rows are N(0, 1))."""
+    from miaudit.monitor import Scales
+
+    return Scales.of({"mean": [0.0] * 6, "scale": [1.0] * 6})
