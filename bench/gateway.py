@@ -78,24 +78,35 @@ class _Connection:
         return status
 
 
-async def load(url: str, key: str | None, rate: float, seconds: float) -> dict[str, float]:
-    """Open-loop load: request i starts at i / rate seconds, on a free keep-alive connection."""
+async def load(
+    url: str,
+    key: str | None,
+    rate: float,
+    seconds: float,
+    instances: list[list[float]] | None = None,
+) -> dict[str, float]:
+    """Open-loop load: request i starts at i / rate seconds, on a free keep-alive connection,
+    and carries ``instances[i % len(instances)]`` (default: one iris flower)."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    body = json.dumps({"instances": [[5.1, 3.5, 1.4, 0.2]]}).encode()
     auth = f"Authorization: Bearer {key}\r\n" if key else ""
-    data = (
-        f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{auth}"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+
+    def request(instance: list[float]) -> bytes:
+        body = json.dumps({"instances": [instance]}).encode()
+        return (
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{auth}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+    datas = [request(i) for i in (instances or [[5.1, 3.5, 1.4, 0.2]])]
     free: asyncio.Queue[_Connection] = asyncio.Queue()
     for _ in range(64):
         free.put_nowait(_Connection(*await asyncio.open_connection(parts.hostname, parts.port)))
     latencies: list[float] = []
     failures = 0
 
-    async def one(scheduled: float) -> None:
+    async def one(scheduled: float, data: bytes) -> None:
         nonlocal failures
         connection = await free.get()
         try:
@@ -116,7 +127,7 @@ async def load(url: str, key: str | None, rate: float, seconds: float) -> dict[s
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(scheduled)))
+        tasks.append(asyncio.create_task(one(scheduled, datas[i % len(datas)])))
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - begin
     while not free.empty():

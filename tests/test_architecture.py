@@ -28,7 +28,8 @@ LAYERS: list[set[str]] = [
     {"assess"},
     {"gate"},
     {"report"},
-    {"defences", "scan", "monitor", "gateway"},  # reserved: the next subsystems
+    {"defences", "scan", "monitor"},
+    {"gateway"},  # runs the monitor online
     {"integrations"},
     {"demo"},
     {"cli"},

@@ -151,23 +151,29 @@ def _save_calibration(miaudit, sim: Path) -> Path:
         (["LOG", "--webhook", "ftp://example"], "http:// or https://"),
         (["LOG", "--baseline", "LOG", "--false-alarm-rate", "2"], "must be in (0, 1)"),
         (["BAD"], "not JSON"),
+        (["LOG", "--index", "LOG"], "not a miaudit training index"),
+        (["calibrate", "LOG", "--out", "/nonexistent/cal.json"], "cannot write into"),
+        (["alerts", "--db", "DB", "--release", "nobody"], "no database at"),
     ],
 )
-def test_bad_input_exits_2(tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_input_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    from click.testing import CliRunner
+
+    from miaudit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MIAUDIT_INDEX_SECRET", SECRET)
     log = tmp_path / "log.jsonl"
     log.write_text('{"time": 1, "key": "k", "request_id": "r", "model": "m", "input": [1], '
                    '"output": [0.5, 0.5], "policy": "full", "status": 200}\n')  # fmt: skip
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{not json\n")
-    args = [str(log) if a == "LOG" else str(bad) if a == "BAD" else a for a in args]
-    done = subprocess.run(
-        [sys.executable, "-m", "miaudit", "monitor", *args, "--out", str(tmp_path / "a.json")]
-        if "--out" not in args
-        else [sys.executable, "-m", "miaudit", "monitor", *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert message in done.stderr and "Traceback" not in done.stderr
+    names = {"LOG": str(log), "BAD": str(bad), "DB": str(tmp_path / "g.db")}
+    args = [names.get(a, a) for a in args]
+    if "--out" not in args and args[0] not in ("alerts", "calibrate"):
+        args += ["--out", str(tmp_path / "a.json")]
+    done = CliRunner().invoke(main, ["monitor", *args])
+    assert done.exit_code == 2, done.output
+    assert message in done.output and "Traceback" not in done.output

@@ -170,21 +170,24 @@ def test_keys_sharing_records_form_one_campaign(world) -> None:
     assert monitor.peaks()["other"]["campaign"] == 0
 
 
-def test_state_round_trip_continues_exactly(world) -> None:
+@pytest.mark.parametrize("similarity", ["knn", "hash"])
+def test_state_round_trip_continues_exactly(world, similarity: str) -> None:
     log, train, index = world
     rows = [*train[:30], *log.fresh(30)]
     noisy = [r + 0.2 * log.rng.normal(size=log.features) for r in rows for _ in range(3)]
     records = [log.query("k", row, 0.5) for row in [*rows, *noisy]]
-    whole = Monitor(index=index, scales=_unit_scales())
+    settings = Settings(similarity=similarity, hash_window=2, hash_top=5, hash_match=3)
+    whole = Monitor(settings, index=index, scales=_unit_scales())
     feed(whole, records)
-    first = Monitor(index=index, scales=_unit_scales())
+    first = Monitor(settings, index=index, scales=_unit_scales())
     feed(first, records[:100])
     saved = json.loads(json.dumps(first.keys["k"].to_dict()))
-    second = Monitor(index=index, scales=_unit_scales())
+    second = Monitor(settings, index=index, scales=_unit_scales())
     second.keys["k"] = KeyState.from_dict(saved)
     feed(second, records[100:])
     assert second.keys["k"].scores == whole.keys["k"].scores
     assert second.keys["k"].peaks == whole.keys["k"].peaks
+    assert whole.keys["k"].bursts > 0  # the copies were found either way
 
 
 def test_memory_stays_bounded_on_a_long_stream() -> None:
@@ -221,3 +224,45 @@ def _unit_scales():
     from miaudit.monitor import Scales
 
     return Scales.of({"mean": [0.0] * 6, "scale": [1.0] * 6})
+
+
+def _images(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Smooth 28×28 images: three Gaussian blobs each, flattened."""
+    grid = np.arange(28)
+    out = np.zeros((n, 28, 28))
+    for image in out:
+        for _ in range(3):
+            y, x = rng.uniform(6, 22, 2)
+            image += rng.uniform(0.5, 1) * np.exp(
+                -((grid[:, None] - y) ** 2 + (grid[None, :] - x) ** 2) / rng.uniform(4, 12)
+            )
+    return np.round(out.reshape(n, -1), 3)
+
+
+def test_shifted_image_copies_are_found_by_fingerprint_not_by_distance() -> None:
+    from miaudit.attacks.perturb import FeatureSpace
+    from miaudit.monitor import Scales
+
+    rng = np.random.default_rng(4)
+    train, fresh = _images(rng, 40), _images(rng, 300)
+    index = TrainingIndex.build(train.tolist(), SECRET)
+    spread = fresh.std(axis=0)
+    scales = Scales.of({"mean": fresh.mean(axis=0).tolist(), "scale": spread.tolist()})
+    # miaudit's label-noise attack on images: identity, flips and shifts of each candidate
+    copies = FeatureSpace.of([train], (28, 28)).noisy(train[:8], 0.0, 16, seed=0)
+    probes = [row for i in range(8) for row in (train[i], *copies[i * 16 : (i + 1) * 16])]
+    by_print = Monitor(index=index, scales=scales)  # 784 values: fingerprints ("auto")
+    by_distance = Monitor(Settings(similarity="knn"), index=index, scales=scales)
+    for monitor in (by_print, by_distance):
+        feed(monitor, [_image_query("prober", row, n) for n, row in enumerate(probes)])
+        feed(monitor, [_image_query("user", row, n) for n, row in enumerate(fresh)])
+    # every candidate's shifted copies form a burst around a training image
+    assert by_print.keys["prober"].training_bursts == 8
+    # pixel distance misses them: a shift moves an image as far as an unrelated one
+    assert by_distance.keys["prober"].training_bursts <= 2
+    # unrelated fresh images are not near copies of one another
+    assert by_print.keys["user"].bursts == 0
+
+
+def _image_query(key: str, row: np.ndarray, n: int) -> QueryRecord:
+    return QueryRecord(START + n, key, "r", "m", row.tolist(), 1, "label-only", 200)

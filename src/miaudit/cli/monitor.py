@@ -349,6 +349,8 @@ def monitor_alerts(db: str, release_key: str | None, show_all: bool) -> None:
     """The online monitor's alerts (miaudit serve --monitor); release a key after review."""
     from miaudit.gateway.db import Database
 
+    if "://" not in db and not Path(db).is_file():
+        raise InputError(f"--db: no database at {db} (the path 'miaudit serve --db' was given)")
     database = Database(db)
     if release_key is not None:
         count = database.release(release_key)

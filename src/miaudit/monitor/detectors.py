@@ -54,6 +54,10 @@ DETECTORS: dict[str, str] = {
 }
 
 
+#: ``similarity = "auto"`` fingerprints inputs of more values than this (images, embeddings).
+HASH_ABOVE = 64
+
+
 @dataclass(frozen=True)
 class Settings:
     """How the detectors look at a key's traffic (the defaults are documented in
@@ -76,7 +80,7 @@ class Settings:
     #: The share of benign bursts centred on a training record (null); the baseline's own.
     burst_rate: float = 0.02
     #: Distinct records remembered per key (older ones may count again as new).
-    seen: int = 2048
+    seen: int = 1024
     #: Distinct records remembered across keys, to link keys that share them.
     shared: int = 200_000
     #: Shared distinct records that link two keys into one campaign group ...
@@ -85,6 +89,15 @@ class Settings:
     link_share: float = 0.1
     #: Decimal places numbers are rounded to before two inputs are "the same record".
     decimals: int = 4
+    #: How near copies are found: ``knn`` (distance), ``hash`` (quantised-window fingerprints,
+    #: after Blacklight) or ``auto`` (``hash`` above ``HASH_ABOVE`` values per input).
+    similarity: str = "auto"
+    #: Fingerprints: quantisation step (standard deviations), window, hashes kept, and how
+    #: many shared hashes make a near copy (Blacklight's defaults for images: 20, 50, 25).
+    hash_step: float = 0.5
+    hash_window: int = 20
+    hash_top: int = 50
+    hash_match: int = 25
 
     def __post_init__(self) -> None:
         positive = ("window", "near_radius", "flip_radius", "burst_size", "period", "seen")
@@ -92,6 +105,10 @@ class Settings:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise InputError(f"monitor setting {name} must be a positive number, got {value}")
+        if self.similarity not in ("auto", "knn", "hash"):
+            raise InputError(f"similarity must be auto, knn or hash, got {self.similarity!r}")
+        if not 0 < self.hash_match <= self.hash_top:
+            raise InputError(f"hash_match must be in 1..hash_top, got {self.hash_match}")
         for name in ("baseline_rate", "burst_rate"):
             if not 0 < getattr(self, name) < self.member_rate < 1:
                 raise InputError(
@@ -101,6 +118,10 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def hashing(self, values: int) -> bool:
+        """Whether inputs of ``values`` numbers are compared by fingerprint."""
+        return self.similarity == "hash" or (self.similarity == "auto" and values > HASH_ABOVE)
 
     @property
     def overlap_steps(self) -> tuple[float, float]:
@@ -145,7 +166,7 @@ class KeyState:
     position: int = 0
     next_cluster: int = 0
     clusters: dict[int, list[int]] = field(default_factory=dict)  # id: [size, training, burst]
-    centres: dict[int, list[float]] = field(default_factory=dict)  # id: its first query
+    centres: dict[int, np.ndarray] = field(default_factory=dict)  # id: its first query
     # per-second counts within ``period``: [second, queries, distinct full-output records]
     seconds: deque = field(default_factory=deque)
 
@@ -200,30 +221,32 @@ class KeyState:
         self.set("harvesting", float(harvest))
 
     # ------------------------------------------------------------------ near copies
-    def place(self, x: np.ndarray, label: int, hit: bool, settings: Settings) -> None:
-        """Add a vector query (standardised) to the ring; update near-duplicate and
-        boundary-walk evidence from its nearest recent query."""
-        if self.ring is None or self.ring.shape[1] != len(x):
-            self._reset_ring(len(x), settings.window)
+    def place(
+        self,
+        x: np.ndarray,
+        label: int,
+        hit: bool,
+        settings: Settings,
+        prints: np.ndarray | None = None,
+    ) -> None:
+        """Add a vector query (standardised; or, for high-dimensional inputs, its quantised-
+        window fingerprint ``prints``) to the ring; update the near-duplicate and boundary-walk
+        evidence from its nearest recent query."""
+        entry_value = x if prints is None else _padded(prints, settings.hash_top)
+        width, dtype = len(entry_value), entry_value.dtype
+        if self.ring is None or self.ring.shape[1] != width or self.ring.dtype != dtype:
+            self._reset_ring(width, settings.window, dtype)
         assert self.ring is not None and self.labels is not None
         assert self.cluster is not None and self.flips is not None
         slot, full = self.position, self.filled == len(self.ring)
-        nearest, distance = -1, math.inf
-        if self.filled > full:
-            gaps = self.ring[: self.filled] - x
-            distances = np.einsum("ij,ij->i", gaps, gaps)
-            if full:
-                distances[slot] = math.inf  # the oldest entry, about to be replaced
-            nearest = int(np.argmin(distances))
-            distance = math.sqrt(float(distances[nearest]) / len(x))
+        nearest, near, close = self._nearest(entry_value, prints, slot, full, settings)
         if full:  # evict the oldest entry
             self._forget(int(self.cluster[slot]))
             self.set("boundary-walk", self.scores["boundary-walk"] - float(self.flips[slot]))
         labelled = label >= 0 and nearest >= 0 and self.labels[nearest] >= 0
-        flipped = labelled and distance < settings.flip_radius
-        flipped = flipped and bool(self.labels[nearest] != label)
+        flipped = labelled and close and bool(self.labels[nearest] != label)
         cluster = int(self.cluster[nearest]) if nearest >= 0 else -1
-        if distance < settings.near_radius and self._near_centre(cluster, x, settings):
+        if near and self._near_centre(cluster, entry_value, prints, settings):
             entry = self.clusters[cluster]
             entry[0] += 1
             entry[1] |= hit
@@ -234,18 +257,56 @@ class KeyState:
             cluster = self.next_cluster
             self.next_cluster += 1
             self.clusters[cluster] = [1, int(hit), 0]
-            self.centres[cluster] = x.tolist()
-        self.ring[slot], self.labels[slot], self.cluster[slot] = x, label, cluster
+            self.centres[cluster] = entry_value.astype(np.float32 if prints is None else dtype)
+        self.ring[slot], self.labels[slot], self.cluster[slot] = entry_value, label, cluster
         self.flips[slot] = flipped
         self.set("boundary-walk", self.scores["boundary-walk"] + float(flipped))
         self.position = (slot + 1) % len(self.ring)
         self.filled = min(self.filled + 1, len(self.ring))
 
-    def _near_centre(self, cluster: int, x: np.ndarray, settings: Settings) -> bool:
-        """Whether ``x`` is a near copy of the record that started ``cluster`` (copies join
-        their record's cluster, not a chain of neighbours)."""
-        centre = np.asarray(self.centres[cluster])
-        return math.sqrt(float(np.mean((x - centre) ** 2))) < settings.near_radius
+    def _nearest(
+        self,
+        value: np.ndarray,
+        prints: np.ndarray | None,
+        slot: int,
+        full: bool,
+        settings: Settings,
+    ) -> tuple[int, bool, bool]:
+        """The nearest recent query (``-1``: none), whether it is a near copy, and whether it
+        is very close (a boundary-walk step)."""
+        assert self.ring is not None
+        if self.filled <= full:
+            return -1, False, False
+        if prints is None:  # k-NN: root-mean-square distance in standard deviations
+            gaps = self.ring[: self.filled] - value
+            distances = np.einsum("ij,ij->i", gaps, gaps)
+            if full:
+                distances[slot] = math.inf  # the oldest entry, about to be replaced
+            nearest = int(np.argmin(distances))
+            distance = math.sqrt(float(distances[nearest]) / len(value))
+            return nearest, distance < settings.near_radius, distance < settings.flip_radius
+        from miaudit.monitor.fingerprint import shared
+
+        matches = shared(self.ring[: self.filled], prints)
+        if full:
+            matches[slot] = -1
+        nearest = int(np.argmax(matches))
+        count = int(matches[nearest])
+        close = len(prints) > 0 and count >= math.ceil(0.9 * len(prints))
+        return nearest, count >= settings.hash_match, close
+
+    def _near_centre(
+        self, cluster: int, value: np.ndarray, prints: np.ndarray | None, settings: Settings
+    ) -> bool:
+        """Whether the query is a near copy of the record that started ``cluster`` (copies
+        join their record's cluster, not a chain of neighbours)."""
+        centre = self.centres[cluster]
+        if prints is None:
+            gap = value - centre
+            return math.sqrt(float(gap @ gap) / len(value)) < settings.near_radius
+        from miaudit.monitor.fingerprint import shared
+
+        return int(shared(centre[None, :], prints)[0]) >= settings.hash_match
 
     def _burst(self, training: bool, settings: Settings) -> None:
         self.bursts += 1
@@ -262,8 +323,8 @@ class KeyState:
                 del self.clusters[cluster]
                 self.centres.pop(cluster, None)
 
-    def _reset_ring(self, features: int, window: int) -> None:
-        self.ring = np.zeros((window, features), dtype=np.float64)
+    def _reset_ring(self, features: int, window: int, dtype: Any = np.float64) -> None:
+        self.ring = np.zeros((window, features), dtype=dtype)
         self.labels = np.full(window, -1, dtype=np.int64)
         self.cluster = np.zeros(window, dtype=np.int64)
         self.flips = np.zeros(window, dtype=np.int8)
@@ -283,7 +344,10 @@ class KeyState:
         }  # fmt: skip
         data["seen"] = list(self.seen)
         data["clusters"] = {str(k): v for k, v in self.clusters.items()}
-        data["centres"] = {str(k): v for k, v in self.centres.items()}
+        if self.centres:
+            stacked = np.stack(list(self.centres.values()))
+            data["centres"] = [list(self.centres), str(stacked.dtype), list(stacked.shape),
+                               _b64(stacked)]  # fmt: skip
         data["seconds"] = list(self.seconds)
         if self.ring is not None:
             for name in ("ring", "labels", "cluster", "flips"):
@@ -304,7 +368,9 @@ class KeyState:
             elif name == "clusters":
                 state.clusters = {int(k): list(v) for k, v in value.items()}
             elif name == "centres":
-                state.centres = {int(k): list(v) for k, v in value.items()}
+                ids, dtype, shape, raw = value
+                stacked = np.frombuffer(base64.b64decode(raw), dtype=dtype).reshape(shape)
+                state.centres = {int(k): row.copy() for k, row in zip(ids, stacked, strict=True)}
             elif name == "seconds":
                 state.seconds = deque(list(v) for v in value)
             elif name in ("scores", "peaks"):
@@ -312,6 +378,13 @@ class KeyState:
             else:
                 setattr(state, name, value)
         return state
+
+
+def _padded(prints: np.ndarray, width: int) -> np.ndarray:
+    """A fingerprint as a fixed-width ring row (zeros after its hashes)."""
+    row = np.zeros(width, dtype=np.uint64)
+    row[: min(len(prints), width)] = prints[:width]
+    return row
 
 
 def _b64(array: np.ndarray) -> str:

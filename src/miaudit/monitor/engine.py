@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from miaudit.monitor.detectors import DETECTORS, KeyState, Settings
+from miaudit.monitor.fingerprint import Fingerprinter
 from miaudit.monitor.index import TrainingIndex, canonical
 from miaudit.querylog import QueryRecord
 
@@ -69,9 +70,15 @@ class Scales:
         self.mean += delta / self.count
         self.m2 += delta * (x - self.mean)
 
-    def standardise(self, x: np.ndarray) -> np.ndarray:
+    def standardise(self, x: np.ndarray, pooled: bool = False) -> np.ndarray:
+        """``x`` in standard deviations of each feature; ``pooled``: of all features at once
+        (the pixels of an image share one scale, so a shifted image stays the same values)."""
         if self.mean is None or len(self.mean) != len(x) or self.m2 is None:
             return x
+        if pooled:
+            spread = self.m2 if self.fixed else np.sqrt(self.m2 / max(self.count - 1, 1))
+            scale = math.sqrt(float(np.mean(spread**2)))
+            return (x - float(np.mean(self.mean))) / (scale if scale > 1e-12 else 1.0)
         if self.fixed:
             if self._divisor is None:
                 self._divisor = np.where(self.m2 > 1e-12, self.m2, 1.0)
@@ -156,6 +163,8 @@ class Monitor:
         self.group_peaks: dict[tuple[str, ...], float] = {}
         self.alerted: set[tuple[str, str]] = set()
         self.processed = 0
+        s = self.settings
+        self._fingerprint = Fingerprinter(s.hash_step, s.hash_window, s.hash_top)
 
     def run(self, records: Iterable[QueryRecord]) -> Iterator[Alert]:
         for record in records:
@@ -199,8 +208,11 @@ class Monitor:
         if isinstance(value, list) and new:  # a repeat of a recent record adds no copy
             x = np.asarray(value, dtype=np.float64)
             self.scales.update(x)
-            label = _label(record.output)
-            state.place(self.scales.standardise(x), label, bool(hit), self.settings)
+            prints = None
+            if self.settings.hashing(len(x)):  # one scale for all values, so a shift is a shift
+                prints = self._fingerprint(self.scales.standardise(x, pooled=True))
+            z = self.scales.standardise(x) if prints is None else x
+            state.place(z, _label(record.output), bool(hit), self.settings, prints)
         return new and _full(record.output)
 
     def _crossed(self, key: str, detector: str, score: float) -> bool:

@@ -1,0 +1,295 @@
+"""Benchmark: the campaign monitor on simulated traffic (``miaudit.monitor.simulate``).
+
+1. Detection. Each run calibrates thresholds on one benign log (``--benign-keys`` keys, a
+   false-alarm rate of 1%) and scores another log — other benign clients, plus one run of
+   every campaign — so no threshold is chosen on the traffic it is judged on. Per campaign:
+   how often it is caught, and the queries it had sent when the first alert came; for the
+   benign keys: the share flagged, with its Clopper-Pearson 95% interval. The same logs are
+   also scored with the documented default thresholds (no baseline).
+2. Throughput and memory of the offline monitor (``miaudit monitor LOG``, JSON Lines parsing
+   included) on logs of 100,000 to 1,000,000 queries from the same keys: days of traffic.
+3. The latency the online monitor adds to the gateway: ``miaudit serve`` with and without
+   ``--monitor``, open-loop load from 127.0.0.1, each request a fresh record.
+
+    python bench/monitor.py                 # 5 runs × 500 benign keys, a 1.1M-query log
+    python bench/monitor.py --runs 2 --benign-keys 200 --days 3 --skip-online
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import beta
+
+ROOT = Path(__file__).parent
+RESULTS = ROOT / "results"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT.parent / "tests" / "gateway"))
+SECRET = "bench-monitor-secret-0123456789"
+
+
+def clopper_pearson(k: int, n: int) -> tuple[float, float]:
+    low = beta.ppf(0.025, k, n - k + 1) if k else 0.0
+    high = beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+    return float(low), float(high)
+
+
+def score(traffic, monitor) -> tuple[dict[str, tuple[int, str]], dict[str, str]]:
+    """First alert per campaign (its queries so far, the detector) and flagged benign keys."""
+    owner = {key: name for name, keys in traffic.campaigns.items() for key in keys}
+    sent: Counter[str] = Counter()
+    caught: dict[str, tuple[int, str]] = {}
+    flagged: dict[str, str] = {}
+    for record in traffic.records:
+        if record.key in owner:
+            sent[owner[record.key]] += 1
+        for alert in monitor.observe(record):
+            for key in alert.keys:
+                if key in owner:
+                    caught.setdefault(owner[key], (sent[owner[key]], alert.detector))
+                else:
+                    flagged.setdefault(key, alert.detector)
+    return caught, flagged
+
+
+def detection(runs: int, benign_keys: int) -> dict:
+    from miaudit.monitor import calibrate, defaults
+    from miaudit.monitor.simulate import CAMPAIGNS, simulate, world
+
+    made = world(0)
+    found: dict[str, list] = {"calibrated": [], "defaults": []}
+    thresholds = []
+    for run in range(runs):
+        baseline = simulate(made, benign_keys, campaigns=(), seed=1000 + run)
+        calibration = calibrate(lambda b=baseline: b.records, made.index, 0.01)
+        thresholds.append(calibration.thresholds)
+        traffic = simulate(made, benign_keys, seed=2000 + run)
+        for name, chosen in (("calibrated", calibration), ("defaults", defaults())):
+            caught, flagged = score(traffic, chosen.monitor(made.index))
+            kinds = Counter(traffic.benign[k] for k in flagged)
+            found[name].append(
+                {
+                    "caught": caught,
+                    "flagged": len(flagged),
+                    "flagged_kinds": dict(kinds),
+                    "flagged_by": dict(Counter(flagged.values())),
+                    "benign": len(traffic.benign),
+                    "expected_false_alarms": chosen.expected_false_alarms,
+                }
+            )
+        print(f"  run {run + 1}/{runs}: {len(traffic.records)} queries", flush=True)
+    table = {name: summarise(rows, CAMPAIGNS) for name, rows in found.items()}
+    medians = {d: float(np.median([t[d] for t in thresholds])) for d in thresholds[0]}
+    return {"runs": found, "summary": table, "median_thresholds": medians}
+
+
+def summarise(rows: list[dict], campaigns: tuple[str, ...]) -> dict:
+    out = {}
+    for name in campaigns:
+        queries = [r["caught"][name][0] for r in rows if name in r["caught"]]
+        detectors = Counter(r["caught"][name][1] for r in rows if name in r["caught"])
+        out[name] = {
+            "caught": len(queries),
+            "runs": len(rows),
+            "within_100": sum(q <= 100 for q in queries),
+            "median_queries": float(np.median(queries)) if queries else None,
+            "max_queries": max(queries) if queries else None,
+            "first_detector": detectors.most_common(1)[0][0] if detectors else None,
+        }
+    flagged = sum(r["flagged"] for r in rows)
+    total = sum(r["benign"] for r in rows)
+    kinds: Counter[str] = Counter()
+    for r in rows:
+        kinds.update(r["flagged_kinds"])
+    out["benign"] = {
+        "flagged": flagged,
+        "keys": total,
+        "rate": flagged / total,
+        "interval": clopper_pearson(flagged, total),
+        "by_kind": dict(kinds),
+    }
+    return out
+
+
+def throughput(days: list[int], benign_keys: int, repeats: int) -> list[dict]:
+    """The offline monitor on logs of ``days`` days of the same keys' traffic."""
+    from miaudit.monitor import TrainingIndex, calibrate
+    from miaudit.monitor.simulate import START, simulate, world
+    from miaudit.querylog import write_jsonl
+
+    made = world(0)
+    work = Path(tempfile.mkdtemp(prefix="miaudit-monitor-bench-"))
+    TrainingIndex.build(made.members.tolist(), SECRET.encode()).save(work / "idx.npz")
+    baseline = simulate(made, benign_keys, campaigns=(), seed=1)
+    calibrate(lambda: baseline.records, made.index, 0.01).save(work / "cal.json")
+    rows = []
+    with (work / "log.jsonl").open("w", encoding="utf-8") as out:
+        written, day = 0, 0
+        for target in sorted(days):
+            while day < target:
+                traffic = simulate(made, benign_keys, seed=10 + day, start=START + 86400 * day)
+                for record in traffic.records:
+                    out.write(record.to_json() + "\n")
+                written += len(traffic.records)
+                day += 1
+            out.flush()
+            timings, memories, alerts = [], [], 0
+            for _ in range(repeats):
+                seconds, rss, alerts = run_monitor(work)
+                timings.append(seconds)
+                memories.append(rss)
+            rows.append(
+                {
+                    "days": target,
+                    "queries": written,
+                    "seconds": float(np.median(timings)),
+                    "queries_per_second": written / float(np.median(timings)),
+                    "peak_rss_mb": float(np.median(memories)),
+                    "alerts": alerts,
+                }
+            )
+            print(f"  {written} queries: {rows[-1]['queries_per_second']:,.0f}/s, "
+                  f"{rows[-1]['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
+    del write_jsonl
+    return rows
+
+
+def run_monitor(work: Path) -> tuple[float, float, int]:
+    """``miaudit monitor`` in a child process: wall seconds, its peak RSS (MB), alerts."""
+    script = (
+        "import resource, subprocess, sys, time, json;"
+        "t = time.perf_counter();"
+        f"r = subprocess.run([sys.executable, '-m', 'miaudit', 'monitor', '{work / 'log.jsonl'}',"
+        f" '--index', '{work / 'idx.npz'}', '--calibration', '{work / 'cal.json'}',"
+        f" '--out', '{work / 'alerts.json'}', '--quiet']);"
+        "s = time.perf_counter() - t;"
+        "print(json.dumps([s, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"
+    )
+    env = {**os.environ, "MIAUDIT_INDEX_SECRET": SECRET}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    seconds, rss_kb = json.loads(done.stdout.strip().splitlines()[-1])
+    alerts = len(json.loads((work / "alerts.json").read_text())["alerts"])
+    return seconds, rss_kb / 1024, alerts
+
+
+def online(rate: float, seconds: float, runs: int) -> dict:
+    """p50/p99 of ``miaudit serve`` with and without ``--monitor``."""
+    import skops.io
+    from gateway_run import add_key
+
+    from gateway import load, start
+    from miaudit.monitor import TrainingIndex, calibrate
+    from miaudit.monitor.simulate import simulate, world
+
+    made = world(0)
+    work = Path(tempfile.mkdtemp(prefix="miaudit-monitor-online-"))
+    skops.io.dump(made.model, work / "model.skops")
+    TrainingIndex.build(made.members.tolist(), SECRET.encode()).save(work / "idx.npz")
+    baseline = simulate(made, 200, campaigns=(), seed=1)
+    calibrate(lambda: baseline.records, made.index, 0.01).save(work / "cal.json")
+    rows = made.fresh(np.random.default_rng(0), int(rate * seconds)).tolist()
+    serve = [sys.executable, "-m", "miaudit", "serve", str(work / "model.skops"),
+             "--trust-model-file"]  # fmt: skip
+    monitor = ["--monitor", str(work / "cal.json"), "--monitor-index", str(work / "idx.npz"),
+               "--on-alert", "none"]  # fmt: skip
+    configs = {"gateway": [], "gateway + monitor": monitor}
+    found: dict[str, list] = {name: [] for name in configs}
+    os.environ["MIAUDIT_INDEX_SECRET"] = SECRET
+    for run in range(runs):
+        for name, extra in configs.items():
+            db = str(work / f"{run}-{len(found[name])}-{name[-7:]}.db")
+            key = add_key(db, "bench", "full", "100000/s", 100000)
+            process, base = start([*serve, "--db", db, *extra, "--port"])
+            try:
+                url = f"{base}/v1/models/model:predict"
+                found[name].append(asyncio.run(load(url, key, rate, seconds, rows)))
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    out = {}
+    for name, results in found.items():
+        out[name] = {k: float(np.median([r[k] for r in results])) for k in results[0]}
+        out[name]["runs"] = results
+    out["added_p50_ms"] = out["gateway + monitor"]["p50_ms"] - out["gateway"]["p50_ms"]
+    out["added_p99_ms"] = out["gateway + monitor"]["p99_ms"] - out["gateway"]["p99_ms"]
+    return out
+
+
+def show_detection(result: dict) -> None:
+    for name, table in result["summary"].items():
+        print(f"\nthresholds: {name}")
+        print(f"{'campaign':<28}{'caught':>8}{'≤100 q':>8}{'median q':>10}{'max q':>7}  first")
+        for campaign, row in table.items():
+            if campaign == "benign":
+                continue
+            median = "-" if row["median_queries"] is None else f"{row['median_queries']:.0f}"
+            print(
+                f"{campaign:<28}{row['caught']:>5}/{row['runs']:<2}{row['within_100']:>6}/"
+                f"{row['runs']:<2}{median:>9}{row['max_queries'] or '-':>7}  "
+                f"{row['first_detector'] or '-'}"
+            )
+        benign = table["benign"]
+        low, high = benign["interval"]
+        print(
+            f"benign keys flagged: {benign['flagged']}/{benign['keys']} = {benign['rate']:.2%} "
+            f"[{low:.2%}, {high:.2%}] by kind {benign['by_kind']}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--benign-keys", type=int, default=500)
+    parser.add_argument("--days", type=int, default=6, help="the longest log, in days")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=300)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--skip-detection", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-online", action="store_true")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "monitor.json"
+    payload = json.loads(path.read_text()) if path.exists() else {}
+    payload["cpus"] = os.cpu_count()
+    begin = time.perf_counter()
+    if not args.skip_detection:
+        print(f"detection: {args.runs} runs × {args.benign_keys} benign keys", flush=True)
+        payload["detection"] = detection(args.runs, args.benign_keys)
+        show_detection(payload["detection"])
+        path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    if not args.skip_throughput:
+        days = sorted({1, max(1, args.days // 3), args.days})
+        print(f"\nthroughput: logs of {days} days × 400 keys", flush=True)
+        payload["throughput"] = throughput(days, 400, args.repeats)
+        path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    if not args.skip_online:
+        print(f"\nonline: {args.rate:g} requests/s for {args.seconds:g} s, {args.runs} runs")
+        payload["online"] = online(args.rate, args.seconds, min(args.runs, 3))
+        o = payload["online"]
+        for name in ("gateway", "gateway + monitor"):
+            row = o[name]
+            print(f"{name:<20} p50 {row['p50_ms']:.2f} ms  p99 {row['p99_ms']:.2f} ms "
+                  f"({row['achieved_rps']:.0f} req/s, {row['failures']:.0f} failed)")  # fmt: skip
+        print(f"added by the monitor: p50 {o['added_p50_ms']:+.2f} ms, p99 "
+              f"{o['added_p99_ms']:+.2f} ms")  # fmt: skip
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(f"\nwrote {path} ({time.perf_counter() - begin:.0f} s); ru_maxrss of this process "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
