@@ -143,12 +143,17 @@ def test_campaigns_through_the_gateway_are_caught_and_survive_a_restart(
         time.sleep(0.5)
 
 
-@pytest.mark.parametrize("action", ["block", "throttle"])
-def test_block_and_throttle(tmp_path: Path, deployment: dict, action: str) -> None:
-    """The gateway's request logic with a real database and monitor, without HTTP."""
+@pytest.mark.parametrize(("action", "database"), [("block", "sqlite"), ("throttle", "postgres")])
+def test_block_and_throttle(
+    tmp_path: Path, deployment: dict, action: str, database: str, request: pytest.FixtureRequest
+) -> None:
+    """The gateway's request logic with a real database (SQLite, PostgreSQL) and monitor,
+    without HTTP."""
     made, rng = deployment["world"], np.random.default_rng(3)
-    db = Database(str(tmp_path / "g.db"))
-    key = db.add_key("attacker", "full", rate=1000, burst=1000)
+    url = str(tmp_path / "g.db") if database == "sqlite" else request.getfixturevalue("postgres")
+    db = Database(url)
+    name = f"attacker-{action}"
+    key = db.add_key(name, "full", rate=1000, burst=1000)
     calibration = Calibration.load(deployment["folder"] / "cal.json")
     watch = Watch(db, calibration, deployment["index"], action)
     backend = Backend(SklearnTarget(made.model), "model")
@@ -160,7 +165,7 @@ def test_block_and_throttle(tmp_path: Path, deployment: dict, action: str) -> No
         statuses.add(gateway.handle("model", key, body).status)
     assert watch.wait()
     assert statuses == {200, 403 if action == "block" else 429}
-    assert watch.action_for("attacker") == action
+    assert watch.action_for(name) == action
     one = json.dumps({"instances": [rows[0].tolist()]}).encode()
     if action == "block":
         assert gateway.handle("model", key, one).status == 403
@@ -169,4 +174,5 @@ def test_block_and_throttle(tmp_path: Path, deployment: dict, action: str) -> No
         assert refused.status == 429 and int(refused.headers["Retry-After"]) >= 1
     watch.close()
     saved = db.load_states()
-    assert "attacker" in saved  # the state was saved at close
+    assert name in saved  # the state was saved at close
+    assert [a["key"] for a in db.list_alerts()].count(name) >= 1

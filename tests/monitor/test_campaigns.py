@@ -51,10 +51,12 @@ def test_campaigns_are_caught_and_benign_keys_are_not(deployment) -> None:
     assert set(caught) == set(CAMPAIGNS), f"missed: {set(CAMPAIGNS) - set(caught)}"
     for name in AS_SENT:
         assert caught[name] <= 100, (name, caught[name])
-    # about 1% expected (calibration.expected_false_alarms); 200 keys: at 1.5%, 7 or more
-    # flagged has probability 3%, so 6 is the most a correct calibration lets through here
-    assert calibration.expected_false_alarms <= 0.015
-    assert len(flagged) <= 6, flagged
+    # 200 baseline keys cannot reach 1%: every detector whose benign peaks pass its floor
+    # costs 1/201 at least; the calibration says so and bounds the rate instead
+    bound = calibration.expected_false_alarms
+    assert 0.01 < bound <= 0.03 and "too small" in calibration.note
+    # at the bound (at most 3%), 13 or more of 200 flagged has probability under 3%
+    assert len(flagged) <= 12, flagged
 
 
 def test_a_small_baseline_says_it_cannot_reach_the_rate() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from miaudit.errors import InputError
 from miaudit.monitor.detectors import DETECTORS, KeyState, Settings
 from miaudit.monitor.fingerprint import Fingerprinter
 from miaudit.monitor.index import TrainingIndex, canonical
@@ -198,7 +199,7 @@ class Monitor:
         value = record.input
         try:
             canon = canonical(value, self.settings.decimals)  # type: ignore[arg-type]
-        except (TypeError, ValueError, Exception):  # not numbers or text: nothing to compare
+        except (InputError, TypeError, ValueError):  # not finite numbers or text: no record
             return False
         digest = int.from_bytes(hashlib.blake2b(canon, digest_size=8).digest(), "big")
         hit = None if self.index is None else self.index.contains_canonical(canon)
@@ -206,7 +207,7 @@ class Monitor:
         if new and not hit:  # training records (returning customers) are often shared
             self.groups.shared(record.key, digest, self.settings, self._distinct)
         if isinstance(value, list) and new:  # a repeat of a recent record adds no copy
-            x = np.asarray(value, dtype=np.float64)
+            x = np.asarray(value, dtype=np.float64)  # finite: canonical() checked
             self.scales.update(x)
             prints = None
             if self.settings.hashing(len(x)):  # one scale for all values, so a shift is a shift
@@ -291,6 +292,8 @@ def _label(output: Any) -> int:
 
 
 def _full(output: Any) -> bool:
+    """Whether an output reveals scores, not just a label: a probability list (even a
+    ``top-k:1`` one shows the top score)."""
     return isinstance(output, list) and len(output) > 1
 
 
