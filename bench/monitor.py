@@ -140,10 +140,12 @@ def throughput(days: list[int], benign_keys: int, repeats: int) -> list[dict]:
         for target in sorted(days):
             while day < target:
                 traffic = simulate(made, benign_keys, seed=10 + day, start=START + 86400 * day)
-                for record in traffic.records:  # the same key names every day
+                end = START + 86400 * (day + 1)  # a day's log holds that day: time order
+                kept = [r for r in traffic.records if r.time < end]
+                for record in kept:  # the same key names every day
                     key = re.sub(r"^benign-[a-z]+-", "benign-", record.key)
                     out.write(replace(record, key=key).to_json() + "\n")
-                written += len(traffic.records)
+                written += len(kept)
                 day += 1
             out.flush()
             timings, memories, alerts = [], [], 0
@@ -153,6 +155,7 @@ def throughput(days: list[int], benign_keys: int, repeats: int) -> list[dict]:
                 memories.append(rss)
             rows.append(
                 {
+                    "keys": keys_in(work),
                     "days": target,
                     "queries": written,
                     "seconds": float(np.median(timings)),
@@ -164,6 +167,10 @@ def throughput(days: list[int], benign_keys: int, repeats: int) -> list[dict]:
             print(f"  {written} queries: {rows[-1]['queries_per_second']:,.0f}/s, "
                   f"{rows[-1]['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
     return rows
+
+
+def keys_in(work: Path) -> int:
+    return int(json.loads((work / "alerts.json").read_text())["keys"])
 
 
 def run_monitor(work: Path) -> tuple[float, float, int]:
