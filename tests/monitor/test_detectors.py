@@ -266,3 +266,12 @@ def test_shifted_image_copies_are_found_by_fingerprint_not_by_distance() -> None
 
 def _image_query(key: str, row: np.ndarray, n: int) -> QueryRecord:
     return QueryRecord(START + n, key, "r", "m", row.tolist(), 1, "label-only", 200)
+
+
+def test_simulated_traffic_keeps_its_clock() -> None:
+    from miaudit.monitor.simulate import START, simulate, world
+
+    traffic = simulate(world(2, members=300), benign_keys=20, seed=1, campaign_budget=50)
+    times = [r.time for r in traffic.records]
+    assert times == sorted(times)
+    assert START <= times[0] and times[-1] < START + 2 * 86400  # one simulated day (and tails)

@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from miaudit.errors import InputError
 from miaudit.gateway.db import Database
 from miaudit.monitor.alerts import Webhook
 from miaudit.monitor.calibrate import Calibration
@@ -54,7 +55,7 @@ class Watch:
         snapshot_seconds: float = SNAPSHOT_SECONDS,
     ) -> None:
         if action not in ACTIONS:
-            raise ValueError(f"--on-alert must be one of {ACTIONS}, got {action!r}")
+            raise InputError(f"--on-alert must be one of {ACTIONS}, got {action!r}")
         self.db, self.action, self.webhook = db, action, webhook
         self.monitor: Monitor = calibration.monitor(index)
         self.snapshot_seconds = snapshot_seconds

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,7 +115,9 @@ class _Groups:
             key = self.parent[key]
         return key
 
-    def shared(self, key: str, digest: int, settings: Settings, distinct: dict[str, int]) -> None:
+    def shared(
+        self, key: str, digest: int, settings: Settings, distinct: Callable[[str], int]
+    ) -> None:
         """``key`` queried the record ``digest``: link it with the key that queried it first
         once they share ``link_min`` records and ``link_share`` of the smaller one's."""
         first = self.owner.setdefault(digest, key)
@@ -125,7 +127,7 @@ class _Groups:
             return
         pair = (min(first, key), max(first, key))
         count = self.links[pair] = self.links.get(pair, 0) + 1
-        smaller = min(distinct.get(first, 0), distinct.get(key, 0))
+        smaller = min(distinct(first), distinct(key))
         if count >= settings.link_min and count >= settings.link_share * smaller:
             a, b = self.root(first), self.root(key)
             if a != b:
@@ -159,7 +161,6 @@ class Monitor:
         self.index = index
         self.scales = scales or Scales()
         self.keys: dict[str, KeyState] = {}
-        self._distinct = _Distinct(self.keys)
         self.groups = _Groups()
         self.group_peaks: dict[tuple[str, ...], float] = {}
         self.alerted: set[tuple[str, str]] = set()
@@ -216,6 +217,10 @@ class Monitor:
             state.place(z, _label(record.output), bool(hit), self.settings, prints)
         return new and _full(record.output)
 
+    def _distinct(self, key: str) -> int:
+        state = self.keys.get(key)
+        return state.distinct if state is not None else 0
+
     def _crossed(self, key: str, detector: str, score: float) -> bool:
         threshold = self.thresholds.get(detector)
         if threshold is None or score <= threshold or (key, detector) in self.alerted:
@@ -266,18 +271,6 @@ class Monitor:
             for key in group:
                 found[key]["campaign"] = max(found[key]["campaign"], score)
         return found
-
-
-class _Distinct(dict):  # type: ignore[type-arg]
-    """Each key's count of distinct records, read through from the key states."""
-
-    def __init__(self, keys: dict[str, KeyState]) -> None:
-        super().__init__()
-        self._keys = keys
-
-    def get(self, key: str, default: int = 0) -> int:  # type: ignore[override]
-        state = self._keys.get(key)
-        return state.distinct if state is not None else default
 
 
 def _label(output: Any) -> int:

@@ -313,8 +313,8 @@ def simulate(
         key = f"benign-{kind}-{number:04d}"
         rows, gaps = benign_rows(str(kind), world, rng, train_share)
         times = start + rng.uniform(0, day * 0.8) + np.cumsum(gaps)
-        for start in range(0, len(rows), 100):  # requests of up to 100 instances
-            part = slice(start, start + 100)
+        for first in range(0, len(rows), 100):  # requests of up to 100 instances
+            part = slice(first, first + 100)
             service.send(key, rows[part], times[part], label_only=False)
         benign[key] = str(kind)
     found: dict[str, list[str]] = {}
