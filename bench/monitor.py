@@ -47,24 +47,6 @@ def clopper_pearson(k: int, n: int) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def score(traffic, monitor) -> tuple[dict[str, tuple[int, str]], dict[str, str]]:
-    """First alert per campaign (its queries so far, the detector) and flagged benign keys."""
-    owner = {key: name for name, keys in traffic.campaigns.items() for key in keys}
-    sent: Counter[str] = Counter()
-    caught: dict[str, tuple[int, str]] = {}
-    flagged: dict[str, str] = {}
-    for record in traffic.records:
-        if record.key in owner:
-            sent[owner[record.key]] += 1
-        for alert in monitor.observe(record):
-            for key in alert.keys:
-                if key in owner:
-                    caught.setdefault(owner[key], (sent[owner[key]], alert.detector))
-                else:
-                    flagged.setdefault(key, alert.detector)
-    return caught, flagged
-
-
 def detection(runs: int, benign_keys: int) -> dict:
     from miaudit.monitor import calibrate, defaults
     from miaudit.monitor.simulate import CAMPAIGNS, simulate, world
@@ -78,7 +60,7 @@ def detection(runs: int, benign_keys: int) -> dict:
         thresholds.append(calibration.thresholds)
         traffic = simulate(made, benign_keys, seed=2000 + run)
         for name, chosen in (("calibrated", calibration), ("defaults", defaults())):
-            caught, flagged = score(traffic, chosen.monitor(made.index))
+            caught, flagged = traffic.score(chosen.monitor(made.index))
             kinds = Counter(traffic.benign[k] for k in flagged)
             found[name].append(
                 {

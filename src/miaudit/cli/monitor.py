@@ -66,7 +66,8 @@ def _writable(path: Path | None, option: str) -> None:
         raise InputError(f"{option}: cannot write into {folder} (missing or not writable)")
 
 
-def _index(index_path: Path | None, secret_file: Path | None) -> Any:
+def load_index(index_path: Path | None, secret_file: Path | None) -> Any:
+    """The training index at ``index_path`` (``None`` without one), opened with the secret."""
     if index_path is None:
         return None
     from miaudit.monitor import TrainingIndex, load_secret
@@ -132,7 +133,7 @@ def monitor_check(
     _writable(sarif, "--sarif")
     hook = Webhook(webhook) if webhook else None
     source = log_source(log)
-    index = _index(index_path, secret_file)
+    index = load_index(index_path, secret_file)
     calibration = _calibration(baseline, calibration_path, index, false_alarm_rate)
     console = Console(stderr=True, width=110)
     start = time.perf_counter()
@@ -235,7 +236,8 @@ def monitor_calibrate(
     from miaudit.monitor.calibrate import calibrate
 
     _writable(out, "--out")
-    calibration = calibrate(log_source(baseline), _index(index_path, secret_file), false_alarm_rate)
+    index = load_index(index_path, secret_file)
+    calibration = calibrate(log_source(baseline), index, false_alarm_rate)
     calibration.save(out)
     click.echo(f"{calibration.note}; wrote {out}")
     for name, value in calibration.thresholds.items():
@@ -289,7 +291,7 @@ def monitor_overlap(log: Path, index_path: Path, secret_file: Path | None) -> No
     from miaudit.monitor import overlap_by_key
     from miaudit.querylog import read_jsonl
 
-    index = _index(index_path, secret_file)
+    index = load_index(index_path, secret_file)
     table = Table("key", "queries", "on training records", "share")
     for row in overlap_by_key(read_jsonl(log), index):
         table.add_row(row.key or "(no key)", str(row.queries), str(row.hits), f"{row.share:.1%}")

@@ -169,16 +169,14 @@ def _watch(
                 "--monitor-index and --webhook need --monitor (CALIBRATION or defaults)"
             )
         return None
+    from miaudit.cli.monitor import load_index
     from miaudit.gateway.watch import Watch
-    from miaudit.monitor import Calibration, TrainingIndex, defaults, load_secret
+    from miaudit.monitor import Calibration, defaults
     from miaudit.monitor.alerts import Webhook
 
     chosen = defaults() if calibration == "defaults" else Calibration.load(calibration)
-    index = None
-    if index_path is not None:
-        index = TrainingIndex.load(index_path, load_secret(secret_file))
     hook = Webhook(webhook) if webhook else None
-    return Watch(database, chosen, index, on_alert, hook)
+    return Watch(database, chosen, load_index(index_path, secret_file), on_alert, hook)
 
 
 @click.group("keys")

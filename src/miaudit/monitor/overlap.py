@@ -2,8 +2,9 @@
 
 Ordinary users query fresh records, so their overlap is near the share of training records in
 the population they draw from; a membership-inference campaign queries candidates of which
-about half are members. This module measures; the detectors that turn it into alerts with
-calibrated thresholds come next (issue 14).
+about half are members. This module only measures (``miaudit monitor overlap``); the
+``training-overlap`` detector (:mod:`miaudit.monitor.detectors`) turns it into evidence with a
+calibrated threshold.
 """
 
 from __future__ import annotations

@@ -287,6 +287,24 @@ class Traffic:
     benign: dict[str, str]
     campaigns: dict[str, list[str]]
 
+    def score(self, monitor: Any) -> tuple[dict[str, tuple[int, str]], dict[str, str]]:
+        """Run ``monitor`` over the log: each caught campaign's first alert (the queries it
+        had sent across its keys, and the detector), and each flagged benign key's detector."""
+        owner = {key: name for name, keys in self.campaigns.items() for key in keys}
+        sent: dict[str, int] = dict.fromkeys(self.campaigns, 0)
+        caught: dict[str, tuple[int, str]] = {}
+        flagged: dict[str, str] = {}
+        for record in self.records:
+            if record.key in owner:
+                sent[owner[record.key]] += 1
+            for alert in monitor.observe(record):
+                for key in alert.keys:
+                    if key in owner:
+                        caught.setdefault(owner[key], (sent[owner[key]], alert.detector))
+                    else:
+                        flagged.setdefault(key, alert.detector)
+        return caught, flagged
+
 
 def simulate(
     world: World,
