@@ -37,7 +37,8 @@ def test_audit_options_refuse_bad_values(settings: dict, message: str) -> None:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"models": -1}, "reference_models must be 0 or more"),
+        ({"models": -1}, "reference_models must be from 0 to 4,096"),
+        ({"models": 10**17}, "reference_models must be from 0 to 4,096"),
         ({"executor": "spark"}, "executor 'spark' is not available"),
         ({"ray_address": "127.0.0.1:1"}, "cluster address is for executor 'ray'"),
         ({"models": 2, "outputs": "x.npz"}, "not both"),

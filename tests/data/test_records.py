@@ -54,6 +54,19 @@ def test_frame_with_undeclared_text_column_and_declared_one() -> None:
         RecordSet.from_frame(frame, "target")
 
 
+def test_an_undeclared_id_like_column_is_named_with_the_id_flag() -> None:
+    """A distinct string per row is a record id, not a feature: the error names --id-column
+    (advice to declare it categorical would feed the ids to the model)."""
+    frame = pd.DataFrame(
+        {"sample_id": [f"s{i}" for i in range(40)], "x": range(40), "label": [0, 1] * 20}
+    )
+    with pytest.raises(InputError, match="'sample_id'.*--id-column sample_id, config: data.id"):
+        RecordSet.from_frame(frame, "label")
+    frame["city"] = ["a", "b"] * 20  # repeated values: a categorical column, not an id
+    with pytest.raises(InputError, match=r"non-numeric feature columns \['city'\]"):
+        RecordSet.from_frame(frame, "label", id_column="sample_id")
+
+
 def test_csv_round_trip_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     pd.DataFrame({"id": ["p1", "p2"], "x": [1.0, 2.0], "label": [0, 1]}).to_csv(path, index=False)

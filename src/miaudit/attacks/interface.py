@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from miaudit.attacks.requirements import Requirements
+from miaudit.attacks.requirements import Requirements, more_references
 from miaudit.data.membership import MEMBER, NONMEMBER, POPULATION
 from miaudit.errors import InputError
 
@@ -56,8 +56,9 @@ def uncovered(data: AttackInput, side: str, audited_only: bool = False) -> str |
         return None
     return (
         f"{bad} records are {side} for none of the {data.reference_in.shape[0]} reference "
-        f"models; it needs every record {side} for at least one (use more reference models"
-        + (" or the offline variant)" if side == "IN" else ")")
+        f"models; it needs every record {side} for at least one: use "
+        + more_references()
+        + (", or the offline variant" if side == "IN" else "")
     )
 
 

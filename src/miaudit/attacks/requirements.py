@@ -71,33 +71,83 @@ class Available:
     white_box: bool = False
 
 
+def how(cli: str, config: str, python: str) -> str:
+    """A fix in the three ways an audit is run: the command line, the config file, Python."""
+    return f"CLI: {cli}; config: {config}; Python: {python}"
+
+
+#: Reference models trained here, or their outputs from a file (models trained elsewhere).
+TRAIN_REFERENCES = how(
+    "--reference-models N", "audit.reference_models = N", "miaudit.audit(..., reference_models=N)"
+)
+FILE_REFERENCES = how(
+    "--reference-outputs FILE",
+    'audit.reference_outputs = "FILE"',
+    'miaudit.audit(..., reference_outputs="FILE")',
+)
+
+
+def more_references(queryable: bool = True) -> str:
+    """How to get more reference models: train them, or (precomputed outputs) bring them."""
+    if not queryable:
+        return f"a reference-outputs file with more models ({FILE_REFERENCES})"
+    return f"more reference models ({TRAIN_REFERENCES}; or {FILE_REFERENCES})"
+
+
+def _population(queryable: bool) -> str:
+    if not queryable:
+        return (
+            "add population rows (an empty member cell) to the outputs table "
+            "(docs/precomputed-outputs.md)"
+        )
+    return how(
+        "--population FILE", 'data.population = "FILE"', "miaudit.audit(..., population=...)"
+    )
+
+
 def cannot_run(needs: Requirements, available: Available) -> str | None:
-    """Why an attack with ``needs`` cannot run here and how to fix it; ``None`` if it can."""
+    """Why an attack with ``needs`` cannot run here and how to fix it (the command-line flag,
+    the config field and the Python argument); ``None`` if it can."""
     if needs.reference_models and available.reference_models < needs.reference_models:
         return (
-            f"needs at least {needs.reference_models} reference models; pass "
-            "reference_models=N (CLI: --reference-models N)"
+            f"needs at least {needs.reference_models} reference model(s): "
+            + (TRAIN_REFERENCES + "; or " if available.queryable else "")
+            + FILE_REFERENCES
         )
     if needs.population and not available.population:
         return (
-            "needs a population (records known to be outside the training set) to compare against"
+            "needs a population (records known to be outside the training set) to compare "
+            f"against: {_population(available.queryable)}"
         )
     if needs.access is Access.WHITE_BOX and not available.white_box:
         return (
-            "needs white-box access (the model's parameters): audit the PyTorch module itself "
-            "(TorchTarget) or the causal LM, not its outputs or an API"
+            "needs white-box access (the model's parameters): audit the model itself, not its "
+            "outputs or an API ("
+            + how(
+                '--config with target.kind = "torch" or "transformers"',
+                "target.kind",
+                "TorchTarget(module, ...) or CausalLMTarget",
+            )
+            + ")"
         )
     if needs.queries and not available.queryable:
         return (
             "queries the model on perturbed copies of each record, which a table of "
-            "precomputed outputs cannot answer; audit the model or its endpoint"
+            "precomputed outputs cannot answer; audit the model or its endpoint ("
+            + how("--model FILE or --endpoint URL", "target.kind", "a target such as SklearnTarget")
+            + ")"
         )
     if needs.reference_lm and not available.reference_lm:
-        return "needs a reference language model: pass reference_lm=CausalLMTarget(...)"
+        return "needs a reference language model: " + how(
+            '--config with target.reference_lm = "DIR"',
+            'target.reference_lm = "DIR"',
+            "miaudit.audit(..., reference_lm=CausalLMTarget.from_pretrained(DIR))",
+        )
     if needs.masked_lm and not available.masked_lm:
-        return (
-            "needs a masked LM to make neighbours: pass masked_lm=MaskedLMNeighbours(model, "
-            "tokenizer)"
+        return "needs a masked LM to make neighbours: " + how(
+            '--config with target.masked_lm = "DIR"',
+            'target.masked_lm = "DIR"',
+            "miaudit.audit(..., masked_lm=MaskedLMNeighbours.from_pretrained(DIR))",
         )
     missing = [s for s in needs.signals if s not in available.signals]
     if missing:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from miaudit.attacks.interface import MEMBER, NONMEMBER, POPULATION, Attack, AttackInput
+from miaudit.attacks.requirements import more_references
 
 METHOD = (
     "leave-one-reference-out replay: each of {replays} reference models in turn plays the "
@@ -179,7 +180,7 @@ def _no_replay(attack: Attack, data: AttackInput) -> str:
     )
     return (
         f"no replay possible: with one of the {n_models} reference models as the target, the "
-        f"others leave its members or non-members {side}; train more reference models"
+        f"others leave its members or non-members {side}; use {more_references()}"
     )
 
 

@@ -7,6 +7,7 @@ and the CLI all build these; nothing downstream re-checks them.
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,11 @@ def _real(value: Any, name: str) -> float:
         raise InputError(f"{name} must be a number, got {value!r}")
     return float(value)
 
+
+#: More reference models than this is a typo, not an audit (each one is a trained model).
+MAX_REFERENCE_MODELS = 4096
+#: numpy's seeds: 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
 
 #: Where reference models draw their training records from (see :class:`ReferenceOptions`).
 DESIGNS = ("all", "audited", "population")
@@ -74,8 +80,11 @@ class ReferenceOptions:
                 f"reference design {self.design!r} is not known; use {', '.join(DESIGNS)}"
             )
         object.__setattr__(self, "models", _whole(self.models, "reference_models"))
-        if self.models < 0:
-            raise InputError(f"reference_models must be 0 or more, got {self.models}")
+        if not 0 <= self.models <= MAX_REFERENCE_MODELS:
+            raise InputError(
+                f"reference_models must be from 0 to {MAX_REFERENCE_MODELS:,}, got {self.models:,}"
+                " (LiRA and RMIA gain little beyond 256)"
+            )
         if self.train_size is not None:
             size = _whole(self.train_size, "reference_train_size")
             object.__setattr__(self, "train_size", size)
@@ -183,8 +192,13 @@ class AuditOptions:
             raise InputError(f"confidence must be in [0.5, 1), got {self.confidence}")
         if not self.fprs or any(not 0 < f < 1 for f in self.fprs):
             raise InputError(f"fprs must be in (0, 1), got {list(self.fprs)}")
-        if self.dp_epsilon is not None and not self.dp_epsilon >= 0:
-            raise InputError(f"dp_epsilon must be 0 or more, got {self.dp_epsilon}")
+        if self.dp_epsilon is not None and not 0 < self.dp_epsilon < math.inf:
+            raise InputError(
+                f"dp_epsilon (the declared ε; --dp-epsilon) must be a finite positive number, "
+                f"got {self.dp_epsilon}"
+            )
+        if not 0 <= self.seed <= MAX_SEED:
+            raise InputError(f"seed must be from 0 to 2**32 - 1 ({MAX_SEED}), got {self.seed}")
         if self.top_records < 0:
             raise InputError(f"top_records must be 0 or more, got {self.top_records}")
 

@@ -130,6 +130,7 @@ def audit_command(
     ).with_output_policy(output_policy)
     fprs = sorted(set(job.options.fprs) | set(job.gate.fprs))
     chosen_formats = common.formats(formats, job.output.formats)
+    common.check_outputs(job.output.out or common.DEFAULT_OUT, job.gate)
     with common.progress_bars(quiet) as bars:
         result = audit(
             job.target,

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from miaudit._io import check_writable
 from miaudit.assess import RiskLevel, assess
 from miaudit.errors import InputError, MissingExtraError
 from miaudit.gate import Baseline, GateOptions, evaluate
@@ -137,6 +138,11 @@ COMMON_OPTIONS = [
     ),
     click.option("--quiet", is_flag=True, help="No progress bars or summary table."),
     click.option(
+        "--verbose",
+        is_flag=True,
+        help="Let Ray's own log lines through (--executor ray); silenced by default.",
+    ),
+    click.option(
         "--reference-models",
         type=click.IntRange(min=0),
         default=None,
@@ -249,6 +255,9 @@ def audit_settings(
     options: dict[str, Any], attacks: str | None, seed: int | None
 ) -> dict[str, Any]:
     """The :func:`miaudit.audit` keywords the common flags set (``None``: not given)."""
+    from miaudit.training.ray_cluster import set_verbose
+
+    set_verbose(options["verbose"])
     settings = {k: options[k] for k in REFERENCE_OPTIONS}
     settings.update(
         attack_params=attack_params(options["attack_param"]),
@@ -301,6 +310,15 @@ def _summary(result: AuditResult, risk: RiskLevel, paths: list[Path], console: C
         console.print(escape(f"wrote {path}"), highlight=False)
 
 
+def check_outputs(out: str, gate: GateOptions) -> Baseline | None:
+    """Before any work: the report folder and a baseline to save can be written, and a
+    baseline to compare with reads (an audit that ran for an hour is not lost at the end)."""
+    check_writable(out, "--out", folder=True)
+    if gate.save_baseline:
+        check_writable(gate.save_baseline, "--save-baseline", folder=False)
+    return Baseline.load(gate.baseline) if gate.baseline else None
+
+
 def finish(
     result: AuditResult,
     gate: GateOptions,
@@ -312,7 +330,7 @@ def finish(
     """Check the gate, attach the verdict, write the reports, tell CI, set the exit code."""
     from miaudit.integrations.github import github_actions
 
-    baseline = Baseline.load(gate.baseline) if gate.baseline else None
+    baseline = check_outputs(out, gate)
     verdict = evaluate(result, gate.conditions, baseline, gate.tolerance, gate.soft_fail)
     result = dataclasses.replace(result, gate=verdict)
     assessment = assess(result)  # once: the reports, the summary, MLflow and CI share it

@@ -14,6 +14,7 @@ import click
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rich.console import Console
 
+from miaudit._io import check_writable
 from miaudit.cli.common import EXIT_GATE, input_errors_exit_2, split_list
 from miaudit.cli.config import DataConfig, read_validated
 from miaudit.data import RecordSet
@@ -141,8 +142,7 @@ def compare_command(config_path: Path, out: Path | None, fail_on: str | None) ->
     base_dir = config_path.parent.resolve()
     s, d = config.compare, config.data
     target_dir = out or _resolve(base_dir, s.out)
-    if target_dir.exists() and not target_dir.is_dir():
-        raise InputError(f"--out {target_dir} exists and is not a folder")
+    check_writable(target_dir, "--out", folder=True)
     sets = [
         RecordSet.from_file(_resolve(base_dir, p), d.label, d.id, d.categorical, name)
         if p

@@ -197,7 +197,12 @@ def audit_options(config: Config, source: str | Path, **objects: Any) -> AuditOp
 
 
 def _read(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: a config must be UTF-8 text ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the config: {exc.strerror}") from None
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":

@@ -38,6 +38,7 @@ def demo(
     audit_options = with_keywords(AuditOptions(), settings)
     audit_options = audit_options.replace(fprs=sorted(set(audit_options.fprs) | set(gate.fprs)))
     chosen_formats = common.formats(formats, None)
+    common.check_outputs(out or common.DEFAULT_OUT, gate)
     if example == "llm" and (audit_options.reference.given or audit_options.attack_params):
         raise InputError("reference-model options are for classifiers, not the llm demo")
     with common.progress_bars(quiet) as bars:

@@ -5,7 +5,6 @@ benign traffic), ``monitor overlap`` (each key's share of queries on training re
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from miaudit._io import check_writable
 from miaudit.cli.common import EXIT_GATE, input_errors_exit_2
 from miaudit.errors import InputError
 
@@ -59,11 +59,8 @@ def log_source(text: str) -> Callable[[], Iterator[Any]]:
 
 def _writable(path: Path | None, option: str) -> None:
     """Fail before any work if ``path`` cannot be written."""
-    if path is None:
-        return
-    folder = path.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise InputError(f"{option}: cannot write into {folder} (missing or not writable)")
+    if path is not None:
+        check_writable(path, option, folder=False)
 
 
 def load_index(index_path: Path | None, secret_file: Path | None) -> Any:

@@ -10,6 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from miaudit._io import check_writable
 from miaudit.cli.common import EXIT_GATE, input_errors_exit_2, split_list
 from miaudit.cli.sources import parse_headers
 from miaudit.errors import InputError
@@ -89,8 +90,7 @@ def scan_command(
     unknown = [f for f in formats if f not in FILES]
     if unknown:
         raise InputError(f"--format: unknown {unknown}; use json, sarif, junit")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; give a folder")
+    check_writable(out, "--out", folder=True)
     if (members is None) != (nonmembers is None):
         raise InputError("MIA105 needs both --members and --nonmembers")
     sets = None

@@ -120,11 +120,7 @@ class RecordSet(RoleNumbering):
         features = frame[feature_columns].copy()
         numeric = [c for c in feature_columns if c not in categorical]
         bad = [c for c in numeric if not pd.api.types.is_numeric_dtype(features[c])]
-        if bad:
-            raise InputError(
-                f"{name}: non-numeric feature columns {bad[:10]} were not declared; declare them "
-                "as categorical (config: data.categorical, CLI: --categorical) or encode them"
-            )
+        _check_declared(features, bad, name)
         values = features[numeric].to_numpy(dtype=np.float64, na_value=np.nan)
         _check_finite(values, name, numeric)
         for column in categorical:
@@ -159,6 +155,26 @@ class RecordSet(RoleNumbering):
                 raise InputError(f"{name}: {path} lacks arrays {sorted(missing)}")
             return cls.from_arrays(arrays["features"], arrays["labels"], arrays.get("ids"), name)
         return cls.from_frame(read_table(path, name), label, id_column, categorical, name)
+
+
+def _check_declared(features: pd.DataFrame, bad: list[Any], name: str) -> None:
+    """Undeclared non-numeric columns are an error; one holding a distinct string on every row
+    is a record id, not a feature, and the error says how to declare it."""
+    if not bad:
+        return
+    # 20 rows: fewer distinct values by chance in a real categorical column are common
+    ids = [c for c in bad if len(features) >= 20 and features[c].nunique() == len(features)]
+    if ids:
+        raise InputError(
+            f"{name}: column {ids[0]!r} holds a different string on every row, like a record id; "
+            f"declare it as the id column (CLI: --id-column {ids[0]}, config: data.id, "
+            "Python: id_column=...) so it is not fed to the model"
+        )
+    raise InputError(
+        f"{name}: non-numeric feature columns {bad[:10]} were not declared; declare them "
+        "as categorical (CLI: --categorical, config: data.categorical, Python: "
+        "categorical=[...]) or encode them"
+    )
 
 
 def _numeric_matrix(features: Any, name: str) -> np.ndarray:

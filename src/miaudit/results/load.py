@@ -156,6 +156,6 @@ def read_result(path: str | Path) -> AuditResult:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
         raise InputError(f"{path} is not JSON ({exc}); pass a report.json") from None
     return result_from_dict(data)

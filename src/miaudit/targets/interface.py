@@ -141,15 +141,30 @@ class ClassifierTarget(Target):
         for start in range(0, len(records), self.batch_size):
             stop = min(start + self.batch_size, len(records))
             batch = features.iloc[start:stop] if hasattr(features, "iloc") else features[start:stop]
-            parts.append(np.asarray(self._predict(batch)))
+            part = np.asarray(self._predict(batch))
+            if part.ndim == 0 or len(part) != stop - start:
+                raise InputError(
+                    f"the {self.kind} target returned {_rows(part)} for {stop - start} records "
+                    f"(records {start}..{stop - 1}); it must return one output row per record"
+                )
+            parts.append(part)
             if progress is not None:
                 progress(stop - start)
         values = np.concatenate(parts)
         if self.exposes.label_only:
             values = _label_indices(values, self.classes)
-        else:
+        elif values.dtype.kind in "biuf":
             values = values.astype(np.float64, copy=False)
+        else:
+            raise InputError(
+                f"the {self.kind} target returned {values.dtype} values; it must return numbers "
+                f"({self.exposes.kind.value})"
+            )
         return Outputs(self.exposes.kind, values, len(self.classes))
+
+
+def _rows(part: np.ndarray) -> str:
+    return "a single value" if part.ndim == 0 else f"{len(part)} rows"
 
 
 class WhiteBox(ABC):

@@ -63,30 +63,35 @@ class OutputsTable:
     @classmethod
     def from_arrays(
         cls,
-        id: np.ndarray,
-        label: np.ndarray,
+        id: np.ndarray | None = None,
+        label: np.ndarray | None = None,
         member: np.ndarray | None = None,
         logits: np.ndarray | None = None,
         probs: np.ndarray | None = None,
         **unknown: Any,
     ) -> OutputsTable:
         if unknown:
-            raise InputError(f"outputs table: unknown arrays {sorted(unknown)}")
+            raise InputError(
+                f"outputs table: unknown arrays {sorted(unknown)}; an NPZ holds id, label, "
+                "optional member, and logits or probs"
+            )
+        if id is None or label is None:
+            missing = [n for n, a in (("id", id), ("label", label)) if a is None]
+            raise InputError(
+                f"outputs table: missing arrays {missing} (docs/precomputed-outputs.md)"
+            )
         if (logits is None) == (probs is None):
             raise InputError("outputs table: give exactly one of 'logits' or 'probs'")
-        values = logits if logits is not None else probs
+        values = _matrix(logits if logits is not None else probs, _VALUES[probs is not None])
         kind = OutputKind.LOGITS if logits is not None else OutputKind.PROBABILITIES
-        labels = _integer_column(np.asarray(label), "label")
+        labels = _integer_column(_vector(label, "label"), "label")
         membership = (
             np.full(len(labels), POPULATION, dtype=np.int8)
             if member is None
-            else _integer_column(np.asarray(member), "member").astype(np.int8)
+            else _integer_column(_vector(member, "member"), "member").astype(np.int8)
         )
-        ids = np.asarray(id).astype(str).astype(object)
+        ids = _vector(id, "id").astype(str).astype(object)
         check_unique_ids(ids, "outputs table")
-        values = np.asarray(values)
-        if values.dtype not in (np.float32, np.float64):  # float32 stays: half the memory
-            values = values.astype(np.float64)
         return cls(ids, labels, membership, kind, values)
 
     @classmethod
@@ -182,6 +187,36 @@ def _indexed_columns(frame: pd.DataFrame, prefix: str) -> list[str]:
             f"with none missing; found indices {sorted(found)[:10]}"
         )
     return [found[i] for i in expected]
+
+
+_VALUES = {False: "logits", True: "probs"}
+
+
+def _vector(values: Any, name: str) -> np.ndarray:
+    """A 1-D column (an (n, 1) array is flattened)."""
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise InputError(
+            f"outputs table: {name!r} must be one value per record (1-D), got shape {array.shape}"
+        )
+    return array
+
+
+def _matrix(values: Any, name: str) -> np.ndarray:
+    """The outputs: a 2-D float matrix, one column per class (float32 kept: half the memory)."""
+    array = np.asarray(values)
+    if array.ndim != 2 or array.shape[1] < 2:
+        raise InputError(
+            f"outputs table: {name!r} must be 2-D, one row per record and one column per class "
+            f"(at least 2), got shape {array.shape}"
+        )
+    if array.dtype in (np.float32, np.float64):
+        return array
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"outputs table: {name!r} must be real numbers, got {array.dtype} values")
+    return array.astype(np.float64)
 
 
 def _integer_column(values: np.ndarray, name: str) -> np.ndarray:

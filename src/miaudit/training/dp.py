@@ -8,6 +8,7 @@ the empirical lower bound. Reference models of a DP recipe are trained with DP t
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -31,13 +32,13 @@ class DP:
     def __post_init__(self) -> None:
         if (self.epsilon is None) == (self.noise_multiplier is None):
             raise InputError("DP: give a target epsilon or a noise_multiplier (one of them)")
-        if self.epsilon is not None and not self.epsilon > 0:
-            raise InputError(f"DP: epsilon must be positive, got {self.epsilon}")
-        if self.noise_multiplier is not None and not self.noise_multiplier > 0:
+        if self.epsilon is not None and not 0 < self.epsilon < math.inf:
+            raise InputError(f"DP: epsilon must be a finite positive number, got {self.epsilon}")
+        if self.noise_multiplier is not None and not 0 < self.noise_multiplier < math.inf:
             raise InputError(f"DP: noise_multiplier must be positive, got {self.noise_multiplier}")
         if not 0 < self.delta < 1:
             raise InputError(f"DP: delta must be in (0, 1), got {self.delta}")
-        if not self.max_grad_norm > 0:
+        if not 0 < self.max_grad_norm < math.inf:
             raise InputError(f"DP: max_grad_norm must be positive, got {self.max_grad_norm}")
 
 

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import os
 import pickle
-import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from miaudit.data import RecordSet
-from miaudit.errors import InputError, require
+from miaudit.errors import InputError
 from miaudit.targets.interface import Target
+from miaudit.training.ray_cluster import ray_session
 from miaudit.training.recipe import Recipe
 
 
@@ -113,25 +112,6 @@ def _ray_job(recipe: Recipe, pool: RecordSet, job: Job) -> tuple[int, str, np.nd
     return train_and_query(recipe, pool, job)
 
 
-@contextmanager
-def _ray_session(address: str | None) -> Iterator[Any]:
-    """Ray, connected to the cluster at ``address``, or to the one this process is already
-    connected to, or (neither) to a local one started for this run and stopped after it."""
-    ray: Any = require("ray", "ray", "The Ray executor")
-    started = not ray.is_initialized()
-    if started:
-        _check_reachable(address or os.environ.get("RAY_ADDRESS"))
-        try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise InputError(f"cannot reach the Ray cluster at {address!r}: {exc}") from exc
-    try:
-        yield ray
-    finally:
-        if started:
-            ray.shutdown()
-
-
 def _ray_results(ray: Any, pending: list[Any]) -> Iterator[Any]:
     """Each task's result as it finishes."""
     while pending:
@@ -149,23 +129,10 @@ def run_ray(
     workers must be able to import miaudit and the recipe's code (same environment)."""
     if not jobs:
         return
-    with _ray_session(address) as ray:
+    with ray_session(address) as ray:
         task = ray.remote(num_cpus=1)(_ray_job)
         recipe_ref, pool_ref = ray.put(recipe), ray.put(pool)
         yield from _ray_results(ray, [task.remote(recipe_ref, pool_ref, job) for job in jobs])
-
-
-def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
-    """Fail fast on a cluster address nobody answers at: ``ray.init`` retries it forever."""
-    if address is None or address in ("auto", "local"):
-        return
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        raise InputError(f"Ray address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as exc:
-        raise InputError(f"cannot reach the Ray cluster at {address!r}: {exc}") from exc
 
 
 # ---------------------------------------------------------------- whole models (compare)
@@ -225,7 +192,7 @@ def fit_models(
     for job in jobs:
         _check_picklable(job.recipe)
     if executor == "ray":
-        with _ray_session(address) as ray:
+        with ray_session(address) as ray:
             task = ray.remote(num_cpus=1)(_fit_in_worker)
             yield from _ray_results(ray, [task.remote(job) for job in jobs])
         return

@@ -1,0 +1,121 @@
+"""Ray as teams run it: a cluster started beforehand (``ray start --head``, a second node with
+``ray start --address``), token authentication on, and ``miaudit audit --executor ray
+--ray-address HOST:PORT`` from another process — quiet, and giving the local executor's
+scores."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import joblib
+import pandas as pd
+import pytest
+
+pytest.importorskip("ray")
+RAY = shutil.which("ray", path=str(Path(sys.executable).parent))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ray(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run([RAY, *args], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A two-node cluster on 127.0.0.1 with a token of its own (HOME is a fresh folder, so
+    ~/.ray/auth_token is this cluster's). Stopped after the module."""
+    if RAY is None:
+        pytest.skip("the ray command is not installed")
+    home = tmp_path_factory.mktemp("ray-home")
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
+    env.pop("RAY_AUTH_MODE", None)
+    env.pop("RAY_ADDRESS", None)
+    _ray(env, "get-auth-token", "--generate")  # ray start --head then turns tokens on
+    assert (home / ".ray" / "auth_token").is_file()
+    address = f"127.0.0.1:{_free_port()}"
+    node = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats"]
+    try:
+        _ray(
+            env,
+            "start",
+            "--head",
+            "--port",
+            address.split(":")[1],
+            "--include-dashboard",
+            "false",
+            *node,
+        )
+        # a worker node joins with the token, as Ray's docs say: RAY_AUTH_MODE=token
+        _ray({**env, "RAY_AUTH_MODE": "token"}, "start", "--address", address, *node)
+        yield address, env
+    finally:
+        subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory, overfit_model: tuple) -> Path:
+    root = tmp_path_factory.mktemp("ray-records")
+    model, (x_in, x_out, y_in, y_out) = overfit_model
+    joblib.dump(model, root / "model.joblib")
+    for name, x, y in (("members", x_in, y_in), ("nonmembers", x_out, y_out)):
+        frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])])
+        frame["label"] = y
+        frame.to_csv(root / f"{name}.csv", index=False)
+    return root
+
+
+def _audit(root: Path, env: dict[str, str], out: Path, *extra: str) -> subprocess.CompletedProcess:
+    args = [
+        sys.executable, "-m", "miaudit", "audit", "--model", str(root / "model.joblib"),
+        "--trust-model-file", "--members", str(root / "members.csv"), "--nonmembers",
+        str(root / "nonmembers.csv"), "--reference-models", "4", "--attacks",
+        "loss,shadow,lira-offline", "--no-tune", "--format", "csv", "--quiet", "--out", str(out),
+        *extra,
+    ]  # fmt: skip
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_an_audit_on_a_running_cluster_by_address(
+    cluster: tuple[str, dict[str, str]], records: Path, tmp_path: Path
+) -> None:
+    address, env = cluster
+    on_ray = _audit(records, env, tmp_path / "ray", "--executor", "ray", "--ray-address", address)
+    # RAY_AUTH_MODE is not set: miaudit finds the token and sends it
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert on_ray.stderr == "", on_ray.stderr  # --quiet: not one Ray log line
+    local = _audit(records, env, tmp_path / "local", "--executor", "local")
+    assert local.returncode == 0, local.stderr
+    scores = pd.read_csv(tmp_path / "ray" / "scores.csv")
+    pd.testing.assert_frame_equal(scores, pd.read_csv(tmp_path / "local" / "scores.csv"))
+    assert {"score_shadow", "score_lira-offline"} <= set(scores.columns)
+
+    # a wrong token: exit 2 saying what to do, without Ray's retry lines or a traceback
+    wrong = _audit(
+        records,
+        {**env, "RAY_AUTH_TOKEN": "0" * 64},
+        tmp_path / "wrong",
+        "--executor",
+        "ray",
+        "--ray-address",
+        address,
+    )
+    assert wrong.returncode == 2, wrong.stderr
+    assert "refused this client's token" in wrong.stderr and "ray get-auth-token" in wrong.stderr
+    assert "Traceback" not in wrong.stderr and "gcs_client" not in wrong.stderr
