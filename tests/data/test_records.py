@@ -60,7 +60,7 @@ def test_an_undeclared_id_like_column_is_named_with_the_id_flag() -> None:
     frame = pd.DataFrame(
         {"sample_id": [f"s{i}" for i in range(40)], "x": range(40), "label": [0, 1] * 20}
     )
-    with pytest.raises(InputError, match="'sample_id'.*--id-column sample_id, config: data.id"):
+    with pytest.raises(InputError, match=r"'sample_id'.*--id-column sample_id, config: data\.id"):
         RecordSet.from_frame(frame, "label")
     frame["city"] = ["a", "b"] * 20  # repeated values: a categorical column, not an id
     with pytest.raises(InputError, match=r"non-numeric feature columns \['city'\]"):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from miaudit.attacks.requirements import FILE_REFERENCES
 from miaudit.audit.observe import Observation
 from miaudit.audit.options import ReferenceOptions
 from miaudit.audit.progress import Progress
@@ -97,8 +98,10 @@ def _train(
     if recipe is None:
         if not isinstance(target, SklearnTarget):
             raise InputError(
-                "reference models need a recipe to train models like the target; "
-                "scikit-learn targets have one automatically, others pass recipe="
+                f"reference models: miaudit trains models like the target by itself only for "
+                f"scikit-learn models; for this {target.kind} target, bring the outputs of "
+                f"models trained elsewhere ({FILE_REFERENCES}), or in Python pass "
+                "recipe=TorchRecipe(...) or FunctionRecipe(...) (docs/reference-models.md)"
             )
         recipe = SklearnRecipe(target.estimator)
     pool = concatenate(sets)

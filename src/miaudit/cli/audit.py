@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from miaudit._io import check_writable
 from miaudit.audit import audit
 from miaudit.cli import common
 from miaudit.cli.sources import AuditJob, job_from_config, job_from_flags
@@ -107,6 +108,8 @@ def audit_command(
     if len(sources) != 1:
         raise click.UsageError("give exactly one of --config, --outputs, --model or --endpoint")
     records = {"members": members, "nonmembers": nonmembers, "population": population}
+    if out:  # before the model or the records are read; a config's folder is checked below
+        check_writable(out, "--out", folder=True)
     if config_path:
         _no_record_flags(records, id_column, categorical, trust_model_file)
         job: AuditJob = job_from_config(config_path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,26 @@ def check_unique_ids(ids: np.ndarray, name: str) -> None:
     if len(unique) != len(ids):
         dupes = unique[counts > 1][:5].tolist()
         raise InputError(f"{name}: duplicate record ids, e.g. {dupes}")
+
+
+def id_array(ids: Any, n: int, name: str) -> np.ndarray:
+    """Record ids as strings: ``n`` of them, each a string or a whole number (a list, a
+    mapping, a missing value or true/false is not an id)."""
+    values = list(ids)
+    if len(values) != n:
+        raise InputError(f"{name}: {n} records but {len(values)} ids")
+    for i, value in enumerate(values):
+        ok = isinstance(value, (str, numbers.Integral)) and not isinstance(value, bool)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            ok = ok or (math.isfinite(value) and float(value).is_integer())
+        if not ok:
+            raise InputError(
+                f"{name}: record {i + 1}'s id {value!r:.40} is not an id (a string or a whole "
+                "number)"
+            )
+    out = np.empty(n, dtype=object)
+    out[:] = [str(v) for v in values]
+    return out
 
 
 class RoleNumbering:

@@ -178,6 +178,12 @@ def _check_declared(features: pd.DataFrame, bad: list[Any], name: str) -> None:
 
 
 def _numeric_matrix(features: Any, name: str) -> np.ndarray:
+    kind = getattr(getattr(features, "dtype", None), "kind", "f")
+    if kind in "cmMSUV":  # complex, times, bytes, text, raw: no silent cast to numbers
+        raise InputError(
+            f"{name}: features must be real numbers, got {features.dtype} values; encode them "
+            "or pass a DataFrame and declare categorical columns"
+        )
     try:
         x = np.asarray(features, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from miaudit.data._checks import RoleNumbering, check_unique_ids
+from miaudit.data._checks import id_array as checked_ids
 from miaudit.data.readers import read_table, read_text
 from miaudit.errors import InputError
 
@@ -58,7 +59,7 @@ class TextRecords(RoleNumbering):
         id_array = (
             np.array([f"{name}-{i}" for i in range(len(array))], dtype=object)
             if ids is None
-            else np.asarray(ids).astype(str).astype(object)
+            else checked_ids(ids, len(array), name)
         )
         return cls(array, id_array, name, generated_ids=ids is None)
 

@@ -12,6 +12,7 @@ compared: it is itself a one-sided bound with no upper end to compare against.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,46 @@ def _metrics(attack: dict[str, Any]) -> dict[str, tuple[float | None, Interval |
     return out
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _bad_value(value: Any, ci: Any, where: str) -> str | None:
+    """What is wrong with a compared value and its interval (``None``: a number or null and a
+    pair of numbers or null)."""
+    if value is not None and not _is_number(value):
+        return f"{where} must be a number or null, got {value!r:.40}"
+    if ci is not None and not (
+        isinstance(ci, list) and len(ci) == 2 and all(_is_number(v) for v in ci)
+    ):
+        return f"{where}'s interval must be two numbers or null, got {ci!r:.40}"
+    return None
+
+
+def _malformed(report: dict[str, Any]) -> str | None:
+    """The first field a comparison would read that is not what a saved report holds."""
+    for i, attack in enumerate(report["attacks"]):
+        if not isinstance(attack, dict) or not isinstance(attack.get("name"), str):
+            return f"attacks[{i}] is not an attack with a name"
+        where = f"attack {attack['name']!r}"
+        for key in ("auc", "advantage"):
+            problem = _bad_value(attack.get(key), attack.get(f"{key}_ci"), f"{where} {key}")
+            if problem:
+                return problem
+        rates = attack.get("tpr_at_fpr") or {}
+        if not isinstance(rates, dict) or not all(isinstance(e, dict) for e in rates.values()):
+            return f"{where} tpr_at_fpr must map each FPR to an entry"
+        for key, entry in rates.items():
+            problem = _bad_value(entry.get("value"), entry.get("ci"), f"{where} tpr@{key}")
+            if problem:
+                return problem
+    model = report.get("model") or {}
+    if not isinstance(model, dict):
+        return "model must be an object"
+    gap, gap_ci = model.get("generalization_gap"), model.get("generalization_gap_ci")
+    return _bad_value(gap, gap_ci, "model generalization_gap")
+
+
 @dataclass(frozen=True)
 class Baseline:
     """A saved report to compare against."""
@@ -61,6 +102,11 @@ class Baseline:
             raise InputError(f"baseline {path}: not a miaudit report (schema {SCHEMA!r} expected)")
         if not isinstance(report.get("attacks"), list):
             raise InputError(f"baseline {path}: it has no 'attacks' list")
+        problem = _malformed(report)
+        if problem:
+            raise InputError(
+                f"baseline {path}: {problem}; save a fresh baseline with --save-baseline FILE"
+            )
         return cls(report, str(path))
 
     def compare(self, result: AuditResult, tolerance: float) -> list[Check]:

@@ -67,7 +67,11 @@ class SklearnTarget(ClassifierTarget):
         try:
             estimator = joblib.load(path)
         except Exception as exc:  # a corrupt file can raise nearly anything
-            raise InputError(f"cannot load model file {path}: {exc}") from exc
+            raise InputError(
+                f"cannot load model file {path}: it is not a readable joblib/pickle file "
+                f"({type(exc).__name__}: {exc}); save the model with joblib.dump(model, path) "
+                "or, safer, skops (a .skops file)"
+            ) from exc
         return cls(estimator)
 
     def __getstate__(self) -> dict[str, Any]:

@@ -115,6 +115,8 @@ class ReferenceOutputs:
         if outputs.dtype.kind not in ("iu" if kind is OutputKind.LABEL else "f"):
             raise InputError(f"{source}: {kind.value} outputs have dtype {outputs.dtype}")
         classes = np.asarray(arrays["classes"]).astype(str) if "classes" in arrays else None
+        if classes is not None and classes.ndim != 1:
+            raise InputError(f"{source}: classes must be a 1-D array, got shape {classes.shape}")
         if (
             classes is not None
             and kind is not OutputKind.LABEL
