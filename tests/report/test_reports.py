@@ -69,8 +69,9 @@ def test_html_is_self_contained_and_escapes_records(result: AuditResult) -> None
     assert page.count("data:image/svg+xml;base64,") == 2  # ROC and histograms
     for text in (
         "The four audit questions",
-        "Most exposed records",
-        "Per-class slices",
+        "What to do next",
+        "most exposed",
+        "By class",
         "not resolvable",
         "inconsistent",
     ):

@@ -170,6 +170,8 @@ class AuditOptions:
         default_factory=lambda: MappingProxyType({})
     )
     tune: bool = True
+    class_names: Sequence[str] | Mapping[str, str] | None = None
+    subjects: str = "records"
     reference: ReferenceOptions = field(default_factory=ReferenceOptions)
     language_model: LanguageModelOptions = field(default_factory=LanguageModelOptions)
 
@@ -201,6 +203,12 @@ class AuditOptions:
             raise InputError(f"seed must be from 0 to 2**32 - 1 ({MAX_SEED}), got {self.seed}")
         if self.top_records < 0:
             raise InputError(f"top_records must be 0 or more, got {self.top_records}")
+        set_(self, "class_names", _class_names(self.class_names))
+        if not isinstance(self.subjects, str) or not 0 < len(self.subjects.strip()) <= 40:
+            raise InputError(
+                "subjects must be a plural noun of 1 to 40 characters (what one record is, e.g. "
+                f"'patients'), got {self.subjects!r}"
+            )
 
     def replace(self, **changes: Any) -> AuditOptions:
         """A copy with ``changes`` (validated again)."""
@@ -227,6 +235,28 @@ class AuditOptions:
             reference=ReferenceOptions(**groups["reference"]),
             language_model=LanguageModelOptions(**groups["language_model"]),
         )
+
+
+def _class_names(
+    names: Sequence[str] | Mapping[str, str] | None,
+) -> tuple[str, ...] | Mapping[str, str] | None:
+    """Class names: a list in the model's class order, or a mapping label → name."""
+    if names is None:
+        return None
+    if isinstance(names, Mapping):
+        pairs = list(names.items())
+    elif isinstance(names, str) or not isinstance(names, Sequence):
+        raise InputError(
+            "class_names must be a list of names in the model's class order or a mapping "
+            f"label → name, got {names!r:.60}"
+        )
+    else:
+        pairs = list(enumerate(names))
+    if not pairs or any(not isinstance(v, str) or not v.strip() for _, v in pairs):
+        raise InputError(f"class_names must be non-empty strings, got {names!r:.60}")
+    if isinstance(names, Mapping):
+        return MappingProxyType({str(k): v for k, v in pairs})
+    return tuple(v for _, v in pairs)
 
 
 def _attack_names(names: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -258,6 +288,8 @@ KEYWORDS: dict[str, tuple[str, str]] = {
             "top_records",
             "attack_params",
             "tune",
+            "class_names",
+            "subjects",
         )
     },
     "reference_models": ("reference", "models"),

@@ -30,7 +30,7 @@ from miaudit.audit.options import AuditOptions
 from miaudit.audit.probe import Probing, probe_step, unprobed
 from miaudit.audit.progress import Progress, Silent
 from miaudit.audit.reference import References, load_outputs, reference_step
-from miaudit.data import MEMBER, NONMEMBER, POPULATION
+from miaudit.data import MEMBER, NONMEMBER, POPULATION, TextRecords
 from miaudit.errors import InputError
 from miaudit.results import AuditResult, AuditSettings, ScoreTable
 from miaudit.targets.interface import Modality, Target, WhiteBox
@@ -106,6 +106,7 @@ def audit(
 
 def _check_modality(model: Target, options: AuditOptions) -> AuditOptions:
     """Settings that only one kind of model takes; reads a reference-outputs file once."""
+    _class_names(model, options)  # checked before any work
     if model.modality is Modality.LANGUAGE_MODEL:
         if options.reference.given:
             raise InputError(
@@ -119,6 +120,60 @@ def _check_modality(model: Target, options: AuditOptions) -> AuditOptions:
             "reference models instead (reference_models=N)"
         )
     return replace(options, reference=load_outputs(options.reference))
+
+
+def _class_names(model: Target, options: AuditOptions) -> dict[str, str] | None:
+    """``options.class_names`` as label → name for the target's classes."""
+    names = options.class_names
+    if names is None:
+        return None
+    if model.modality is Modality.LANGUAGE_MODEL:
+        raise InputError("class_names are for classifiers; a language model has no classes")
+    classes = [str(c) for c in getattr(model, "classes", [])]
+    if isinstance(names, tuple):
+        if len(names) != len(classes):
+            raise InputError(
+                f"class_names: {len(names)} names for the model's {len(classes)} classes "
+                f"({', '.join(classes[:10])}); give one name per class, in that order"
+            )
+        return dict(zip(classes, names, strict=True))
+    unknown = sorted(set(names) - set(classes))
+    if unknown:
+        raise InputError(
+            f"class_names: {unknown[:5]} are not classes of the model ({', '.join(classes[:10])})"
+        )
+    return dict(names)
+
+
+def _snippets(results: tuple[Any, ...], sets: AuditSets) -> tuple[Any, ...]:
+    """For texts: each exposed record's first characters, so a reader sees which text it is."""
+    texts = {}
+    for records in (sets.members, sets.nonmembers):
+        if isinstance(records, TextRecords):
+            texts.update(zip(records.ids.tolist(), records.texts.tolist(), strict=True))
+    if not texts:
+        return results
+    return tuple(
+        replace(
+            a,
+            at_risk=tuple(replace(r, snippet=snippet(texts.get(r.id, ""))) for r in a.at_risk),
+        )
+        for a in results
+    )
+
+
+def _subjects(model: Target, options: AuditOptions) -> str:
+    """What one record is: as the user says, else texts for a language model."""
+    said = options.subjects.strip()
+    if said == "records" and model.modality is Modality.LANGUAGE_MODEL:
+        return "texts"
+    return said
+
+
+def snippet(text: str, length: int = 120) -> str:
+    """``text`` on one line, cut to ``length`` characters with an ellipsis."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
 
 
 def _temperatures(chosen: list[Attack], tune: bool = False) -> tuple[float, ...]:
@@ -210,7 +265,7 @@ def _assemble(
         n_members=len(sets.members),
         n_nonmembers=len(sets.nonmembers),
         n_population=int((membership == POPULATION).sum()),
-        attacks=results,
+        attacks=_snippets(results, sets),
         skipped=tuple(run.skipped),
         settings=AuditSettings(
             options.seed,
@@ -225,6 +280,8 @@ def _assemble(
         reference=_reference_summary(references, run),
         notes=notes(model.modality, o, references.signals is not None, results),
         exposure=model.exposes,
+        class_names=_class_names(model, options),
+        subjects=_subjects(model, options),
         score_table=ScoreTable(
             o.ids,
             o.labels,

@@ -19,11 +19,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from miaudit._io import check_writable
-from miaudit.assess import RiskLevel, assess
+from miaudit.assess import Assessment, assess
 from miaudit.errors import InputError, MissingExtraError
 from miaudit.gate import Baseline, GateOptions, evaluate
 from miaudit.report import DEFAULT_FORMATS, FORMATS, get_format, save_json, write
-from miaudit.report.text import compact, estimate, fpr_label
+from miaudit.report.evidence import table_groups
+from miaudit.report.text import compact, estimate, fpr_label, measured_fpr
 from miaudit.results import AuditResult
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -135,6 +136,18 @@ COMMON_OPTIONS = [
     ),
     click.option(
         "--seed", type=int, default=None, help="Seed for every random choice (default 0)."
+    ),
+    click.option(
+        "--class-names",
+        default=None,
+        help="Names for the classes, comma-separated in the model's class order "
+        "(e.g. malignant,benign): the report shows them instead of 0, 1.",
+    ),
+    click.option(
+        "--subjects",
+        default=None,
+        help="What one record is, in the plural, for the report's plain-words summary "
+        "(default: records; e.g. patients).",
     ),
     click.option("--quiet", is_flag=True, help="No progress bars or summary table."),
     click.option(
@@ -265,6 +278,8 @@ def audit_settings(
         tune=False if options["no_tune"] else None,
         attacks=split_list(attacks),
         seed=seed,
+        class_names=split_list(options["class_names"]),
+        subjects=options["subjects"],
     )
     return settings
 
@@ -276,7 +291,10 @@ def gate_settings(options: dict[str, Any], fail_on: str | None) -> dict[str, Any
     return settings
 
 
-def _summary(result: AuditResult, risk: RiskLevel, paths: list[Path], console: Console) -> None:
+def _summary(
+    result: AuditResult, assessment: Assessment, paths: list[Path], console: Console
+) -> None:
+    risk, plain = assessment.risk, assessment.plain
     table = Table(
         title=f"Membership-inference audit ({result.settings.confidence:.0%} intervals)",
         title_justify="left",
@@ -288,12 +306,16 @@ def _summary(result: AuditResult, risk: RiskLevel, paths: list[Path], console: C
         table.add_column(f"TPR@{fpr_label(f)}", no_wrap=True)
     table.add_column("advantage", no_wrap=True)
     table.add_column("ε ≥", no_wrap=True)
-    for a in sorted(result.attacks, key=lambda a: -(a.auc.value or 0)):
-        cells = [
-            compact(t.tpr, percent=True) if (t := a.tpr(f)) else "n/a" for f in result.settings.fprs
-        ]
+    for group in table_groups(result):
+        a = group.first
+        cells = [_rate(a.tpr(f)) for f in result.settings.fprs]
         table.add_row(
-            a.name, compact(a.auc), *cells, compact(a.advantage), f"{a.epsilon.value:.2f}"
+            "\n".join(group.names),
+            compact(a.auc),
+            *cells,
+            compact(a.advantage),
+            f"{a.epsilon.value:.2f}",
+            end_section=True,
         )
     console.print(table)
     for s in result.skipped:
@@ -306,8 +328,18 @@ def _summary(result: AuditResult, risk: RiskLevel, paths: list[Path], console: C
     )
     colour = {"high": "red", "elevated": "yellow"}.get(risk.level, "green")
     console.print(f"[bold {colour}]risk: {risk.level}[/] — {escape(risk.reason)}", highlight=False)
+    console.print(escape(plain.headline), highlight=False)
+    console.print(f"[bold]next:[/] {escape(plain.next_step)}", highlight=False)
     for path in paths:
         console.print(escape(f"wrote {path}"), highlight=False)
+
+
+def _rate(t: Any) -> str:
+    """``17.3% (8–30)`` and, below it, the FPR its threshold reached."""
+    if t is None:
+        return "n/a"
+    at = measured_fpr(t)
+    return compact(t.tpr, percent=True) + (f"\n{at.replace('at FPR', '@ FPR')}" if at else "")
 
 
 def check_outputs(out: str, gate: GateOptions) -> Baseline | None:
@@ -345,7 +377,7 @@ def finish(
             Console(stderr=True).print(f"logged to MLflow run {run_id}", highlight=False)
     console = Console(width=max(Console().width, SUMMARY_WIDTH))
     if not quiet:
-        _summary(result, assessment.risk, paths, console)
+        _summary(result, assessment, paths, console)
     github_actions(result, assessment=assessment)  # annotations and a summary, when there
     _verdict(verdict, console, quiet)
 

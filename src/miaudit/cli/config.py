@@ -100,6 +100,10 @@ class AuditConfig(_Strict):
     attack_params: dict[str, dict[str, float | str]] | None = None
     #: Reference attacks choose the parameters not set above by leave-one-reference-out replay.
     tune: bool = True
+    #: Names for the classes: a list in the model's class order, or {label = name}.
+    class_names: list[str] | dict[str, str] | None = None
+    #: What one record is, in the plural, for the report's plain-words summary.
+    subjects: str = "records"
 
 
 class ReportConfig(_Strict):

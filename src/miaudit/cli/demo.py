@@ -35,6 +35,11 @@ def demo(
         **{k: v for k, v in common.gate_settings(options, fail_on).items() if v is not None}
     )
     settings = common.audit_settings(options, attacks, seed)
+    if example != "llm":  # the bundled data's class names, and who its records are
+        from miaudit.demo.classifier import CLASS_NAMES, SUBJECTS
+
+        settings["class_names"] = settings["class_names"] or list(CLASS_NAMES)
+        settings["subjects"] = settings["subjects"] or SUBJECTS
     audit_options = with_keywords(AuditOptions(), settings)
     audit_options = audit_options.replace(fprs=sorted(set(audit_options.fprs) | set(gate.fprs)))
     chosen_formats = common.formats(formats, None)

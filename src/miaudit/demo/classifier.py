@@ -24,6 +24,9 @@ from miaudit.targets.sklearn import SklearnTarget
 
 #: mean texture, smoothness, symmetry, fractal dimension, and the standard errors of each.
 FEATURES = (1, 4, 8, 9, 11, 14, 18, 19)
+#: The data set's own names for its classes 0 and 1, and what one record is.
+CLASS_NAMES = tuple(str(n) for n in load_breast_cancer().target_names)
+SUBJECTS = "patients"
 
 
 def demo_setup(seed: int = 0) -> tuple[SklearnTarget, RecordSet, RecordSet]:

@@ -7,7 +7,9 @@ from typing import ClassVar
 import jinja2
 
 from miaudit.assess import Assessment
+from miaudit.assess.plain import is_language_model
 from miaudit.report import text
+from miaudit.report.evidence import table_groups, tie_notes
 from miaudit.report.interface import ReportFormat
 from miaudit.report.plots import histogram_plot, roc_plot
 from miaudit.results import AuditResult
@@ -32,9 +34,17 @@ class HtmlFormat(ReportFormat):
             sorted(strongest.slices, key=lambda s: -(s.auc.value or 0))[:30] if strongest else []
         )
         template = _ENVIRONMENT.get_template("report.html.j2")
+        unresolved = {
+            t.fpr: t for a in attacks[:1] for t in a.tpr_at_fpr if t.tpr.value is None
+        }.values()
         return template.render(
             result=result,
             attacks=attacks,
+            groups=table_groups(result),
+            tie_notes=tie_notes(result),
+            unresolved=list(unresolved),
+            plain=assessment.plain,
+            language_model=is_language_model(result),
             strongest=strongest,
             slices=slices,
             n_slices=len(strongest.slices) if strongest else 0,

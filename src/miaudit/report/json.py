@@ -30,6 +30,10 @@ def report_dict(result: AuditResult, assessment: Assessment) -> dict[str, Any]:
         "source": result.source,
         "gate": result.gate.to_dict() if result.gate is not None else None,
         "risk": assessment.risk.to_dict(),
+        # the first screen in plain words (every figure in it is also in "attacks")
+        "summary": assessment.plain.to_dict(),
+        "subjects": result.subjects,
+        "class_names": result.class_names,
         "attacks": [a.to_dict() for a in result.attacks],
         # the threat model: the strongest attack at each level of access the audit used
         "access_levels": [

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from miaudit.assess import ATLAS, OWASP, Assessment
+from miaudit.metrics import TprAtFpr
+from miaudit.report.evidence import table_groups, tie_notes
 from miaudit.report.interface import ReportFormat
-from miaudit.report.text import estimate, fpr_label, tpr
+from miaudit.report.text import estimate, fpr_label, measured_fpr, tpr
 from miaudit.results import AttackResult, AuditResult
 
 
@@ -45,32 +47,40 @@ class MarkdownFormat(ReportFormat):
 
 
 def _summary(result: AuditResult, assessment: Assessment) -> list[str]:
-    """The risk, the target and the table of attacks."""
-    risk = assessment.risk
+    """The risk in plain words, the next step, and the table of attacks."""
+    risk, plain = assessment.risk, assessment.plain
     fprs = result.settings.fprs
     lines = [
         "## miaudit membership-inference audit",
         "",
-        f"**Risk: {risk.level}** — {_cell(risk.reason)}",
+        f"**Risk: {risk.level}.** {_cell(plain.headline)}",
+        "",
+        f"**What to do next:** {_cell(plain.next_step)}",
+        "",
+        f"<sub>Why this risk level: {_cell(risk.reason)}.</sub>",
         "",
         f"Target: `{result.target.get('kind')}` exposing {result.target.get('exposes')}; "
         f"{result.n_members:,} members, {result.n_nonmembers:,} non-members"
         + (f", {result.n_population:,} population records" if result.n_population else "")
-        + f". Intervals are {result.settings.confidence:.0%}.",
+        + f". Intervals are {result.settings.confidence:.0%}; each TPR is followed by the FPR "
+        "its threshold reached on held-out non-members.",
         "",
         "| attack | AUC | "
         + " | ".join(f"TPR @ {fpr_label(f)} FPR" for f in fprs)
-        + " | advantage | ε lower bound |",
+        + " | advantage | ε ≥ |",
         "|---|---|" + "---|" * len(fprs) + "---|---|",
     ]
-    for a in sorted(result.attacks, key=lambda a: -(a.auc.value or 0)):
+    for group in table_groups(result):
+        a = group.first
         lines.append(
-            f"| {a.name} | {estimate(a.auc)} | "
-            + " | ".join(tpr(a.tpr(f)) for f in fprs)
+            f"| {_cell(group.label)} | {estimate(a.auc)} | "
+            + " | ".join(_rate(a.tpr(f)) for f in fprs)
             + f" | {estimate(a.advantage)} | {a.epsilon.value:.2f} |"
         )
-    for s in result.skipped:
-        lines.append(f"| {s.name} | not run: {_cell(s.reason)} |" + " |" * (len(fprs) + 2))
+    lines += [""] + [f"_{_cell(n)}_" for n in tie_notes(result)] if tie_notes(result) else []
+    if result.skipped:
+        lines += ["", "Not run:", ""]
+        lines += [f"- **{s.name}**: {_cell(s.reason)}" for s in result.skipped]
     levels = result.by_access()
     if levels:
         lines += [
@@ -85,6 +95,12 @@ def _summary(result: AuditResult, assessment: Assessment) -> list[str]:
     probed = [a for a in result.attacks if a.method]
     lines += [""] * bool(probed) + [f"- {a.name}: {_cell(a.method)}" for a in probed]
     return lines
+
+
+def _rate(t: TprAtFpr | None) -> str:
+    """``13.0% [5.1%, 25.6%] at FPR 9.8%``."""
+    at = measured_fpr(t)
+    return tpr(t) + (f" {at}" if at else "")
 
 
 def _queries(attack: AttackResult) -> str:

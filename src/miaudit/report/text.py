@@ -40,3 +40,19 @@ def compact(e: Estimate, percent: bool = False) -> str:
         body = f"{100 * e.value:.1f}%"
         return f"{body} ({100 * e.ci[0]:.0f}–{100 * e.ci[1]:.0f})" if e.ci else body
     return f"{e.value:.2f} ({e.ci[0]:.2f}–{e.ci[1]:.2f})" if e.ci else f"{e.value:.2f}"
+
+
+def interval(e: Estimate, percent: bool = False, digits: int = 3) -> str:
+    """Only the interval: ``[0.66, 0.76]`` (empty when there is none)."""
+    if e.value is None or not e.ci:
+        return ""
+    if percent:
+        return f"[{pct(e.ci[0])}, {pct(e.ci[1])}]"
+    return f"[{e.ci[0]:.{digits}f}, {e.ci[1]:.{digits}f}]"
+
+
+def measured_fpr(t: TprAtFpr | None) -> str:
+    """The FPR the threshold reached on held-out non-members: ``at FPR 9.8%``."""
+    if t is None or t.tpr.value is None or t.achieved_fpr is None:
+        return ""
+    return f"at FPR {pct(t.achieved_fpr.value)}"

@@ -47,9 +47,17 @@ class RecordRisk:
     label: str
     score: float
     p_value: float
+    #: The start of the record's text (language models), for a reader who cannot look ids up.
+    snippet: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "score": self.score, "p_value": self.p_value}
+        return {
+            "id": self.id,
+            "label": self.label,
+            "score": self.score,
+            "p_value": self.p_value,
+            **({"snippet": self.snippet} if self.snippet else {}),
+        }
 
 
 @dataclass(frozen=True)
@@ -216,7 +224,15 @@ class AuditResult:
     source: str | None = None
     #: What the audited interface returned (typed; ``target["exposes"]`` is its text).
     exposure: Exposure | None = None
+    #: Names for class labels, from the data (``{"0": "malignant", "1": "benign"}``).
+    class_names: dict[str, str] | None = None
+    #: What one record is, in the plural, for the plain-words summary ("patients").
+    subjects: str = "records"
     score_table: ScoreTable | None = field(default=None, repr=False, compare=False)
+
+    def class_name(self, label: str) -> str:
+        """A class label as the data names it (the label itself without names)."""
+        return (self.class_names or {}).get(str(label), str(label))
 
     def attack(self, name: str) -> AttackResult | None:
         return next((a for a in self.attacks if a.name == name), None)

@@ -143,6 +143,8 @@ def result_from_dict(data: dict[str, Any]) -> AuditResult:
             gate=_verdict(data.get("gate")),
             source=data.get("source"),
             exposure=_exposure(data["target"]),
+            class_names=data.get("class_names"),
+            subjects=data.get("subjects", "records"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(

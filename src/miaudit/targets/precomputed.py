@@ -224,6 +224,7 @@ def _integer_column(values: np.ndarray, name: str) -> np.ndarray:
         as_float = values.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"outputs table: column {name!r} must be integers") from exc
-    if not np.all(np.isfinite(as_float)) or not np.all(as_float == np.round(as_float)):
+    whole = np.isfinite(as_float) & (np.abs(as_float) < 2**53)
+    if not np.all(whole) or not np.all(as_float == np.round(as_float)):
         raise InputError(f"outputs table: column {name!r} must be whole numbers with no gaps")
     return as_float.astype(np.int64)
