@@ -30,7 +30,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-#: MIAUDIT_FUZZ_EXAMPLES=2000 MIAUDIT_FUZZ_RANDOM=1 for a longer, fresh hunt.
+#: MIAUDIT_FUZZ_EXAMPLES=2000 MIAUDIT_FUZZ_RANDOM=1 for a longer, fresh hunt;
+#: MIAUDIT_FUZZ_LOG=FILE tallies every run's exit code.
 FUZZ = settings(
     max_examples=int(os.environ.get("MIAUDIT_FUZZ_EXAMPLES", "100")),
     deadline=None,
@@ -43,7 +44,14 @@ N = 60  # records in the valid base files: 30 members, 30 non-members
 def run(*args: str) -> Any:
     """The command in process; an audit writes into a fresh folder, never the working one."""
     extra = ["--out", str(fresh(""))] if args[0] == "audit" and "--out" not in args else []
-    return CliRunner().invoke(main, [*args, *extra], catch_exceptions=True)
+    result = CliRunner().invoke(main, [*args, *extra], catch_exceptions=True)
+    log = os.environ.get("MIAUDIT_FUZZ_LOG")  # a tally for the record: test, exit code, raised
+    if log:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").split("::")[-1].split(" ")[0]
+        raised = result.exception is not None and not isinstance(result.exception, SystemExit)
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{test}\t{result.exit_code}\t{int(raised)}\n")
+    return result
 
 
 def assert_clear_exit_2(result: Any, what: str) -> None:

@@ -30,7 +30,7 @@ def records(n: int = 30, seed: int = 0, name: str = "members", offset: int = 0) 
         (np.array([[1.0, np.inf]] * 3), np.zeros(3), "NaN/inf"),
         (np.zeros((0, 2)), np.zeros(0), "empty"),
         (np.zeros((3, 2, 2)), np.zeros(3), "2-D"),
-        (np.array([["a", "b"]] * 3), np.zeros(3), "not numeric"),
+        (np.array([["a", "b"]] * 3), np.zeros(3), "must be real numbers"),
         (np.zeros((3, 2)), np.array([0.0, np.nan, 1.0]), "NaN or inf"),
     ],
 )

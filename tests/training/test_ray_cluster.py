@@ -66,7 +66,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
         _ray({**env, "RAY_AUTH_MODE": "token"}, "start", "--address", address, *node)
         yield address, env
     finally:
-        subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120)
+        subprocess.run([RAY, "stop", "--force", "--grace-period", "1"], env=env,
+                       capture_output=True, timeout=120)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -106,16 +107,19 @@ def test_an_audit_on_a_running_cluster_by_address(
     pd.testing.assert_frame_equal(scores, pd.read_csv(tmp_path / "local" / "scores.csv"))
     assert {"score_shadow", "score_lira-offline"} <= set(scores.columns)
 
-    # a wrong token: exit 2 saying what to do, without Ray's retry lines or a traceback
-    wrong = _audit(
-        records,
-        {**env, "RAY_AUTH_TOKEN": "0" * 64},
-        tmp_path / "wrong",
-        "--executor",
-        "ray",
-        "--ray-address",
-        address,
+
+def test_a_refused_token_is_explained() -> None:
+    """What Ray 2.60 writes when the head refuses a token (copied from a real run against the
+    cluster above, which takes Ray's 20-s connection timeout to fail) becomes the fix."""
+    from miaudit.training.ray_cluster import _explain
+
+    ray_log = (
+        "[2026-11-30 05:10:38,460 W 20670 20670] gcs_client.cc:210: Failed to get cluster ID "
+        "from GCS server: Unauthenticated: RPC error: InvalidAuthToken: Authentication token "
+        "is missing or incorrect\n"
     )
-    assert wrong.returncode == 2, wrong.stderr
-    assert "refused this client's token" in wrong.stderr and "ray get-auth-token" in wrong.stderr
-    assert "Traceback" not in wrong.stderr and "gcs_client" not in wrong.stderr
+    message = _explain("127.0.0.1:6379", ConnectionError("Failed to connect"), ray_log)
+    assert "refused this client's token" in message and "ray get-auth-token" in message
+    assert "RAY_AUTH_TOKEN" in message
+    other = _explain("127.0.0.1:6379", ConnectionError("boom"), "some other line\n")
+    assert "cannot connect" in other and "some other line" in other

@@ -163,6 +163,7 @@ def test_reference_attacks_explain_when_they_cannot_run() -> None:
     plain = audit(target, members, nonmembers, attacks=REFERENCE_ATTACKS)
     assert {s.name for s in plain.skipped} == set(REFERENCE_ATTACKS)
     assert all("reference models" in s.reason for s in plain.skipped)
+    assert all("--reference-models N" in s.reason for s in plain.skipped)
     no_population = audit(
         target,
         members,
@@ -183,7 +184,9 @@ def test_reference_attacks_explain_when_they_cannot_run() -> None:
         executor="inline",
     )
     assert [a.name for a in one.attacks] == ["lira-offline"]
-    assert "at least 2 reference models" in one.skipped[0].reason
+    assert "reference models (at least 2)" in one.skipped[0].reason
+    assert "--reference-models N" in one.skipped[0].reason  # the CLI, config and Python fixes
+    assert "audit.reference_models" in one.skipped[0].reason
     # the lone model trains on population records only, which then leave the population; the
     # report still says how many records it trained on (it said 0 before, issue 10)
     assert one.reference is not None and one.reference["train_size"] == len(members[1]) == 500

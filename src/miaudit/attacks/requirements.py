@@ -110,7 +110,7 @@ def cannot_run(needs: Requirements, available: Available) -> str | None:
     the config field and the Python argument); ``None`` if it can."""
     if needs.reference_models and available.reference_models < needs.reference_models:
         return (
-            f"needs at least {needs.reference_models} reference model(s): "
+            f"needs reference models (at least {needs.reference_models}): "
             + (TRAIN_REFERENCES + "; or " if available.queryable else "")
             + FILE_REFERENCES
         )

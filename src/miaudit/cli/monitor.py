@@ -59,8 +59,11 @@ def log_source(text: str) -> Callable[[], Iterator[Any]]:
 
 def _writable(path: Path | None, option: str) -> None:
     """Fail before any work if ``path`` cannot be written."""
-    if path is not None:
-        check_writable(path, option, folder=False)
+    if path is None:
+        return
+    if not path.parent.is_dir():
+        raise InputError(f"{option}: cannot write into {path.parent} (the folder does not exist)")
+    check_writable(path, option, folder=False)
 
 
 def load_index(index_path: Path | None, secret_file: Path | None) -> Any:
