@@ -538,3 +538,37 @@ def test_a_missing_extra_names_its_pip_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "pip install 'miaudit[llm]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_precomputed_outputs_with_reference_outputs(
+    project: Path, overfit_model: tuple, tmp_path: Path
+) -> None:
+    """A table of the target's outputs plus a file of reference models' outputs, both made
+    elsewhere: the reference attacks run from the command line alone."""
+    from sklearn.linear_model import LogisticRegression
+
+    from miaudit.training import save_reference_outputs
+
+    _, (x_in, x_out, y_in, y_out) = overfit_model
+    x, y = np.r_[x_in, x_out], np.r_[y_in, y_out]
+    rng = np.random.default_rng(0)
+    # each record IN for exactly 4 of the 8 models (LiRA needs every record OUT for some)
+    trained_on = np.argsort(rng.random((8, len(y))), axis=0) < 4
+    logits = np.stack(
+        [
+            LogisticRegression(max_iter=500).fit(x[rows], y[rows]).decision_function(x)
+            for rows in trained_on
+        ]
+    )
+    save_reference_outputs(
+        tmp_path / "ref.npz", np.arange(len(y)), logits, trained_on, "logits", [0, 1, 2]
+    )
+    done = run(
+        "audit", "--outputs", str(project / "outputs.csv"), "--reference-outputs",
+        str(tmp_path / "ref.npz"), "--attacks", "loss,shadow,lira-offline", "--no-tune",
+        "--format", "json", "--quiet", "--out", str(tmp_path / "r"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["reference_models"]["n_models"] == 8
+    assert {a["name"] for a in report["attacks"]} == {"loss", "shadow", "lira-offline"}

@@ -153,7 +153,13 @@ def cannot_run(needs: Requirements, available: Available) -> str | None:
     if missing:
         return (
             f"needs {', '.join(missing)}, which a target exposing {available.exposes} "
-            "does not provide"
+            "does not provide: audit an interface that returns probabilities or logits ("
+            + how(
+                "without --output-policy, or --endpoint-output probabilities",
+                "target.output / target.output_policy",
+                "the target's output= argument",
+            )
+            + ")"
         )
     if needs.reference_models and available.reference_signals is not None:
         lacking = [s for s in needs.signals if s not in available.reference_signals]

@@ -58,7 +58,8 @@ def probe_step(
         if reason is None and model.remote and attack.requires.queries and not named:
             reason = (
                 "not run by default on a remote endpoint: it sends many queries per record; "
-                "name it to run it (attacks=[...], CLI: --attacks)"
+                f"name it to run it (CLI: --attacks {attack.name},...; config: audit.attacks = "
+                f'["{attack.name}", ...]; Python: attacks=["{attack.name}", ...])'
             )
         if reason is None:
             total = int(sum(len(s) for s in sets.present))
