@@ -1,4 +1,5 @@
-"""The command line end to end, in subprocesses, as a user runs it."""
+"""The command line end to end, in subprocesses, as a user runs it (the many bad-input cases
+in process, through the same entry point)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,31 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         cwd=cwd,
         timeout=300,
     )
+
+
+def run_here(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The command in this process (click's runner): the same exit codes and messages as a
+    subprocess without two seconds of imports each, for the many bad-input cases. An uncaught
+    exception comes back as its traceback on stderr, which the callers refuse."""
+    import traceback
+
+    from click.testing import CliRunner
+
+    from miaudit.cli import main
+
+    previous = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        result = CliRunner().invoke(main, list(args), catch_exceptions=True)
+    finally:
+        os.chdir(previous)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "Traceback (most recent call last):\n" + "".join(
+            traceback.format_exception(result.exception)
+        )
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, stderr)
 
 
 @pytest.fixture(scope="module")
@@ -417,7 +443,7 @@ def _outputs(path: Path, rows: Iterable[str]) -> list[str]:
 def test_bad_input_exits_2_with_a_message(
     project: Path, tmp_path: Path, make_args: object, message: str
 ) -> None:
-    done = run(*make_args(project, tmp_path))  # type: ignore[operator]
+    done = run_here(*make_args(project, tmp_path))  # type: ignore[operator]
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -512,7 +538,7 @@ def test_callable_and_torch_targets_from_config(project: Path, tmp_path: Path) -
 def test_reference_flags_reject_bad_input(
     project: Path, tmp_path: Path, flags: list[str], message: str
 ) -> None:
-    done = run(
+    done = run_here(
         "audit",
         "--config",
         str(project / "audit.toml"),
