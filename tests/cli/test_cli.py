@@ -598,3 +598,31 @@ def test_precomputed_outputs_with_reference_outputs(
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["reference_models"]["n_models"] == 8
     assert {a["name"] for a in report["attacks"]} == {"loss", "shadow", "lira-offline"}
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "message"),
+    [
+        (RuntimeError("boom"), 3, "internal error: RuntimeError: boom"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+)
+def test_a_bug_is_one_paragraph_and_exit_3(
+    project: Path, monkeypatch: pytest.MonkeyPatch, fault: BaseException, code: int, message: str
+) -> None:
+    """An exception no check anticipated (injected into the audit) is exit 3 with one paragraph,
+    never a traceback that CI would read as a failed gate (exit 1); Ctrl-C is 130."""
+    import miaudit.cli.audit as command
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise fault
+
+    monkeypatch.setattr(command, "audit", broken)
+    done = run_here("audit", "--outputs", str(project / "outputs.csv"), "--quiet")
+    assert done.returncode == code, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    if code == 3:
+        assert "MIAUDIT_DEBUG=1" in done.stderr
+        monkeypatch.setenv("MIAUDIT_DEBUG", "1")
+        shown = run_here("audit", "--outputs", str(project / "outputs.csv"), "--quiet")
+        assert "Traceback" in shown.stderr and "boom" in shown.stderr
