@@ -22,13 +22,11 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from miaudit.cli import main
 from miaudit.errors import InputError
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 #: MIAUDIT_FUZZ_EXAMPLES=2000 MIAUDIT_FUZZ_RANDOM=1 for a longer, fresh hunt;
 #: MIAUDIT_FUZZ_LOG=FILE tallies every run's exit code.

@@ -17,8 +17,10 @@ import joblib
 import pandas as pd
 import pytest
 
-pytest.importorskip("ray")
+# never skipped: ray is a test extra, and its command lies beside this Python
 RAY = shutil.which("ray", path=str(Path(sys.executable).parent))
+if RAY is None:
+    raise RuntimeError("the ray command is missing: pip install -c constraints.txt -e '.[test]'")
 
 
 def _free_port() -> int:
@@ -36,8 +38,6 @@ def _ray(env: dict[str, str], *args: str) -> None:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """A two-node cluster on 127.0.0.1 with a token of its own (HOME is a fresh folder, so
     ~/.ray/auth_token is this cluster's). Stopped after the module."""
-    if RAY is None:
-        pytest.skip("the ray command is not installed")
     home = tmp_path_factory.mktemp("ray-home")
     env = {
         **os.environ,

@@ -106,7 +106,8 @@ def audit(
 
 def _check_modality(model: Target, options: AuditOptions) -> AuditOptions:
     """Settings that only one kind of model takes; reads a reference-outputs file once."""
-    _class_names(model, options)  # checked before any work
+    # class names resolved against the model's classes, before any work
+    options = replace(options, class_names=_class_names(model, options))
     if model.modality is Modality.LANGUAGE_MODEL:
         if options.reference.given:
             raise InputError(
@@ -280,7 +281,7 @@ def _assemble(
         reference=_reference_summary(references, run),
         notes=notes(model.modality, o, references.signals is not None, results),
         exposure=model.exposes,
-        class_names=_class_names(model, options),
+        class_names=dict(options.class_names) if options.class_names else None,
         subjects=_subjects(model, options),
         score_table=ScoreTable(
             o.ids,

@@ -339,7 +339,7 @@ def _rate(t: Any) -> str:
     if t is None:
         return "n/a"
     at = measured_fpr(t)
-    return compact(t.tpr, percent=True) + (f"\n{at.replace('at FPR', '@ FPR')}" if at else "")
+    return compact(t.tpr, percent=True) + (f"\n{at}" if at else "")
 
 
 def check_outputs(out: str, gate: GateOptions) -> Baseline | None:

@@ -27,6 +27,8 @@ def check_unique_ids(ids: np.ndarray, name: str) -> None:
 def id_array(ids: Any, n: int, name: str) -> np.ndarray:
     """Record ids as strings: ``n`` of them, each a string or a whole number (a list, a
     mapping, a missing value or true/false is not an id)."""
+    if isinstance(ids, np.ndarray) and ids.shape == (n,) and ids.dtype.kind in "iuU":
+        return ids.astype(str).astype(object)  # integers or strings: nothing to check one by one
     values = list(ids)
     if len(values) != n:
         raise InputError(f"{name}: {n} records but {len(values)} ids")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from miaudit.data._checks import RoleNumbering, check_unique_ids
+from miaudit.data._checks import RoleNumbering, check_unique_ids, id_array
 from miaudit.data.readers import read_npz, read_table
 from miaudit.errors import InputError
 
@@ -85,8 +85,7 @@ class RecordSet(RoleNumbering):
         y = np.asarray(labels)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
-        id_array = _make_ids(ids, len(x), name)
-        return cls(x, y, id_array, name, generated_ids=ids is None)
+        return cls(x, y, _make_ids(ids, len(x), name), name, generated_ids=ids is None)
 
     @classmethod
     def from_frame(
@@ -213,9 +212,9 @@ def _check_finite(values: np.ndarray, name: str, columns: Sequence[str] | None) 
 def _make_ids(ids: Sequence[Any] | np.ndarray | None, n: int, name: str) -> np.ndarray:
     if ids is None:
         return np.array([f"{name}-{i}" for i in range(n)], dtype=object)
-    id_array = np.asarray(ids)
-    if id_array.shape != (n,):
-        raise InputError(f"{name}: {n} records but ids have shape {id_array.shape}")
-    if pd.isna(id_array).any():
+    given = np.asarray(ids)
+    if given.shape != (n,):
+        raise InputError(f"{name}: {n} records but ids have shape {given.shape}")
+    if pd.isna(given).any():
         raise InputError(f"{name}: record ids contain missing values")
-    return id_array.astype(str).astype(object)
+    return id_array(given, n, name)

@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from miaudit.data._checks import RoleNumbering, check_unique_ids
-from miaudit.data._checks import id_array as checked_ids
+from miaudit.data._checks import RoleNumbering, check_unique_ids, id_array
 from miaudit.data.readers import read_table, read_text
 from miaudit.errors import InputError
 
@@ -56,12 +55,12 @@ class TextRecords(RoleNumbering):
             return cls.from_dataset(texts, name=name)
         array = np.empty(len(texts), dtype=object)
         array[:] = list(texts)
-        id_array = (
+        record_ids = (
             np.array([f"{name}-{i}" for i in range(len(array))], dtype=object)
             if ids is None
-            else checked_ids(ids, len(array), name)
+            else id_array(ids, len(array), name)
         )
-        return cls(array, id_array, name, generated_ids=ids is None)
+        return cls(array, record_ids, name, generated_ids=ids is None)
 
     @classmethod
     def from_dataset(

@@ -57,14 +57,15 @@ def single_threshold(a: AttackResult) -> bool:
     return len(a.roc_fpr) <= 3
 
 
-def tie_notes(result: AuditResult) -> list[str]:
+def tie_notes(result: AuditResult, rows: list[Group] | None = None) -> list[str]:
     """Why an attack that ranks records almost exactly as another (AUCs within 0.005) reports
-    lower TPRs: many records tied at its highest score, which no threshold can split."""
+    lower TPRs: many records tied at its highest score, which no threshold can split.
+    ``rows``: :func:`table_groups`, if already made."""
     table = result.score_table
     if table is None:
         return []
     notes = []
-    rows = table_groups(result)
+    rows = table_groups(result) if rows is None else rows
     for group in rows:
         attack = group.first
         scores = np.asarray(table.scores.get(attack.name, ()))

@@ -37,11 +37,12 @@ class HtmlFormat(ReportFormat):
         unresolved = {
             t.fpr: t for a in attacks[:1] for t in a.tpr_at_fpr if t.tpr.value is None
         }.values()
+        groups = table_groups(result)
         return template.render(
             result=result,
             attacks=attacks,
-            groups=table_groups(result),
-            tie_notes=tie_notes(result),
+            groups=groups,
+            tie_notes=tie_notes(result, groups),
             unresolved=list(unresolved),
             plain=assessment.plain,
             language_model=is_language_model(result),

@@ -70,14 +70,15 @@ def _summary(result: AuditResult, assessment: Assessment) -> list[str]:
         + " | advantage | ε ≥ |",
         "|---|---|" + "---|" * len(fprs) + "---|---|",
     ]
-    for group in table_groups(result):
+    groups = table_groups(result)
+    for group in groups:
         a = group.first
         lines.append(
             f"| {_cell(group.label)} | {estimate(a.auc)} | "
             + " | ".join(_rate(a.tpr(f)) for f in fprs)
             + f" | {estimate(a.advantage)} | {a.epsilon.value:.2f} |"
         )
-    lines += [""] + [f"_{_cell(n)}_" for n in tie_notes(result)] if tie_notes(result) else []
+    lines += [line for n in tie_notes(result, groups) for line in ("", f"_{_cell(n)}_")]
     if result.skipped:
         lines += ["", "Not run:", ""]
         lines += [f"- **{s.name}**: {_cell(s.reason)}" for s in result.skipped]

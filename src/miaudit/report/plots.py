@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from miaudit.results import AuditResult
 
 
+#: A colour-blind-safe palette (Paul Tol's bright, and darker companions).
+COLOURS = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb",
+            "#000000", "#994455", "#117733"]  # fmt: skip
+
+
 def _data_uri(figure: Figure) -> str:
     """The figure as SVG, byte-for-byte the same for the same result: no creation date, and
     element ids drawn from a fixed salt rather than at random."""
@@ -47,9 +52,8 @@ def roc_plot(result: AuditResult) -> str | None:
     floor = 1.0 / max(result.n_nonmembers, 1)
     grid = np.logspace(np.log10(floor), 0, 50)
     axes.plot(grid, grid, color="#999999", linestyle="--", linewidth=1, label="chance")
-    colours = matplotlib_colours()
     for i, group in enumerate(curve_groups(result)[:10]):
-        attack, colour = group.first, colours[i % len(colours)]
+        attack, colour = group.first, COLOURS[i % len(COLOURS)]
         label = f"{_short(group.label)} (AUC {attack.auc.value:.2f})"
         fpr, tpr = np.asarray(attack.roc_fpr), np.asarray(attack.roc_tpr)
         if single_threshold(attack):
@@ -84,12 +88,6 @@ def label_axes(axes: Any, index: int) -> None:
 
 def _short(label: str, limit: int = 48) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
-def matplotlib_colours() -> list[str]:
-    """A colour-blind-safe palette (Paul Tol's bright)."""
-    return ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb",
-            "#000000", "#994455", "#117733"]  # fmt: skip
 
 
 def histogram_plot(result: AuditResult, max_attacks: int = 8) -> str | None:

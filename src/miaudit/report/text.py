@@ -13,15 +13,26 @@ def fpr_label(fpr: float) -> str:
     return f"{100 * fpr:g}%"
 
 
-def estimate(e: Estimate, percent: bool = False, digits: int = 3) -> str:
-    """``0.712 [0.66, 0.76]``, or ``n/a`` with a short reason."""
+def point(e: Estimate, percent: bool = False, digits: int = 3) -> str:
+    """The value alone: ``0.712`` or ``13.0%``; ``n/a`` when there is none."""
     if e.value is None:
         return "n/a"
+    return pct(e.value) if percent else f"{e.value:.{digits}f}"
+
+
+def interval(e: Estimate, percent: bool = False, digits: int = 3) -> str:
+    """Only the interval: ``[0.66, 0.76]`` (empty when there is none)."""
+    if e.value is None or not e.ci:
+        return ""
     if percent:
-        body = pct(e.value)
-        return f"{body} [{pct(e.ci[0])}, {pct(e.ci[1])}]" if e.ci else body
-    body = f"{e.value:.{digits}f}"
-    return f"{body} [{e.ci[0]:.{digits}f}, {e.ci[1]:.{digits}f}]" if e.ci else body
+        return f"[{pct(e.ci[0])}, {pct(e.ci[1])}]"
+    return f"[{e.ci[0]:.{digits}f}, {e.ci[1]:.{digits}f}]"
+
+
+def estimate(e: Estimate, percent: bool = False, digits: int = 3) -> str:
+    """``0.712 [0.66, 0.76]``, or ``n/a`` with a short reason."""
+    bounds = interval(e, percent, digits)
+    return f"{point(e, percent, digits)} {bounds}" if bounds else point(e, percent, digits)
 
 
 def tpr(t: TprAtFpr | None) -> str:
@@ -40,15 +51,6 @@ def compact(e: Estimate, percent: bool = False) -> str:
         body = f"{100 * e.value:.1f}%"
         return f"{body} ({100 * e.ci[0]:.0f}–{100 * e.ci[1]:.0f})" if e.ci else body
     return f"{e.value:.2f} ({e.ci[0]:.2f}–{e.ci[1]:.2f})" if e.ci else f"{e.value:.2f}"
-
-
-def interval(e: Estimate, percent: bool = False, digits: int = 3) -> str:
-    """Only the interval: ``[0.66, 0.76]`` (empty when there is none)."""
-    if e.value is None or not e.ci:
-        return ""
-    if percent:
-        return f"[{pct(e.ci[0])}, {pct(e.ci[1])}]"
-    return f"[{e.ci[0]:.{digits}f}, {e.ci[1]:.{digits}f}]"
 
 
 def measured_fpr(t: TprAtFpr | None) -> str:

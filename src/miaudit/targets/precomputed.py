@@ -82,8 +82,12 @@ class OutputsTable:
             )
         if (logits is None) == (probs is None):
             raise InputError("outputs table: give exactly one of 'logits' or 'probs'")
-        values = _matrix(logits if logits is not None else probs, _VALUES[probs is not None])
-        kind = OutputKind.LOGITS if logits is not None else OutputKind.PROBABILITIES
+        name, kind = (
+            ("logits", OutputKind.LOGITS)
+            if logits is not None
+            else ("probs", OutputKind.PROBABILITIES)
+        )
+        values = _matrix(logits if logits is not None else probs, name)
         labels = _integer_column(_vector(label, "label"), "label")
         membership = (
             np.full(len(labels), POPULATION, dtype=np.int8)
@@ -187,9 +191,6 @@ def _indexed_columns(frame: pd.DataFrame, prefix: str) -> list[str]:
             f"with none missing; found indices {sorted(found)[:10]}"
         )
     return [found[i] for i in expected]
-
-
-_VALUES = {False: "logits", True: "probs"}
 
 
 def _vector(values: Any, name: str) -> np.ndarray:
