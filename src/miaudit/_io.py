@@ -2,24 +2,49 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to (by any means: ``np.savez``, a stream,
+    ``Path.write_text``); on leaving the block without an error it replaces ``path`` in one
+    step, so a reader sees the old file or the whole new one, never half of one. On an error
+    the temporary file is removed and ``path`` is untouched; an ``OSError`` becomes an
+    ``InputError`` that names the file. ``suffix`` is kept at the end of the temporary name for
+    writers that append their own (``np.savez`` adds ``.npz`` unless the name ends in it)."""
+    from miaudit.errors import InputError
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp{suffix}")
+    try:
+        yield tmp
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder; return it.
     A failure leaves no temporary file behind and says which file could not be written."""
-    from miaudit.errors import InputError
-
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    return path
+    return Path(path)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """``atomic_write_text`` for bytes."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
 
 
 def check_writable(path: str | Path, option: str, folder: bool) -> Path:
