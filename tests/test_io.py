@@ -38,6 +38,6 @@ def test_atomic_path_keeps_a_suffix_for_writers_that_add_their_own(tmp_path):
 
 def test_a_write_that_cannot_happen_names_the_file(tmp_path):
     missing = tmp_path / "no-such-folder" / "report.json"
-    with pytest.raises(InputError, match="cannot write .*report.json"):
+    with pytest.raises(InputError, match=r"cannot write .*report\.json"):
         atomic_write_text(missing, "x")
     assert atomic_write_bytes(tmp_path / "b.bin", b"\x00\x01").read_bytes() == b"\x00\x01"
