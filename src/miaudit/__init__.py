@@ -2,9 +2,10 @@
 
 The public API is small: :func:`audit` returns an :class:`AuditResult`, configured by keywords
 or an :class:`AuditOptions`; targets wrap models (:class:`SklearnTarget`,
-:class:`CallableTarget`, :class:`PrecomputedTarget`, and ``TorchTarget`` / ``CausalLMTarget``
-with the ``torch`` / ``llm`` extras) — or pass a bare estimator, module or function;
-:class:`RecordSet` and :class:`TextRecords` hold records.
+:class:`CallableTarget`, :class:`PrecomputedTarget`, and ``TorchTarget`` / ``CausalLMTarget`` /
+``HttpTarget`` / ``OnnxTarget`` with the ``torch`` / ``llm`` / ``http`` / ``onnx`` extras) — or
+pass a bare estimator, module or function; :class:`RecordSet` and :class:`TextRecords` hold
+records.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ __all__ = [
     "DistillRecipe",
     "EnsembleRecipe",
     "Exposure",
+    "HttpTarget",
     "InputError",
     "LanguageModelOptions",
     "MaskedLMNeighbours",
     "MissingExtraError",
+    "OnnxTarget",
     "OutputPolicy",
     "OutputsTable",
     "PrecomputedTarget",
@@ -62,8 +65,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # lazily: torch and transformers are optional extras
-    if name in ("TorchTarget", "CausalLMTarget", "MaskedLMNeighbours"):
+    # lazily: torch, transformers, httpx and onnxruntime are optional extras
+    if name in ("TorchTarget", "CausalLMTarget", "MaskedLMNeighbours", "HttpTarget", "OnnxTarget"):
         from miaudit import targets
 
         return getattr(targets, name)

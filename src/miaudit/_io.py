@@ -73,3 +73,18 @@ def check_writable(path: str | Path, option: str, folder: bool) -> Path:
             "writable location"
         ) from None
     return path
+
+
+def append_text(path: str | Path, text: str) -> Path:
+    """Append ``text`` to a file another program owns and reads after we exit (GitHub's job
+    summary): one ``write`` call of the whole text, never a replace, which would drop what
+    earlier steps wrote. A failure names the file."""
+    from miaudit.errors import InputError
+
+    path = Path(path)
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot append to {path}: {exc.strerror or exc}") from None
+    return path

@@ -212,7 +212,7 @@ def test_rmia_parameters() -> None:
         ({"gamma": 0}, "gamma"),
         ({"temperature": -1}, "temperature"),
         ({"beta": 1}, "no parameter"),
-        ({"a": "x"}, "must be numbers"),
+        ({"a": "x"}, r"parameter a must be in \[0, 1\] \(a number\), got 'x'"),
     ]:
         with pytest.raises(InputError, match=message):
             select(["rmia-offline"], Modality.CLASSIFIER, params={"rmia-offline": params})

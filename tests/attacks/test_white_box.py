@@ -3,6 +3,8 @@ members, and the tiny causal LM of the demo."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -74,16 +76,15 @@ def test_no_parameters_no_gradient_norm(tmp_path) -> None:
     assert result.attack("loss") is not None
 
 
-def test_language_model_gradient_norm_is_named_not_default() -> None:
-    pytest.importorskip("transformers")
-    from miaudit.demo.lm import demo_lm
-
-    torch.set_num_threads(2)
-    target, members, nonmembers, _ = demo_lm(seed=0, n=60, epochs=30)
-    default = miaudit.audit(target, members, nonmembers)
+def test_language_model_gradient_norm_is_named_not_default(tiny_lm: Any) -> None:
+    target, members, nonmembers, _ = tiny_lm
+    # which attacks run by default does not depend on the sample: 60 + 60 texts suffice
+    default = miaudit.audit(target, members[:60], nonmembers[:60])
     assert "lm-gradient-norm" not in {a.name for a in default.attacks}
     result = miaudit.audit(target, members, nonmembers, attacks=["lm-gradient-norm", "lm-loss"])
     found = result.attack("lm-gradient-norm")
-    # 60 texts seen 30 times vs 60 fresh ones: observed AUC 0.89 [0.82, 0.93]
+    # the session's tiny LM, 200 texts seen 30 times vs 200 fresh ones: observed AUC 0.74
+    # [0.69, 0.79] (on 60 + 60 of them the interval is twice as wide, 0.71 [0.61, 0.80], too
+    # close to the bound); a lost signal would put the lower end near 0.45
     assert found.auc.ci[0] > 0.6, found.auc
     assert "white-box" in found.access

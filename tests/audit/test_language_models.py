@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ torch = pytest.importorskip("torch")
 
 from miaudit import audit  # noqa: E402
 from miaudit.data.texts import TextRecords  # noqa: E402
-from miaudit.demo.lm import demo_lm, ledger_texts, train_tiny_lm  # noqa: E402
+from miaudit.demo.lm import DemoLM, ledger_texts, train_tiny_lm, train_tiny_mlm  # noqa: E402
 from miaudit.errors import InputError  # noqa: E402
 from miaudit.signals.lm import lm_signals, min_k, min_k_plus_plus  # noqa: E402
 from miaudit.targets.lm import CausalLMTarget  # noqa: E402
@@ -24,13 +25,23 @@ MODEL_ATTACKS = ["lm-loss", "zlib", "min-k", "min-k++"]
 
 
 @pytest.fixture(scope="module")
-def lm() -> tuple:
-    torch.set_num_threads(2)
-    return demo_lm(seed=0, n=200, epochs=30)
+def reference_lm(tiny_lm: DemoLM) -> CausalLMTarget:
+    """A reference model for the tiny LM: the same architecture and tokenizer, trained 10
+    epochs on ``other`` (texts of the same generator that are neither members nor non-members)."""
+    target, _, _, other = tiny_lm
+    reference = train_tiny_lm(other, target.tokenizer, epochs=10, seed=1)
+    return CausalLMTarget(reference.model, reference.tokenizer, batch_size=32)
 
 
-def test_attacks_find_members_and_the_blind_baseline_does_not(lm: tuple) -> None:
-    target, members, nonmembers, _ = lm
+@pytest.fixture(scope="module")
+def masked_lm(tiny_lm: DemoLM) -> Any:
+    """The neighbour generator's masked LM: a small BERT trained 5 epochs on ``other``."""
+    target, _, _, other = tiny_lm
+    return train_tiny_mlm(other, target.tokenizer, epochs=5, seed=0)
+
+
+def test_attacks_find_members_and_the_blind_baseline_does_not(tiny_lm: DemoLM) -> None:
+    target, members, nonmembers, _ = tiny_lm
     result = audit(target, members, nonmembers, attacks=[*MODEL_ATTACKS, "blind-baseline"])
     best = result.strongest()
     # 200 members seen 30 times vs 200 fresh records of the same generator: observed best
@@ -44,8 +55,8 @@ def test_attacks_find_members_and_the_blind_baseline_does_not(lm: tuple) -> None
     assert {a["name"] for a in report["attacks"]} == {*MODEL_ATTACKS, "blind-baseline"}
 
 
-def test_blind_baseline_warns_when_the_split_is_shifted(lm: tuple) -> None:
-    target, members, _, _ = lm
+def test_blind_baseline_warns_when_the_split_is_shifted(tiny_lm: DemoLM) -> None:
+    target, members, _, _ = tiny_lm
     # non-members from another source: the same ledger, but shouted
     shifted = [t.upper() for t in ledger_texts(400, seed=9)[200:]]
     result = audit(target, members, shifted, attacks=["lm-loss", "blind-baseline"])
@@ -54,8 +65,8 @@ def test_blind_baseline_warns_when_the_split_is_shifted(lm: tuple) -> None:
     assert "Warning: the blind baseline" in result.render("md")
 
 
-def test_padding_and_the_sliding_window_change_nothing(lm: tuple) -> None:
-    target, members, _, _ = lm
+def test_padding_and_the_sliding_window_change_nothing(tiny_lm: DemoLM) -> None:
+    target, members, _, _ = tiny_lm
     texts = [" ".join(members[:4]), *members[4:12]]  # one text longer than a 16-token window
     full = CausalLMTarget(target.model, target.tokenizer, batch_size=1).token_stats(texts)
     batched = CausalLMTarget(target.model, target.tokenizer, batch_size=32).token_stats(texts)
@@ -74,8 +85,8 @@ def test_padding_and_the_sliding_window_change_nothing(lm: tuple) -> None:
     )
 
 
-def test_loads_from_a_local_directory(lm: tuple, tmp_path: Path) -> None:
-    target, members, _, _ = lm
+def test_loads_from_a_local_directory(tiny_lm: DemoLM, tmp_path: Path) -> None:
+    target, members, _, _ = tiny_lm
     target.model.save_pretrained(tmp_path)
     target.tokenizer.save_pretrained(tmp_path)
     loaded = CausalLMTarget.from_pretrained(tmp_path, batch_size=16)
@@ -84,8 +95,8 @@ def test_loads_from_a_local_directory(lm: tuple, tmp_path: Path) -> None:
     )
 
 
-def test_min_k_plus_plus_by_hand(lm: tuple) -> None:
-    target, members, _, _ = lm
+def test_min_k_plus_plus_by_hand(tiny_lm: DemoLM) -> None:
+    target, members, _, _ = tiny_lm
     text = members[0]
     stats = target.token_stats([text])
     ids = torch.tensor([target.encode(text)])
@@ -106,12 +117,12 @@ def test_min_k_plus_plus_by_hand(lm: tuple) -> None:
     assert signals["lm_loss"][0] == pytest.approx(-actual.mean(), rel=1e-7)
 
 
-def test_min_k_takes_k_from_python_the_config_and_the_cli(lm: tuple, tmp_path: Path) -> None:
+def test_min_k_takes_k_from_python_the_config_and_the_cli(tiny_lm: DemoLM, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from miaudit.cli import main
 
-    target, members, nonmembers, _ = lm
+    target, members, nonmembers, _ = tiny_lm
     default = audit(target, members, nonmembers, attacks=["min-k", "min-k++"])
     tenth = audit(
         target,
@@ -152,12 +163,10 @@ def test_min_k_takes_k_from_python_the_config_and_the_cli(lm: tuple, tmp_path: P
         assert report["attacks"][0]["auc"] == pytest.approx(tenth.attack("min-k").auc.value)
 
 
-def test_reference_and_lowercase_attacks(lm: tuple) -> None:
-    target, members, nonmembers, other = lm
-    reference = train_tiny_lm(other, target.tokenizer, epochs=10, seed=1)
-    ref_target = CausalLMTarget(reference.model, reference.tokenizer, batch_size=32)
+def test_reference_and_lowercase_attacks(tiny_lm: DemoLM, reference_lm: CausalLMTarget) -> None:
+    target, members, nonmembers, _ = tiny_lm
     result = audit(
-        target, members, nonmembers, attacks=["reference", "lowercase"], reference_lm=ref_target
+        target, members, nonmembers, attacks=["reference", "lowercase"], reference_lm=reference_lm
     )
     assert result.attack("reference").auc.value > 0.8
     assert "already lowercase" in result.skipped[0].reason
@@ -165,7 +174,7 @@ def test_reference_and_lowercase_attacks(lm: tuple) -> None:
     assert "reference_lm" in without.skipped[0].reason
 
 
-def test_text_records_from_files_and_bad_input(tmp_path: Path, lm: tuple) -> None:
+def test_text_records_from_files_and_bad_input(tmp_path: Path, tiny_lm: DemoLM) -> None:
     texts = ledger_texts(30, seed=3)
     (tmp_path / "a.txt").write_text("\n".join(texts) + "\n\n")
     (tmp_path / "a.jsonl").write_text(
@@ -187,7 +196,7 @@ def test_text_records_from_files_and_bad_input(tmp_path: Path, lm: tuple) -> Non
     assert TextRecords.from_texts(dataset).texts.tolist() == texts
     with pytest.raises(InputError, match="no column 'body'"):
         TextRecords.from_dataset(dataset, column="body")
-    target, members, nonmembers, _ = lm
+    target, members, nonmembers, _ = tiny_lm
     (tmp_path / "bad.jsonl").write_text('{"text": "x"}\nnot json\n')
     cases = [
         (lambda: TextRecords.from_file(tmp_path / "bad.jsonl"), "line 2 is not JSON"),
@@ -207,25 +216,25 @@ def test_text_records_from_files_and_bad_input(tmp_path: Path, lm: tuple) -> Non
             call()
 
 
-def test_demo_llm_from_the_command_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "miaudit",
-            "demo",
-            "llm",
-            "--out",
-            str(tmp_path),
-            "--format",
-            "json,md",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def test_demo_llm_from_the_command_line(
+    tiny_lm: DemoLM, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # in process, and the model the demo trains is the session's tiny LM: ``demo_lm(seed=0)``
+    # with its defaults, which is exactly how the fixture was made (the entry point and the
+    # demo's own training in a fresh interpreter: tests/cli/test_cli.py::test_demo and
+    # test_a_missing_extra_names_its_pip_line)
+    import miaudit.demo.lm
+
+    calls = []
+
+    def trained(*args: Any, **kwargs: Any) -> DemoLM:
+        calls.append((args, kwargs))
+        return tiny_lm
+
+    monkeypatch.setattr(miaudit.demo.lm, "demo_lm", trained)
+    done = cli("demo", "llm", "--out", str(tmp_path), "--format", "json,md", "--quiet")
     assert done.returncode == 0, done.stderr
+    assert calls == [((0,), {})]  # the seed, and the defaults the fixture used
     report = json.loads((tmp_path / "report.json").read_text())
     aucs = {a["name"]: a["auc"] for a in report["attacks"]}
     assert max(v for k, v in aucs.items() if k != "blind-baseline") >= 0.8
@@ -266,13 +275,14 @@ def test_canary_exposure_separates_inserted_canaries(tmp_path: Path) -> None:
         CanaryFormat("no secret here")
 
 
-def test_neighbourhood_attack_compares_with_masked_lm_neighbours(lm: tuple) -> None:
-    from miaudit.demo.lm import train_tiny_mlm
+def test_neighbourhood_attack_compares_with_masked_lm_neighbours(
+    tiny_lm: DemoLM, masked_lm: Any
+) -> None:
     from miaudit.signals.lm import mean_loss
     from miaudit.targets.masked_lm import MaskedLMNeighbours
 
-    target, members, nonmembers, other = lm
-    mlm = train_tiny_mlm(other, target.tokenizer, epochs=5, seed=0)
+    target, members, nonmembers, _ = tiny_lm
+    mlm = masked_lm
     generator = MaskedLMNeighbours(mlm, target.tokenizer, n=4, seed=3)
     made = generator.neighbours(members[:3])
     assert made == MaskedLMNeighbours(mlm, target.tokenizer, n=4, seed=3).neighbours(
@@ -319,8 +329,8 @@ def _audit_from_config(config: Path, out: Path) -> subprocess.CompletedProcess[s
     )
 
 
-def test_audit_a_checkpoint_from_a_config_file(lm: tuple, tmp_path: Path) -> None:
-    target, members, nonmembers, _ = lm
+def test_audit_a_checkpoint_from_a_config_file(tiny_lm: DemoLM, tmp_path: Path) -> None:
+    target, members, nonmembers, _ = tiny_lm
     target.model.save_pretrained(tmp_path / "checkpoint")  # safetensors by default
     target.tokenizer.save_pretrained(tmp_path / "checkpoint")
     (tmp_path / "train.jsonl").write_text("\n".join(json.dumps({"body": t}) for t in members))
@@ -353,9 +363,9 @@ fail_on = ["auc>0.8"]
     assert refused.returncode == 2 and "pickled weights run code" in refused.stderr
 
 
-def test_language_model_audits_take_the_same_validation(lm: tuple) -> None:
+def test_language_model_audits_take_the_same_validation(tiny_lm: DemoLM) -> None:
     # before the one pipeline, an LM audit accepted all of these silently
-    target, members, nonmembers, _ = lm
+    target, members, nonmembers, _ = tiny_lm
     for settings, message in [
         ({"delta": 5.0}, "delta must be in"),
         ({"confidence": 0.2}, "confidence must be in"),
@@ -370,8 +380,8 @@ def test_language_model_audits_take_the_same_validation(lm: tuple) -> None:
         audit(target.model, members, nonmembers)  # a bare causal LM: it needs its tokenizer
 
 
-def test_two_text_files_without_ids_do_not_collide(lm: tuple, tmp_path: Path) -> None:
-    target, members, nonmembers, _ = lm
+def test_two_text_files_without_ids_do_not_collide(tiny_lm: DemoLM, tmp_path: Path) -> None:
+    target, members, nonmembers, _ = tiny_lm
     (tmp_path / "a.txt").write_text("\n".join(members))
     (tmp_path / "b.txt").write_text("\n".join(nonmembers))
     a, b = TextRecords.from_file(tmp_path / "a.txt"), TextRecords.from_file(tmp_path / "b.txt")
@@ -385,11 +395,11 @@ def test_two_text_files_without_ids_do_not_collide(lm: tuple, tmp_path: Path) ->
 
 
 def test_the_docs_example_runs_verbatim(
-    lm: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_lm: DemoLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "llm.md"
     code = docs.read_text().split("```python\n", 1)[1].split("```", 1)[0]
-    target, members, nonmembers, _ = lm
+    target, members, nonmembers, _ = tiny_lm
     target.model.save_pretrained(tmp_path / "checkpoints" / "my-finetune")
     target.tokenizer.save_pretrained(tmp_path / "checkpoints" / "my-finetune")
     for name, texts in (("finetune_train.jsonl", members), ("heldout.jsonl", nonmembers)):
@@ -401,16 +411,19 @@ def test_the_docs_example_runs_verbatim(
     assert max(a["auc"] for a in report["attacks"] if a["name"] == "lm-loss") > 0.8
 
 
-def test_a_config_file_names_a_reference_lm_and_a_masked_lm(lm: tuple, tmp_path: Path) -> None:
+def test_a_config_file_names_a_reference_lm_and_a_masked_lm(
+    tiny_lm: DemoLM, reference_lm: CausalLMTarget, masked_lm: Any, tmp_path: Path
+) -> None:
     from click.testing import CliRunner
 
     from miaudit.cli import main
-    from miaudit.demo.lm import train_tiny_mlm
 
-    target, members, nonmembers, other = lm
-    reference = train_tiny_lm(other, target.tokenizer, epochs=10, seed=1)
-    mlm = train_tiny_mlm(other, target.tokenizer, epochs=5, seed=0)
-    for name, model in (("model", target.model), ("base", reference.model), ("mlm", mlm)):
+    target, members, nonmembers, _ = tiny_lm
+    for name, model in (
+        ("model", target.model),
+        ("base", reference_lm.model),
+        ("mlm", masked_lm),
+    ):
         model.save_pretrained(tmp_path / name)
         target.tokenizer.save_pretrained(tmp_path / name)
     (tmp_path / "train.txt").write_text("\n".join(members))

@@ -1,5 +1,7 @@
 """miaudit in CI: policy gate, baselines, SARIF, JUnit, GitHub Actions, MLflow — from the command
-line in subprocesses, as a CI job runs it."""
+line, as a CI job runs it: the gate's exit 1 in a real subprocess (``python -m miaudit``), the
+rest in process through the same ``main`` (``ci_run``), and the pytest plugin in an inner
+pytest session."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import joblib
@@ -18,10 +21,15 @@ from sklearn.linear_model import LogisticRegression
 
 ATTACKS = "loss,margin,logit-confidence,gap"
 
+#: ``miaudit ARGS`` run by the ``cli`` fixture (tests/conftest.py) or by :func:`run`
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
 
 def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """``python -m miaudit ARGS`` in a subprocess, outside GitHub Actions (no ``GITHUB_*``
+    variables) unless ``env`` adds some."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
     return subprocess.run(
         [sys.executable, "-m", "miaudit", *args],
@@ -31,6 +39,19 @@ def run(
         timeout=300,
         env={**environment, **(env or {})},
     )
+
+
+@pytest.fixture()
+def ci_run(cli: Run) -> Run:
+    """:func:`run`, in process: the same environment, exit codes and output."""
+
+    def run_here(
+        *args: str, cwd: Path, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        hidden: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GITHUB_")}
+        return cli(*args, cwd=cwd, env={**hidden, **(env or {})})
+
+    return run_here
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +89,9 @@ formats = ["json", "md", "html", "sarif", "junit"]
 
 
 def test_policy_gate_fails_a_leaky_model_and_passes_a_regularised_one(
-    models: Path, tmp_path: Path
+    models: Path, tmp_path: Path, ci_run: Run
 ) -> None:
-    leaky = run(
+    leaky = run(  # the real entry point: exit 1 from `python -m miaudit`
         "audit", "--config", "leaky.toml", "--out", str(tmp_path / "leaky"), "--quiet", cwd=models
     )
     assert leaky.returncode == 1, leaky.stderr
@@ -79,7 +100,7 @@ def test_policy_gate_fails_a_leaky_model_and_passes_a_regularised_one(
     assert "Gate: failed" in page and "MIA001" in page and "MembershipLeakageAbovePolicy" in page
     summary = (tmp_path / "leaky" / "report.md").read_text()
     assert "AML.T0024.000" in summary and "**Gate: failed**" in summary
-    good = run(
+    good = ci_run(
         "audit",
         "--config",
         "regularised.toml",
@@ -92,7 +113,7 @@ def test_policy_gate_fails_a_leaky_model_and_passes_a_regularised_one(
     gate = json.loads((tmp_path / "good" / "report.json").read_text())["gate"]
     assert gate["passed"] and len(gate["checks"]) == 2
     assert all("within the limit" in c["detail"] for c in gate["checks"])
-    soft = run(
+    soft = ci_run(
         "audit",
         "--config",
         "leaky.toml",
@@ -106,9 +127,11 @@ def test_policy_gate_fails_a_leaky_model_and_passes_a_regularised_one(
     assert not json.loads((tmp_path / "soft" / "report.json").read_text())["gate"]["passed"]
 
 
-def test_baseline_catches_a_regression_but_not_a_new_seed(models: Path, tmp_path: Path) -> None:
+def test_baseline_catches_a_regression_but_not_a_new_seed(
+    models: Path, tmp_path: Path, ci_run: Run
+) -> None:
     base = tmp_path / "baseline.json"
-    saved = run(
+    saved = ci_run(
         "audit",
         "--config",
         "regularised.toml",
@@ -121,7 +144,7 @@ def test_baseline_catches_a_regression_but_not_a_new_seed(models: Path, tmp_path
     )
     assert saved.returncode == 0, saved.stderr
     assert json.loads(base.read_text())["schema"] == "miaudit.report/1"
-    same = run(
+    same = ci_run(
         "audit",
         "--config",
         "regularised.toml",
@@ -141,7 +164,7 @@ def test_baseline_catches_a_regression_but_not_a_new_seed(models: Path, tmp_path
     assert gate["baseline"] == str(base)
     # the leaky model against the regularised baseline, with a policy loose enough to pass:
     # only the baseline comparison can fail it
-    worse = run(
+    worse = ci_run(
         "audit",
         "--config",
         "leaky.toml",
@@ -169,8 +192,10 @@ def test_baseline_catches_a_regression_but_not_a_new_seed(models: Path, tmp_path
         (["--tolerance", "1.5"], "1.5"),
     ],
 )
-def test_bad_baseline_input(models: Path, tmp_path: Path, flags: list[str], message: str) -> None:
-    done = run(
+def test_bad_baseline_input(
+    models: Path, tmp_path: Path, flags: list[str], message: str, ci_run: Run
+) -> None:
+    done = ci_run(
         "audit",
         "--config",
         "regularised.toml",
@@ -294,11 +319,11 @@ GITHUB_SARIF_SCHEMA = {
 }
 
 
-def test_sarif_validates_and_junit_parses(models: Path, tmp_path: Path) -> None:
+def test_sarif_validates_and_junit_parses(models: Path, tmp_path: Path, ci_run: Run) -> None:
     import jsonschema
 
     out = tmp_path / "r"
-    done = run("audit", "--config", "leaky.toml", "--out", str(out), "--quiet", cwd=models)
+    done = ci_run("audit", "--config", "leaky.toml", "--out", str(out), "--quiet", cwd=models)
     assert done.returncode == 1
     sarif = json.loads((out / "report.sarif").read_text())
     jsonschema.validate(sarif, GITHUB_SARIF_SCHEMA)
@@ -315,7 +340,7 @@ def test_sarif_validates_and_junit_parses(models: Path, tmp_path: Path) -> None:
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run_["results"]
     } == {"leaky.toml"}
     # the same audit again: the same fingerprints, so code scanning sees the same findings
-    again = run(
+    again = ci_run(
         "audit", "--config", "leaky.toml", "--out", str(tmp_path / "s"), "--quiet", cwd=models
     )
     assert again.returncode == 1
@@ -333,10 +358,10 @@ def test_sarif_validates_and_junit_parses(models: Path, tmp_path: Path) -> None:
     assert "auc>0.6" in failed[0].find("failure").get("message")
 
 
-def test_sensitive_data_without_dp_is_a_finding(models: Path, tmp_path: Path) -> None:
+def test_sensitive_data_without_dp_is_a_finding(models: Path, tmp_path: Path, ci_run: Run) -> None:
     def rules(*flags: str) -> set[str]:
         out = tmp_path / "-".join(flags or ("plain",))
-        done = run(
+        done = ci_run(
             "audit",
             "--config",
             "regularised.toml",
@@ -359,9 +384,9 @@ def test_sensitive_data_without_dp_is_a_finding(models: Path, tmp_path: Path) ->
     assert "MIA004" not in rules("--sensitive-data", "--dp-epsilon", "8")  # DP declared
 
 
-def test_github_actions_annotations_and_summary(models: Path, tmp_path: Path) -> None:
+def test_github_actions_annotations_and_summary(models: Path, tmp_path: Path, ci_run: Run) -> None:
     summary = tmp_path / "summary.md"
-    done = run(
+    done = ci_run(
         "audit",
         "--config",
         "leaky.toml",
@@ -378,17 +403,17 @@ def test_github_actions_annotations_and_summary(models: Path, tmp_path: Path) ->
     )
     assert any("auc>0.6" in line for line in errors)
     assert "**Gate: failed**" in summary.read_text()
-    quiet = run(
+    quiet = ci_run(
         "audit", "--config", "leaky.toml", "--out", str(tmp_path / "q"), "--quiet", cwd=models
     )
     assert "::error" not in quiet.stdout  # outside GitHub Actions: no workflow commands
 
 
-def test_mlflow_run_holds_the_metrics(models: Path, tmp_path: Path) -> None:
+def test_mlflow_run_holds_the_metrics(models: Path, tmp_path: Path, ci_run: Run) -> None:
     mlflow = pytest.importorskip("mlflow")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     # run from tmp_path: the store's artifacts go to ./mlruns there
-    done = run(
+    done = ci_run(
         "audit",
         "--config",
         str(models / "leaky.toml"),
@@ -444,7 +469,8 @@ def test_pytest_plugin_fails_a_test_with_a_clear_message(
             assert (tmp_path / "report.html").is_file() and result.gate.passed
     """
     )
-    outcome = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    # in process: pytest loads the plugin from its `pytest11` entry point there too
+    outcome = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     outcome.assert_outcomes(passed=1, failed=1)
     text = outcome.stdout.str()
     assert "membership-inference leakage above the limits" in text

@@ -1,13 +1,14 @@
-"""The command line end to end, in subprocesses, as a user runs it (the many bad-input cases
-in process, through the same entry point)."""
+"""The command line end to end. A few commands run as a user runs them, ``python -m miaudit`` in
+a subprocess (the entry point, a fresh interpreter); the rest run in process through the same
+``main`` with click's runner (the ``cli`` fixture of tests/conftest.py): the same exit codes and
+messages without seconds of imports for each."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import joblib
@@ -15,8 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+#: the ``cli`` fixture (tests/conftest.py): ``miaudit ARGS`` in this process
+CliRun = Callable[..., subprocess.CompletedProcess[str]]
+
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m miaudit ARGS`` in a subprocess, as a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "miaudit", *args],
         capture_output=True,
@@ -24,31 +29,6 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         cwd=cwd,
         timeout=300,
     )
-
-
-def run_here(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The command in this process (click's runner): the same exit codes and messages as a
-    subprocess without two seconds of imports each, for the many bad-input cases. An uncaught
-    exception comes back as its traceback on stderr, which the callers refuse."""
-    import traceback
-
-    from click.testing import CliRunner
-
-    from miaudit.cli import main
-
-    previous = Path.cwd()
-    try:
-        if cwd is not None:
-            os.chdir(cwd)
-        result = CliRunner().invoke(main, list(args), catch_exceptions=True)
-    finally:
-        os.chdir(previous)
-    stderr = result.stderr
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        stderr += "Traceback (most recent call last):\n" + "".join(
-            traceback.format_exception(result.exception)
-        )
-    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, stderr)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +57,10 @@ def project(tmp_path_factory: pytest.TempPathFactory, overfit_model: tuple) -> P
     return root
 
 
-def test_demo(tmp_path: Path) -> None:
-    done = run("demo", "--out", str(tmp_path / "r"))
+def test_demo(tmp_path: Path, cli: CliRun) -> None:
+    # in process: the demo trains and audits for most of its time, and `demo llm` runs as a
+    # real subprocess in test_a_missing_extra_names_its_pip_line
+    done = cli("demo", "--out", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
     assert "Membership-inference audit" in done.stdout and "risk:" in done.stdout
     names = sorted(p.name for p in (tmp_path / "r").iterdir())
@@ -105,13 +87,13 @@ def test_audit_from_config(project: Path) -> None:
     assert not (project / "report" / "report.html").exists()
 
 
-def test_audit_from_yaml_config_and_flags_agree(project: Path, tmp_path: Path) -> None:
+def test_audit_from_yaml_config_and_flags_agree(project: Path, tmp_path: Path, cli: CliRun) -> None:
     (project / "audit.yaml").write_text(
         "target: {kind: sklearn, path: model.joblib, trust: true}\n"
         "data: {members: members.csv, nonmembers: nonmembers.csv, label: diagnosis, "
         "id: patient}\n"
     )
-    a = run(
+    a = cli(
         "audit",
         "--config",
         str(project / "audit.yaml"),
@@ -123,7 +105,7 @@ def test_audit_from_yaml_config_and_flags_agree(project: Path, tmp_path: Path) -
         "loss",
         "--quiet",
     )
-    b = run(
+    b = cli(
         "audit",
         "--model",
         str(project / "model.joblib"),
@@ -150,8 +132,8 @@ def test_audit_from_yaml_config_and_flags_agree(project: Path, tmp_path: Path) -
     assert ra["attacks"] == rb["attacks"]
 
 
-def test_audit_from_precomputed_outputs(project: Path, tmp_path: Path) -> None:
-    done = run(
+def test_audit_from_precomputed_outputs(project: Path, tmp_path: Path, cli: CliRun) -> None:
+    done = cli(
         "audit",
         "--outputs",
         str(project / "outputs.csv"),
@@ -168,7 +150,7 @@ def test_audit_from_precomputed_outputs(project: Path, tmp_path: Path) -> None:
     assert report["attacks"][0]["auc"] > 0.6
 
 
-def test_reference_models_from_the_command_line(project: Path, tmp_path: Path) -> None:
+def test_reference_models_from_the_command_line(project: Path, tmp_path: Path, cli: CliRun) -> None:
     args = [
         "audit",
         "--config",
@@ -185,12 +167,12 @@ def test_reference_models_from_the_command_line(project: Path, tmp_path: Path) -
         str(tmp_path / "cache"),
         "--quiet",
     ]
-    first = run(*args)
+    first = cli(*args)
     assert first.returncode == 0, first.stderr
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["reference_models"]["trained"] == 2
     assert [a["name"] for a in report["attacks"]] == ["loss", "lira-offline", "lira-online"]
-    second = run(*args)
+    second = cli(*args)
     assert second.returncode == 0, second.stderr
     again = json.loads((tmp_path / "r" / "report.json").read_text())
     assert again["reference_models"]["cache_hits"] == 2 and again["attacks"] == report["attacks"]
@@ -198,14 +180,14 @@ def test_reference_models_from_the_command_line(project: Path, tmp_path: Path) -
     tuning = report["reference_models"]["tuning"]
     assert set(tuning) == {"lira-offline", "lira-online"}
     assert all("tuned" in t for t in tuning.values())
-    untuned = run(*args, "--no-tune", "--attack-param", "lira-offline.variance=global")
+    untuned = cli(*args, "--no-tune", "--attack-param", "lira-offline.variance=global")
     assert untuned.returncode == 0, untuned.stderr
     plain = json.loads((tmp_path / "r" / "report.json").read_text())["reference_models"]
     assert plain["tuning"] == {} and "global variance" in plain["variants"]["lira-offline"]
 
 
-def test_gate_exit_codes(project: Path, tmp_path: Path) -> None:
-    failing = run(
+def test_gate_exit_codes(project: Path, tmp_path: Path, cli: CliRun) -> None:
+    failing = cli(
         "audit",
         "--outputs",
         str(project / "outputs.csv"),
@@ -218,7 +200,7 @@ def test_gate_exit_codes(project: Path, tmp_path: Path) -> None:
         "--quiet",
     )
     assert failing.returncode == 1 and "gate failed" in failing.stderr
-    passing = run(
+    passing = cli(
         "audit",
         "--outputs",
         str(project / "outputs.csv"),
@@ -231,7 +213,7 @@ def test_gate_exit_codes(project: Path, tmp_path: Path) -> None:
         "--quiet",
     )
     assert passing.returncode == 0, passing.stderr
-    unresolvable = run(
+    unresolvable = cli(
         "audit",
         "--outputs",
         str(project / "outputs.csv"),
@@ -441,9 +423,9 @@ def _outputs(path: Path, rows: Iterable[str]) -> list[str]:
     ],
 )
 def test_bad_input_exits_2_with_a_message(
-    project: Path, tmp_path: Path, make_args: object, message: str
+    project: Path, tmp_path: Path, make_args: object, message: str, cli: CliRun
 ) -> None:
-    done = run_here(*make_args(project, tmp_path))  # type: ignore[operator]
+    done = cli(*make_args(project, tmp_path))  # type: ignore[operator]
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -457,7 +439,9 @@ def test_attacks_listing() -> None:
     assert "never queries" in done.stdout  # the blind baseline's access, from its requirements
 
 
-def test_callable_and_torch_targets_from_config(project: Path, tmp_path: Path) -> None:
+def test_callable_and_torch_targets_from_config(
+    project: Path, tmp_path: Path, cli: CliRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "serving.py").write_text(
         "import joblib\n"
         f"_model = joblib.load({str(project / 'model.joblib')!r})\n"
@@ -472,26 +456,15 @@ def test_callable_and_torch_targets_from_config(project: Path, tmp_path: Path) -
         '[target]\nkind = "callable"\nfunction = "serving:predict"\nclasses = 3\n'
         f"trust = true\n\n{data}",
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "miaudit",
-            "audit",
-            "--config",
-            str(config),
-            "--out",
-            str(tmp_path / "c"),
-            "--format",
-            "json",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(tmp_path)},
-    )
+    monkeypatch.syspath_prepend(str(tmp_path))  # the user's module, importable as `serving`
+    monkeypatch.delitem(sys.modules, "serving", raising=False)
+    try:
+        done = cli(
+            "audit", "--config", str(config), "--out", str(tmp_path / "c"), "--format", "json",
+            "--quiet", cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        sys.modules.pop("serving", None)  # another test's `serving` must be its own
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "c" / "report.json").read_text())["target"]["kind"] == "callable"
 
@@ -505,7 +478,7 @@ def test_callable_and_torch_targets_from_config(project: Path, tmp_path: Path) -
         '[target]\nkind = "torch"\npath = "model.pt2"\nclasses = 3\n'
         f'output = "logits"\ntrust = true\n\n{data}',
     )
-    done = run(
+    done = cli(
         "audit",
         "--config",
         str(config),
@@ -536,9 +509,9 @@ def test_callable_and_torch_targets_from_config(project: Path, tmp_path: Path) -
     ],
 )
 def test_reference_flags_reject_bad_input(
-    project: Path, tmp_path: Path, flags: list[str], message: str
+    project: Path, tmp_path: Path, flags: list[str], message: str, cli: CliRun
 ) -> None:
-    done = run_here(
+    done = cli(
         "audit",
         "--config",
         str(project / "audit.toml"),
@@ -567,7 +540,7 @@ def test_a_missing_extra_names_its_pip_line(tmp_path: Path) -> None:
 
 
 def test_precomputed_outputs_with_reference_outputs(
-    project: Path, overfit_model: tuple, tmp_path: Path
+    project: Path, overfit_model: tuple, tmp_path: Path, cli: CliRun
 ) -> None:
     """A table of the target's outputs plus a file of reference models' outputs, both made
     elsewhere: the reference attacks run from the command line alone."""
@@ -589,7 +562,7 @@ def test_precomputed_outputs_with_reference_outputs(
     save_reference_outputs(
         tmp_path / "ref.npz", np.arange(len(y)), logits, trained_on, "logits", [0, 1, 2]
     )
-    done = run(
+    done = cli(
         "audit", "--outputs", str(project / "outputs.csv"), "--reference-outputs",
         str(tmp_path / "ref.npz"), "--attacks", "loss,shadow,lira-offline", "--no-tune",
         "--format", "json", "--quiet", "--out", str(tmp_path / "r"),
@@ -608,7 +581,12 @@ def test_precomputed_outputs_with_reference_outputs(
     ],
 )
 def test_a_bug_is_one_paragraph_and_exit_3(
-    project: Path, monkeypatch: pytest.MonkeyPatch, fault: BaseException, code: int, message: str
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: BaseException,
+    code: int,
+    message: str,
+    cli: CliRun,
 ) -> None:
     """An exception no check anticipated (injected into the audit) is exit 3 with one paragraph,
     never a traceback that CI would read as a failed gate (exit 1); Ctrl-C is 130."""
@@ -618,11 +596,11 @@ def test_a_bug_is_one_paragraph_and_exit_3(
         raise fault
 
     monkeypatch.setattr(command, "audit", broken)
-    done = run_here("audit", "--outputs", str(project / "outputs.csv"), "--quiet")
+    done = cli("audit", "--outputs", str(project / "outputs.csv"), "--quiet")
     assert done.returncode == code, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     if code == 3:
         assert "MIAUDIT_DEBUG=1" in done.stderr
         monkeypatch.setenv("MIAUDIT_DEBUG", "1")
-        shown = run_here("audit", "--outputs", str(project / "outputs.csv"), "--quiet")
+        shown = cli("audit", "--outputs", str(project / "outputs.csv"), "--quiet")
         assert "Traceback" in shown.stderr and "boom" in shown.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -67,13 +68,25 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_every_target_kind_has_a_loader() -> None:
-    from typing import get_args
+def test_every_target_kind_is_accepted_by_the_config_and_listed_in_the_docs(
+    tmp_path: Path,
+) -> None:
+    from miaudit.targets.kinds import TARGET_KINDS
 
-    from miaudit.cli.config import TargetConfig
-    from miaudit.cli.sources import TARGET_LOADERS
-
-    assert set(get_args(TargetConfig.model_fields["kind"].annotation)) == set(TARGET_LOADERS)
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "config.md").read_text()
+    listed = re.search(r'kind = "sklearn" +# (.+)', docs)
+    assert listed is not None
+    assert [k.strip() for k in listed.group(1).split("|")] == list(TARGET_KINDS)
+    for name, kind in TARGET_KINDS.items():
+        assert callable(kind.load)
+        config = GOOD_TOML.replace('kind = "sklearn"', f'kind = "{name}"')
+        config = config.replace(
+            "trust = true",
+            'trust = true\nfunction = "m:f"\nclasses = 2\n'
+            'url = "http://127.0.0.1:1/v1/models/m:predict"',
+        )
+        (tmp_path / f"{name}.toml").write_text(config)
+        assert load_config(tmp_path / f"{name}.toml").target.kind == name
 
 
 def test_the_reference_design_from_the_command_line() -> None:
@@ -105,3 +118,93 @@ def test_tuning_and_text_attack_parameters_from_a_config(tmp_path: Path) -> None
     (tmp_path / "bad.toml").write_text(GOOD_TOML.replace("seed = 3", 'tune = "maybe"'))
     with pytest.raises(InputError, match=r"audit\.tune"):
         load_config(tmp_path / "bad.toml")
+
+
+def test_the_docs_table_of_choices_is_generated_from_the_declarations() -> None:
+    from miaudit.cli.config import choices_table
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "config.md").read_text()
+    table = re.search(r"<!-- choices: generated -->\n(.*?)<!-- /choices -->", docs, re.S)
+    assert table is not None and table.group(1) == choices_table()
+
+
+def test_the_config_schema_is_derived_from_the_options_dataclasses() -> None:
+    import dataclasses
+
+    from miaudit.audit.options import GROUPS, KEYWORDS
+    from miaudit.cli.config import GATE_KEYS, AuditConfig, OutputOptions, ReportConfig
+    from miaudit.gate import GateOptions
+
+    # every [audit] default is the dataclass's own: a default changed there changes here
+    for key, info in AuditConfig.model_fields.items():
+        group, name = KEYWORDS[key]
+        found = {f.name: f for f in dataclasses.fields(GROUPS[group])}[name]
+        expected = (
+            found.default if found.default is not dataclasses.MISSING else found.default_factory()  # type: ignore[misc]
+        )
+        default = info.get_default(call_default_factory=True)
+        plain = list(expected) if isinstance(expected, tuple) else expected
+        plain = dict(plain) if hasattr(plain, "items") else plain
+        assert default == plain, key
+    report_keys = [f.name for f in dataclasses.fields(OutputOptions)] + list(GATE_KEYS)
+    assert list(ReportConfig.model_fields) == report_keys
+    assert set(GATE_KEYS) == {f.name for f in dataclasses.fields(GateOptions)}
+    assert ReportConfig().tolerance == GateOptions().tolerance  # type: ignore[attr-defined]
+
+
+def test_file_types_follow_the_dataclass_types() -> None:
+    from pathlib import Path as P
+    from typing import Any, Literal
+
+    from miaudit.cli.config import file_type
+    from miaudit.executors import ExecutorName
+
+    assert file_type(tuple[float, ...]) == list[float]
+    assert file_type(str | P | None) == str | None
+    assert file_type(ExecutorName | str) is ExecutorName
+    assert file_type(Literal["a", "b"]) == Literal["a", "b"]
+    assert file_type(Any) is None and file_type(object | None) is None  # Python objects only
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('executor = "spark"', r"audit\.executor: Input should be 'local', 'inline' or 'ray'"),
+        ('reference_design = "some"', r"audit\.reference_design: Input should be 'all'"),
+        ("tolerance = 2.0", r"report\.tolerance must be in \[0, 1\)"),
+        ('fail_on = ["auc>>1"]', r"invalid config: report"),
+    ],
+)
+def test_bad_choices_and_gate_values_name_the_field(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    section = "[report]" if line.startswith(("tolerance", "fail_on")) else "[audit]"
+    text = GOOD_TOML.replace("seed = 3", "seed = 3\n" if section == "[report]" else line)
+    if section == "[report]":
+        text = text.replace('fail_on = ["auc>0.7"]', line)
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        load_config(path)
+
+
+def test_cli_choices_come_from_the_declarations() -> None:
+    from typing import get_args
+
+    from miaudit.audit.options import Design
+    from miaudit.cli import main
+    from miaudit.executors import ExecutorName
+    from miaudit.targets.exposure import ClassifierOutput
+    from miaudit.targets.kserve import Protocol
+
+    def choices(command: str, option: str) -> list[str]:
+        params = {p.name: p for p in main.commands[command].params}
+        return list(params[option].type.choices)  # type: ignore[attr-defined]
+
+    assert choices("audit", "executor") == [e.value for e in ExecutorName]
+    assert choices("audit", "reference_design") == list(get_args(Design))
+    assert choices("audit", "endpoint_protocol") == [p.value for p in Protocol]
+    assert choices("audit", "endpoint_output") == list(get_args(ClassifierOutput))
+    assert choices("serve", "protocol") == [p.value for p in Protocol]
+    assert choices("serve", "output_kind") == list(get_args(ClassifierOutput))
+    assert choices("scan", "protocol") == [p.value for p in Protocol]

@@ -30,7 +30,6 @@ def net() -> torch.nn.Module:
 
 
 def test_dp_sgd_at_epsilon_1_is_not_refuted_by_any_attack() -> None:
-    torch.set_num_threads(2)
     x, y = _data(1500)
     recipe = miaudit.TorchRecipe(net, epochs=10, lr=0.01, dp=miaudit.DP(epsilon=1.0))
     model = recipe.fit(x[:500], y[:500], 0, np.array([0, 1]))
@@ -64,7 +63,6 @@ def test_the_lower_bound_never_exceeds_the_accountants_epsilon() -> None:
     """Six seeds, each a fresh DP-SGD run (ε = 2) audited with the loss attack: the sound lower
     bound stays at or below the accountant's ε every time; the same recipe without DP shows
     leakage, so the bound is not vacuous by construction."""
-    torch.set_num_threads(2)
     x, y = _data(900, seed=1)
     sets = ((x[:300], y[:300]), (x[300:600], y[300:600]), (x[600:], y[600:]))
     for seed in range(6):
@@ -100,7 +98,6 @@ def test_opacus_traps_are_clear_errors() -> None:
 
 
 def test_a_dp_variant_in_a_comparison_carries_its_accountants_epsilon() -> None:
-    torch.set_num_threads(2)
     x, y = _data(900, seed=2)
     found = miaudit.compare(
         {

@@ -28,7 +28,6 @@ def _noisy_sets() -> tuple:
 
 
 def test_early_stopping_cuts_the_leak_and_label_smoothing_trains() -> None:
-    torch.set_num_threads(2)
     sets = _noisy_sets()
     auc = {}
     for name, settings in {
@@ -57,7 +56,6 @@ def test_early_stopping_cuts_the_leak_and_label_smoothing_trains() -> None:
 def test_dropout_switch_sets_every_dropout_layer_and_cuts_the_leak() -> None:
     from miaudit.training import MLP
 
-    torch.set_num_threads(2)
     sets = _noisy_sets()
     auc = {}
     for p in (0.0, 0.8):

@@ -25,6 +25,25 @@ def iris_model(
     return path, model, x
 
 
+class FakeClock:
+    """A clock the test moves by hand (``advance``), injected where the code reads the time:
+    no test waits for real seconds to pass."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture()
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 @pytest.fixture()
 def server_factory() -> Iterator:
     started: list[Server] = []

@@ -80,6 +80,14 @@ def _alerts(db: str, key: str, timeout: float = 15.0) -> list[dict]:
     return []
 
 
+def _saved(db: str, key: str, timeout: float = 15.0) -> None:
+    """Wait until the gateway has saved ``key``'s monitor state."""
+    deadline = time.monotonic() + timeout
+    while key not in Database(db).load_states():
+        assert time.monotonic() < deadline, f"{key}'s state was never saved"
+        time.sleep(0.1)
+
+
 def test_campaigns_through_the_gateway_are_caught_and_survive_a_restart(
     tmp_path: Path, deployment: dict, server_factory
 ) -> None:
@@ -111,7 +119,7 @@ def test_campaigns_through_the_gateway_are_caught_and_survive_a_restart(
     # a patient attacker: half its candidates, a kill -9, then the rest
     rows = np.concatenate([made.members[:40], made.fresh(rng, 40)])[rng.permutation(80)]
     _predict(server.url, slow, rows[:10])
-    time.sleep(3)  # past a snapshot (every 2 s); what came after it is replayed from the log
+    _saved(db, "slow")  # a snapshot (every 2 s) holds it; what comes after is replayed from the log
     _predict(server.url, slow, rows[10:12])
     server.kill()
     server = _serve(server_factory, deployment, db)
@@ -176,3 +184,34 @@ def test_block_and_throttle(
     saved = db.load_states()
     assert name in saved  # the state was saved at close
     assert [a["key"] for a in db.list_alerts()].count(name) >= 1
+
+
+def test_a_down_webhook_does_not_stall_the_online_monitor(tmp_path: Path) -> None:
+    """Alerts go to a webhook on a closed port whose sender is held in a retry wait: the
+    monitor keeps up with the stream, stores every alert, and the shutdown reports them."""
+    import socket
+    import threading
+
+    from miaudit.monitor import Settings
+    from miaudit.monitor.webhook import Webhook
+    from miaudit.querylog import QueryRecord
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    held = threading.Event()
+    hook = Webhook(f"http://127.0.0.1:{port}/hook", retries=2, sleep=lambda _: held.wait(30))
+    db = Database(str(tmp_path / "g.db"))
+    watch = Watch(db, Calibration(Settings(), {"volume": 0.5}), None, "none", hook)
+    start = time.perf_counter()
+    for n in range(30):
+        record = QueryRecord(
+            time.time(), f"k{n}", "r", "m", [float(n), 1.0], [0.4, 0.6], "full", 200
+        )
+        watch.feed([record])
+    assert watch.wait(timeout=30)
+    assert time.perf_counter() - start < 10  # not 30 × the retries' waits
+    assert len(db.list_alerts()) == 30
+    held.set()
+    watch.close()
+    assert len(hook.failures) == 30 and all("ConnectError" in f for f in hook.failures)

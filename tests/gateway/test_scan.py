@@ -96,6 +96,8 @@ def test_an_unprotected_model_server_is_graded_mia101_and_mia102(
     assert report["queries"] <= 33  # 1 without credentials, 1 probe, 1 widening, ≤ 30 rate
     sarif = json.loads((tmp_path / "scan" / "scan.sarif").read_text())
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"MIA101", "MIA102", "MIA104"}
+    located = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert located["artifactLocation"] == {"uri": "open", "uriBaseId": "ENDPOINT"}  # repo-relative
     suite = ET.parse(tmp_path / "scan" / "scan.junit.xml").getroot()
     assert suite.get("tests") == "5" and suite.get("failures") == "2"
     code, _, _ = _scan(tmp_path, f"{bare_server}/open", "--features", "4", "--fail-level", "none")

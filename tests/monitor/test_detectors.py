@@ -206,10 +206,12 @@ def test_memory_stays_bounded_on_a_long_stream() -> None:
         pass
     assert monitor.processed == 30_000
     for state in monitor.keys.values():
-        assert len(state.seen) <= 64 and len(state.clusters) <= 32 and len(state.centres) <= 32
+        copies = state.state("near-duplicates")
+        assert len(state.seen) <= 64 and len(copies.clusters) <= 32 and len(copies.centres) <= 32
         assert state.ring is not None and len(state.ring) == 32
-        assert len(state.seconds) <= settings.period + 1
-    assert len(monitor.groups.owner) <= 500
+        for rate in ("volume", "harvesting"):
+            assert len(state.state(rate).seconds) <= settings.period + 1
+    assert len(monitor.shared["campaign"].owner) <= 500
 
 
 def test_settings_are_checked() -> None:
@@ -275,3 +277,60 @@ def test_simulated_traffic_keeps_its_clock() -> None:
     times = [r.time for r in traffic.records]
     assert times == sorted(times)
     assert times[0] >= START and times[-1] < START + 2 * 86400  # one simulated day (and tails)
+
+
+def _legacy_traffic() -> tuple[np.ndarray, list[QueryRecord]]:
+    """Training records and 96 queries of one key: 24 records (half of them training
+    records), each followed by three near copies (the traffic tests/monitor/data was made on)."""
+    rng = np.random.default_rng(5)
+    train = np.round(rng.normal(size=(40, 3)), 4)
+    rows = [*train[:12], *np.round(rng.normal(size=(12, 3)), 4)]
+    order = [rows[i] for i in rng.permutation(len(rows))]
+    stream = [c for r in order for c in (r, *np.round(r + 0.05 * rng.normal(size=(3, 3)), 4))]
+    records = []
+    for n, row in enumerate(stream):
+        p = 1 / (1 + np.exp(-row.sum()))
+        output = [round(1 - p, 6), round(p, 6)]
+        records.append(QueryRecord(START + 7 * n, "k", "r", "m", row.tolist(), output, "full", 200))
+    return train, records
+
+
+def test_a_state_saved_before_version_2_resumes_exactly() -> None:
+    # a restarted gateway finds states saved by the previous version (one flat dictionary):
+    # it resumes with the numbers the old code reached on the whole stream
+    from pathlib import Path
+
+    from miaudit.monitor import Scales
+
+    saved = json.loads((Path(__file__).parent / "data" / "key_state_v1.json").read_text())
+    train, records = _legacy_traffic()
+    index = TrainingIndex.build(train.tolist(), SECRET)
+    settings = Settings(window=8, period=60)
+    scales = Scales.of({"mean": [0.0] * 3, "scale": [1.0] * 3})
+    for state in (saved["state"], None):
+        monitor = Monitor(settings, index=index, scales=scales)
+        if state is not None:
+            assert "detectors" not in state  # the old layout
+            monitor.restore({"k": state})
+        feed(monitor, records[50:] if state is not None else records)
+        assert monitor.keys["k"].scores == saved["final_scores"]
+        assert monitor.keys["k"].peaks == saved["final_peaks"]
+    assert monitor.keys["k"].state("near-duplicates").training_bursts > 0
+
+
+def test_release_snapshot_and_restore(world) -> None:
+    log, train, index = world
+    thresholds = {"training-overlap": 3.0}
+    monitor = Monitor(index=index, thresholds=thresholds, scales=_unit_scales())
+    records = [log.query("a", row) for row in train[:20]]
+    alerts = feed(monitor, records[:10])
+    assert [a.detector for a in alerts] == ["training-overlap"]
+    # a snapshot taken now and restored elsewhere: the key does not alert twice
+    taken = json.loads(json.dumps(monitor.snapshot()))
+    elsewhere = Monitor(index=index, thresholds=thresholds, scales=_unit_scales())
+    upto = elsewhere.restore({k: data for k, (_, data) in taken.items()})
+    assert upto == {"a": records[9].time} and feed(elsewhere, records[10:]) == []
+    # released after review: the key starts afresh and may alert again
+    monitor.release("a")
+    assert "a" not in monitor.keys
+    assert [a.key for a in feed(monitor, records[10:])] == ["a"]

@@ -1,5 +1,7 @@
 """Shared by the target tests that go through the command line: record files a user would
-have, and ``miaudit audit`` run as a user would run it (a subprocess)."""
+have, and ``miaudit audit`` run as a user would run it — in process, through the same ``main``
+and with the same exit codes and output as ``python -m miaudit`` (tests/cli_in_process.py;
+tests/cli/test_cli.py proves the entry point itself in a subprocess)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from cli_in_process import run_in_process
 
 
 def write_records(folder: Path, name: str, x: np.ndarray, y: np.ndarray) -> Path:
@@ -21,11 +25,16 @@ def write_records(folder: Path, name: str, x: np.ndarray, y: np.ndarray) -> Path
 def audit_cli(
     cwd: Path, *args: str, formats: str = "json", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``miaudit audit ARGS --quiet --format FORMATS`` in ``cwd``."""
-    return subprocess.run(
-        [sys.executable, "-m", "miaudit", "audit", *args, "--quiet", "--format", formats],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-    )
+    """``miaudit audit ARGS --quiet --format FORMATS`` in ``cwd``, in process; with ``env``
+    (the command's whole environment) in a real subprocess, as the caller asked: its own
+    environment, and its stderr apart from any server thread the test runs here."""
+    command = ["audit", *args, "--quiet", "--format", formats]
+    if env is not None:
+        return subprocess.run(
+            [sys.executable, "-m", "miaudit", *command],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=env,
+        )
+    return run_in_process(command, cwd=cwd)

@@ -72,8 +72,10 @@ class Handler(BaseHTTPRequestHandler):
         rows = np.asarray(body["instances"])
         if self.path == "/limited" and n == 1:
             self._send(429, {"error": "slow down"}, {"Retry-After": "1"})
-        elif self.path == "/flaky" and n <= 2:
+        elif self.path in ("/flaky", "/scan-flaky") and n <= 2:
             self._send(503, {"error": "warming up"})
+        elif self.path == "/scan-limited":
+            self._send(429, {"error": "slow down"}, {"Retry-After": "5"})
         elif self.path == "/slow":
             time.sleep(1.0)
             self._send(200, {"predictions": MODEL.predict_proba(rows).tolist()})
@@ -256,3 +258,40 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("protocol", ["v1", "v2"])
+def test_one_codec_encodes_and_decodes_both_protocols(protocol: str) -> None:
+    from miaudit.targets.kserve import decode, encode
+
+    rows = np.array([[0.5, 1.0], [2.0, -1.0]])
+    body = encode(rows, protocol, {"top_k": 3})
+    assert body["parameters"] == {"top_k": 3}
+    scores = [[0.25, 0.75], [0.5, 0.5]]
+    if protocol == "v1":
+        assert body["instances"] == rows.tolist()
+        answer: dict[str, Any] = {"predictions": scores}
+    else:
+        assert body["inputs"][0]["shape"] == [2, 2] and body["inputs"][0]["data"] == [
+            0.5, 1.0, 2.0, -1.0,
+        ]  # fmt: skip
+        answer = {"outputs": [{"shape": [2, 2], "data": [0.25, 0.75, 0.5, 0.5]}]}
+    assert decode(answer, protocol, 2) == scores
+    with pytest.raises(InputError, match="protocol must be one of v1, v2"):
+        HttpTarget("http://127.0.0.1:1/x", classes=2, protocol="v3")
+
+
+def test_the_scanner_retries_server_errors_and_sees_a_429_at_once(
+    server: ThreadingHTTPServer,
+) -> None:
+    from miaudit.scan.probe import Endpoint
+
+    waits: list[float] = []
+    endpoint = Endpoint(_url(server, "/scan-flaky"), backoff=0.05, sleep=waits.append)
+    status, answers, _ = endpoint.post([X[0].tolist()])
+    assert status == 200 and answers is not None and len(answers[0]) == 2
+    assert waits == [0.05, 0.1]  # two 503s, retried with exponential backoff
+    limited = Endpoint(_url(server, "/scan-limited"), sleep=waits.append)
+    status, answers, _ = limited.post([X[0].tolist()])
+    assert status == 429 and answers is None and waits == [0.05, 0.1]  # the rate-limit probe
+    assert server.hits["/scan-limited"] == 1  # type: ignore[attr-defined]

@@ -108,10 +108,58 @@ def test_an_audit_on_a_running_cluster_by_address(
     assert {"score_shadow", "score_lira-offline"} <= set(scores.columns)
 
 
+#: Run in a process of its own (the cluster's HOME and token): the Ray executor's map on the
+#: running cluster, its payload prepared once per worker process.
+_MAP_ON_THE_CLUSTER = """
+import os, sys
+from pathlib import Path
+from miaudit.executors import create
+
+log = Path(sys.argv[2])
+
+def prepare(shared):
+    with log.open("a") as handle:
+        handle.write(f"{os.getpid()}\\n")
+    return shared, os.getpid()
+
+def work(state, item):
+    (factor, prepared_in), pid = state, os.getpid()
+    assert prepared_in == pid, "state prepared in another process"
+    return item * factor, pid
+
+executor = create("ray", address=sys.argv[1])
+results = list(executor.map(work, list(range(12)), shared=10, prepare=prepare))
+assert sorted(value for value, _ in results) == [10 * i for i in range(12)], results
+ordered = create("ray", address=sys.argv[1], workers=1).map_ordered(work, [3, 1, 2], 2, prepare)
+assert [value for value, _ in ordered] == [6, 2, 4], ordered
+loads = log.read_text().split()
+assert len(loads) == len(set(loads)), loads  # each worker process prepared it once per map
+assert {pid for _, pid in results} <= {int(p) for p in loads}
+print("ok", len(set(loads)))
+"""
+
+
+def test_the_ray_executor_maps_with_a_payload_prepared_once_per_worker(
+    cluster: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    address, env = cluster
+    script = tmp_path / "map.py"
+    script.write_text(_MAP_ON_THE_CLUSTER)
+    done = subprocess.run(
+        [sys.executable, str(script), address, str(tmp_path / "prepared.txt")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("ok"), done.stdout
+
+
 def test_a_refused_token_is_explained() -> None:
     """What Ray 2.60 writes when the head refuses a token (copied from a real run against the
     cluster above, which takes Ray's 20-s connection timeout to fail) becomes the fix."""
-    from miaudit.training.ray_cluster import _explain
+    from miaudit.executors.ray import _explain
 
     ray_log = (
         "[2026-11-30 05:10:38,460 W 20670 20670] gcs_client.cc:210: Failed to get cluster ID "

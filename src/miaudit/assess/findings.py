@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from miaudit._taxonomy import ATLAS, OWASP
 from miaudit.assess.questions import exposure_of, measured_epsilon
 from miaudit.assess.risk import RiskLevel, risk_level
 from miaudit.results import AuditResult
 
-ATLAS = "AML.T0024.000"
-OWASP = "ML04:2023"
+__all__ = ["ATLAS", "OWASP", "RULES", "Finding", "Rule", "findings"]
 
 
 @dataclass(frozen=True)

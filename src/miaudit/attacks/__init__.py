@@ -6,8 +6,10 @@ from miaudit.attacks.interface import Attack, AttackInput
 from miaudit.attacks.label_only import LabelBoundaryAttack, LabelNoiseAttack
 from miaudit.attacks.lira import LiraAttack
 from miaudit.attacks.lm import BlindBaselineAttack
+from miaudit.attacks.params import Param
+from miaudit.attacks.passes import PassInput, TextPass
 from miaudit.attacks.probing import Probe, ProbingAttack
-from miaudit.attacks.registry import REGISTRY, create, names_for, select
+from miaudit.attacks.registry import REGISTRY, create, names_for, register, select, unregister
 from miaudit.attacks.requirements import Access, Available, Requirements, cannot_run
 from miaudit.attacks.rmia import RmiaAttack
 from miaudit.attacks.shadow import ShadowAttack
@@ -26,14 +28,19 @@ __all__ = [
     "LabelBoundaryAttack",
     "LabelNoiseAttack",
     "LiraAttack",
+    "Param",
+    "PassInput",
     "Probe",
     "ProbingAttack",
     "Requirements",
     "RmiaAttack",
     "ShadowAttack",
     "SignalAttack",
+    "TextPass",
     "cannot_run",
     "create",
     "names_for",
+    "register",
     "select",
+    "unregister",
 ]

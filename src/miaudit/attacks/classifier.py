@@ -15,6 +15,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from miaudit.attacks.interface import POPULATION, Attack, AttackInput
 from miaudit.attacks.requirements import Requirements
+from miaudit.attacks.threads import fit_threads
 from miaudit.signals import SCORE_SIGNALS
 
 
@@ -31,6 +32,7 @@ class ClassifierAttack(Attack):
         self.max_train = max_train
         self.requires = Requirements(signals=SCORE_SIGNALS)
 
+    @fit_threads
     def scores(self, data: AttackInput) -> np.ndarray:
         features = np.column_stack([data.signals[s] for s in self.requires.signals])
         membership = data.membership

@@ -6,6 +6,7 @@ declares the signals it needs so the audit can say which attacks cannot run on a
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from miaudit.attacks.params import Param
 from miaudit.attacks.requirements import Requirements, more_references
 from miaudit.data.membership import MEMBER, NONMEMBER, POPULATION
 from miaudit.errors import InputError
 
 if TYPE_CHECKING:
+    from miaudit.attacks.passes import TextPass
     from miaudit.targets.lm import TokenStats
 
 __all__ = ["MEMBER", "NONMEMBER", "POPULATION", "Attack", "AttackInput", "uncovered"]
@@ -64,7 +67,9 @@ def uncovered(data: AttackInput, side: str, audited_only: bool = False) -> str |
 
 class Attack(ABC):
     """A membership-inference attack over signals. ``requires`` declares what it needs (the
-    audit's "not run, because…" and ``miaudit attacks`` are written from it)."""
+    audit's "not run, because…" and ``miaudit attacks`` are written from it), ``parameters``
+    what can be set (``attack_params``, ``--attack-param``, ``miaudit attacks --params``) and
+    tuned, ``passes`` (language-model attacks) the scoring passes over the texts it reads."""
 
     name: str
     description: str
@@ -82,6 +87,12 @@ class Attack(ABC):
     needs_in_models: bool = False
     #: Whether an audit that names no attacks runs this one.
     default: bool = True
+    #: What can be set, as data (:class:`~miaudit.attacks.params.Param`): each is an attribute
+    #: of the attack, set by :meth:`configure`; those with ``tunable`` values are tuned.
+    parameters: tuple[Param, ...] = ()
+    #: Scoring passes over the texts (language models) that make the signals this attack reads
+    #: beyond the target's own (:mod:`miaudit.attacks.passes`); the audit runs each one once.
+    passes: tuple[TextPass, ...] = ()
 
     @abstractmethod
     def scores(self, data: AttackInput) -> np.ndarray:
@@ -103,15 +114,48 @@ class Attack(ABC):
     def search_space(self, data: AttackInput | None = None) -> dict[str, tuple[Any, ...]]:
         """Values tuning may try for each parameter, the current value first (``data``: the
         audit's, when known; ``None``: every value that could be tried). Empty: nothing to
-        tune. Parameters in ``fixed`` are left out by the tuner."""
-        return {}
+        tune. By default, every parameter declared with ``tunable`` values; parameters in
+        ``fixed`` are left out by the tuner."""
+        return {
+            p.name: tuple(dict.fromkeys((getattr(self, p.name), *p.tunable)))
+            for p in self.parameters
+            if p.tunable
+        }
 
     def params(self) -> dict[str, Any]:
         """The current value of every parameter tuning may change."""
-        return {}
+        return {p.name: getattr(self, p.name) for p in self.parameters if p.tunable}
 
     def configure(self, **params: Any) -> Attack:
-        """A copy of this attack with ``params`` set; attacks without parameters take none."""
-        if params:
-            raise InputError(f"attack {self.name} takes no parameters, got {sorted(params)}")
-        return self
+        """A copy of this attack with ``params`` set: each named, coerced (text from the
+        command line or a config file included) and checked against its declaration."""
+        if not params:
+            return self
+        configured = copy.copy(self)
+        configured._assign(**params)
+        return configured
+
+    def check(self) -> None:
+        """Checks that involve more than one parameter's declaration (an
+        :class:`InputError` if the values set cannot work); nothing by default."""
+        return None
+
+    def _assign(self, **params: Any) -> None:
+        """Set ``params`` (each coerced and checked by its declaration), then :meth:`check`.
+        Constructors call it with every parameter, so a new attack is checked the same way."""
+        declared = {p.name: p for p in self.parameters}
+        unknown = sorted(set(params) - set(declared))
+        if unknown and not declared:
+            raise InputError(f"attack {self.name} takes no parameters, got {unknown}")
+        if unknown:
+            raise InputError(
+                f"attack {self.name} has no parameter {', '.join(unknown)}; it takes "
+                f"{', '.join(declared)} (miaudit attacks --params lists them)"
+            )
+        for name, value in params.items():
+            setattr(self, name, declared[name].coerce(self.name, value))
+        self.check()
+
+    def _defaults(self, **given: Any) -> None:
+        """For constructors: every declared parameter, ``given`` or its default."""
+        self._assign(**{**{p.name: p.default for p in self.parameters}, **given})

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from miaudit.attacks.params import Param
 from miaudit.attacks.perturb import FeatureSpace, parse_image_shape, predictions
 from miaudit.attacks.probing import CannotProbe, Probe, ProbingAttack, pooled, take
 from miaudit.attacks.requirements import Access, Requirements
@@ -46,24 +47,40 @@ class LabelNoiseAttack(ProbingAttack):
     )
     requires = Requirements(access=Access.LABEL, signals=("label_noise",), queries=True)
     signal = "label_noise"
+    parameters = (
+        Param("k", int, 32, "perturbed copies per record", low=1),
+        Param(
+            "strength",
+            float,
+            STRENGTH,
+            "× each numeric column's standard deviation; the probability of swapping a "
+            "categorical or two-valued value",
+            low=0.0,
+            high=10.0,
+            low_open=True,
+        ),
+        Param(
+            "image_shape",
+            str,
+            None,
+            "HxW or CxHxW (channels first): perturb records as images, by flips and shifts",
+            optional=True,
+        ),
+    )
+    k: int
+    strength: float
+    image_shape: str | None
 
     def __init__(
         self, k: int = 32, strength: float = STRENGTH, image_shape: str | None = None
     ) -> None:
-        if int(k) < 1:
-            raise InputError(f"label-noise: k must be at least 1, got {k}")
-        if not (isinstance(strength, int | float) and 0 < strength <= 10):
-            raise InputError(f"label-noise: strength must be in (0, 10], got {strength!r}")
-        self.k, self.strength = int(k), float(strength)
-        self.image_shape = image_shape
-        parse_image_shape(image_shape)
+        self._defaults(k=k, strength=strength, image_shape=image_shape)
 
-    def configure(self, **params: Any) -> LabelNoiseAttack:
-        unknown = sorted(set(params) - {"k", "strength", "image_shape"})
-        if unknown:
-            raise InputError(f"label-noise takes k, strength and image_shape, not {unknown}")
-        merged = {"k": self.k, "strength": self.strength, "image_shape": self.image_shape}
-        return LabelNoiseAttack(**{**merged, **params})
+    def check(self) -> None:
+        try:
+            parse_image_shape(self.image_shape)
+        except InputError as exc:
+            raise InputError(f"attack {self.name}: {exc}") from exc
 
     def probe(
         self,
@@ -130,21 +147,15 @@ class LabelBoundaryAttack(ProbingAttack):
     )
     requires = Requirements(access=Access.LABEL, signals=("boundary_distance",), queries=True)
     signal = "boundary_distance"
+    parameters = (
+        Param("directions", int, 32, "random directions searched per record", low=1),
+        Param("steps", int, 6, "bisection steps along each direction that crosses", low=1),
+    )
+    directions: int
+    steps: int
 
     def __init__(self, directions: int = 32, steps: int = 6) -> None:
-        if int(directions) < 1 or int(steps) < 1:
-            raise InputError(
-                f"label-boundary: directions and steps must be at least 1, got {directions}, "
-                f"{steps}"
-            )
-        self.directions, self.steps = int(directions), int(steps)
-
-    def configure(self, **params: Any) -> LabelBoundaryAttack:
-        unknown = sorted(set(params) - {"directions", "steps"})
-        if unknown:
-            raise InputError(f"label-boundary takes directions and steps, not {unknown}")
-        merged = {"directions": self.directions, "steps": self.steps, **params}
-        return LabelBoundaryAttack(**merged)
+        self._defaults(directions=directions, steps=steps)
 
     @property
     def budget(self) -> int:

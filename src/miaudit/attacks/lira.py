@@ -20,8 +20,8 @@ import numpy as np
 from scipy import stats
 
 from miaudit.attacks.interface import Attack, AttackInput, uncovered
+from miaudit.attacks.params import Param
 from miaudit.attacks.requirements import Requirements
-from miaudit.errors import InputError
 
 #: Reference models needed on a side before each record gets its own variance.
 MIN_PER_RECORD = 32
@@ -49,14 +49,22 @@ def _global_variance(values: np.ndarray, mask: np.ndarray, mean: np.ndarray) -> 
 class LiraAttack(Attack):
     """LiRA, online or offline."""
 
+    parameters = (
+        Param(
+            "variance",
+            str,
+            "auto",
+            "Gaussians' variance: global, per record, or per record from "
+            f"{MIN_PER_RECORD} models per side (auto)",
+            choices=VARIANCES,
+            tunable=("global", "per-record"),
+        ),
+    )
+    variance: str
+
     def __init__(self, online: bool, variance: str = "auto") -> None:
-        if variance not in VARIANCES:
-            raise InputError(
-                f"lira: variance must be one of {', '.join(VARIANCES)}, got {variance!r}"
-            )
         self.online = online
         self.needs_in_models = online
-        self.variance = variance
         self.name = "lira-online" if online else "lira-offline"
         self.description = (
             "likelihood-ratio test on logit-scaled confidence with IN and OUT reference models "
@@ -67,21 +75,17 @@ class LiraAttack(Attack):
         self.requires = Requirements(
             signals=("logit_confidence",), reference_models=2 if online else 1
         )
-
-    def configure(self, **params: Any) -> LiraAttack:
-        unknown = sorted(set(params) - {"variance"})
-        if unknown:
-            raise InputError(f"attack {self.name} has no parameter {unknown}; it takes variance")
-        return LiraAttack(self.online, str(params.get("variance", self.variance)))
-
-    def params(self) -> dict[str, Any]:
-        return {"variance": self.variance}
+        self._defaults(variance=variance)
 
     def search_space(self, data: AttackInput | None = None) -> dict[str, tuple[Any, ...]]:
-        values = [self.variance, "global"]
-        if data is None or self._fewest(data) >= MIN_TO_TRY_PER_RECORD:
-            values.append("per-record")
-        return {"variance": tuple(dict.fromkeys(values))}
+        """The declared values; per-record variances only where every record has
+        ``MIN_TO_TRY_PER_RECORD`` models on each side it uses (or they are the current one)."""
+        space = super().search_space(data)
+        if data is not None and self._fewest(data) < MIN_TO_TRY_PER_RECORD:
+            space["variance"] = tuple(
+                v for v in space["variance"] if v != "per-record" or v == self.variance
+            )
+        return space
 
     def unusable(self, data: AttackInput) -> str | None:
         # Population records IN for no model (the "audited" design) are only compared with:

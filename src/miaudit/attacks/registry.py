@@ -37,6 +37,25 @@ REGISTRY: dict[str, Attack] = {
 }
 
 
+def register(attack: Attack) -> Attack:
+    """Add ``attack`` to the registry under its ``name`` (an attack of your own, from your own
+    module: the audit, ``miaudit attacks`` and ``attack_params`` then know it); returns it.
+    A name already taken is an error (:func:`unregister` it first)."""
+    if not isinstance(attack, Attack):
+        raise InputError(f"register takes an Attack, got {type(attack).__name__}")
+    if attack.name in REGISTRY:
+        raise InputError(f"an attack named {attack.name!r} is already registered")
+    REGISTRY[attack.name] = attack
+    return attack
+
+
+def unregister(name: str) -> Attack:
+    """Remove the attack ``name`` from the registry; returns it."""
+    if name not in REGISTRY:
+        raise InputError(f"unknown attack {name!r}; available: {', '.join(REGISTRY)}")
+    return REGISTRY.pop(name)
+
+
 def names_for(modality: Modality) -> list[str]:
     """The attacks on one kind of model, in registry order."""
     return [n for n, a in REGISTRY.items() if a.requires.modality is modality]

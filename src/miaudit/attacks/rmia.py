@@ -17,15 +17,29 @@ time and O(n + |Z|) memory, never the n × |Z| matrix.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
 
 from miaudit.attacks.interface import POPULATION, Attack, AttackInput, uncovered
+from miaudit.attacks.params import Param
 from miaudit.attacks.requirements import Requirements
-from miaudit.errors import InputError
 from miaudit.signals import tempered_loss_name
+
+#: Values tuning tries (attacks.tuning); the current value is always tried first.
+TEMPERATURES = (1.0, 2.0, 4.0)
+AS = (0.0, 0.25, 0.5, 0.75, 1.0)
+_TEMPERATURE = Param(
+    "temperature",
+    float,
+    2.0,
+    "softmax temperature of Pr(x|θ)",
+    low=0.0,
+    low_open=True,
+    tunable=TEMPERATURES,
+)
+_A = Param("a", float, 0.3, "offline linear correction of Pr(x) (eq. 11)", 0.0, 1.0, tunable=AS)
+_GAMMA = Param("gamma", float, 1.0, "cut-off on the likelihood ratio", low=0.0, low_open=True)
 
 
 def _log_mean_exp(log_p: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,10 +54,6 @@ def _log_mean_exp(log_p: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, n
         return shortfall, np.where(shortfall > -0.5, np.log1p(shortfall), lse)
 
 
-def _first(current: float, values: tuple[float, ...]) -> tuple[float, ...]:
-    return tuple(dict.fromkeys((current, *values)))
-
-
 class RmiaAttack(Attack):
     """RMIA, online or offline; ``a`` (offline), ``gamma`` and ``temperature`` are settable.
 
@@ -52,19 +62,17 @@ class RmiaAttack(Attack):
     models from 1 to 16 (T = 1: TPR at 0.1% FPR 0.10–0.15; T = 2: 0.43–0.61), LeakPro ships
     the same; with reference models to replay, tuning chooses T and ``a`` anyway."""
 
+    a: float
+    gamma: float
+    temperature: float
+
     def __init__(
         self, online: bool, a: float = 0.3, gamma: float = 1.0, temperature: float = 2.0
     ) -> None:
-        if not 0.0 <= a <= 1.0:
-            raise InputError(f"rmia: a must be in [0, 1], got {a}")
-        if not (math.isfinite(gamma) and gamma > 0):
-            raise InputError(f"rmia: gamma must be a positive number, got {gamma}")
-        if not (math.isfinite(temperature) and temperature > 0):
-            raise InputError(f"rmia: temperature must be a positive number, got {temperature}")
         self.online = online
         self.needs_in_models = online
-        self.a, self.gamma, self.temperature = float(a), float(gamma), float(temperature)
-        self.temperatures = (self.temperature,)
+        # online, Pr(x) averages every model: no linear correction to set
+        self.parameters = (_TEMPERATURE, _GAMMA) if online else (_TEMPERATURE, _A, _GAMMA)
         self.name = "rmia-online" if online else "rmia-offline"
         self.description = (
             "relative likelihood ratio against population records, IN and OUT reference models "
@@ -73,38 +81,23 @@ class RmiaAttack(Attack):
             else "relative likelihood ratio, OUT reference models with linear correction "
             "(Zarifzadeh et al. 2024, offline)"
         )
-        self.requires = Requirements(
+        self.a = _A.coerce(self.name, a)  # kept online too, where it is not read
+        self._defaults(gamma=gamma, temperature=temperature, **({} if online else {"a": a}))
+
+    TEMPERATURES = TEMPERATURES
+    AS = AS
+
+    @property
+    def temperatures(self) -> tuple[float, ...]:  # type: ignore[override]
+        return (self.temperature,)
+
+    @property
+    def requires(self) -> Requirements:  # type: ignore[override]
+        return Requirements(
             signals=(tempered_loss_name(self.temperature),),
-            reference_models=2 if online else 1,
+            reference_models=2 if self.online else 1,
             population=True,
         )
-
-    #: Values tuning tries (attacks.tuning); the current value is always tried first.
-    TEMPERATURES = (1.0, 2.0, 4.0)
-    AS = (0.0, 0.25, 0.5, 0.75, 1.0)
-
-    def params(self) -> dict[str, Any]:
-        values = {"temperature": self.temperature}
-        return values if self.online else {**values, "a": self.a}
-
-    def search_space(self, data: AttackInput | None = None) -> dict[str, tuple[Any, ...]]:
-        space = {"temperature": _first(self.temperature, self.TEMPERATURES)}
-        return space if self.online else {**space, "a": _first(self.a, self.AS)}
-
-    def configure(self, **params: Any) -> RmiaAttack:
-        allowed = {"gamma", "temperature"} | (set() if self.online else {"a"})
-        unknown = sorted(set(params) - allowed)
-        if unknown:
-            raise InputError(
-                f"attack {self.name} has no parameter {unknown}; it takes "
-                f"{', '.join(sorted(allowed))}"
-            )
-        current = {"a": self.a, "gamma": self.gamma, "temperature": self.temperature}
-        try:
-            values = {k: float(v) for k, v in {**current, **params}.items()}
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"attack {self.name}: parameters must be numbers ({exc})") from exc
-        return RmiaAttack(self.online, **values)
 
     def unusable(self, data: AttackInput) -> str | None:
         # Online, each audited record needs an IN model: with none, the "online" marginal is

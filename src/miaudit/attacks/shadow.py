@@ -15,15 +15,17 @@ their own use one classifier trained on the examples of all classes (the report 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from miaudit.attacks.interface import Attack, AttackInput
+from miaudit.attacks.params import Param
 from miaudit.attacks.requirements import Requirements
-from miaudit.errors import InputError
+from miaudit.attacks.threads import fit_threads
 from miaudit.signals import SCORE_SIGNALS
+
+#: ``min_class_examples`` that gives every class to the one shared classifier.
+POOLED = 10**9
 
 
 class ShadowAttack(Attack):
@@ -34,43 +36,26 @@ class ShadowAttack(Attack):
         "per-class attack classifiers trained on shadow models' IN/OUT outputs (Shokri et al. 2017)"
     )
     trains_on_reference_rows = True
-
-    def __init__(self, min_class_examples: int = 100, max_examples: int = 20_000) -> None:
-        if min_class_examples < 1 or max_examples < 2:
-            raise InputError("shadow: min_class_examples must be ≥ 1 and max_examples ≥ 2")
-        self.min_class_examples = int(min_class_examples)
-        self.max_examples = int(max_examples)
-        self.requires = Requirements(signals=SCORE_SIGNALS, reference_models=1)
-
-    def configure(self, **params: Any) -> ShadowAttack:
-        allowed = {"min_class_examples", "max_examples"}
-        unknown = sorted(set(params) - allowed)
-        if unknown:
-            raise InputError(
-                f"attack shadow has no parameter {unknown}; it takes {', '.join(sorted(allowed))}"
-            )
-        values = {
-            "min_class_examples": self.min_class_examples,
-            "max_examples": self.max_examples,
-            **params,
-        }
-        try:
-            return ShadowAttack(**{k: int(v) for k, v in values.items()})
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"attack shadow: parameters must be integers ({exc})") from exc
-
-    #: ``min_class_examples`` that gives every class to the one shared classifier.
-    POOLED = 10**9
+    parameters = (
+        Param(
+            "min_class_examples",
+            int,
+            100,
+            "IN and OUT examples a class needs for an attack classifier of its own "
+            f"({POOLED:,}: one classifier shared by all classes)",
+            low=1,
+            tunable=(100, POOLED),  # per-class classifiers (Shokri et al.) or one for all
+        ),
+        Param("max_examples", int, 20_000, "(model, record) examples per classifier", low=2),
+    )
+    min_class_examples: int
+    max_examples: int
+    POOLED = POOLED
     tuning_replays = 2  # each replay fits the attack classifiers again
 
-    def params(self) -> dict[str, Any]:
-        return {"min_class_examples": self.min_class_examples}
-
-    def search_space(self, data: AttackInput | None = None) -> dict[str, tuple[Any, ...]]:
-        """Per-class classifiers (Shokri et al.) or one shared by all classes."""
-        return {
-            "min_class_examples": tuple(dict.fromkeys((self.min_class_examples, 100, self.POOLED)))
-        }
+    def __init__(self, min_class_examples: int = 100, max_examples: int = 20_000) -> None:
+        self.requires = Requirements(signals=SCORE_SIGNALS, reference_models=1)
+        self._defaults(min_class_examples=min_class_examples, max_examples=max_examples)
 
     def _own_classifier(self, trained_in: np.ndarray, rows: np.ndarray) -> bool:
         inside = int(trained_in[:, rows].sum())
@@ -131,6 +116,7 @@ class ShadowAttack(Attack):
         )
         return classifier.fit(x, y)
 
+    @fit_threads
     def scores(self, data: AttackInput) -> np.ndarray:
         assert data.reference is not None and data.reference_in is not None
         names = [s for s in SCORE_SIGNALS if s != "confidence"]  # loss carries it, exactly

@@ -10,11 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from miaudit.attacks.interface import Attack, AttackInput
+from miaudit.attacks.passes import TextPass
 from miaudit.attacks.requirements import Access, Requirements
 
 
 class SignalAttack(Attack):
-    """Threshold attack on a single signal; ``sign`` is -1 for signals lower on members."""
+    """Threshold attack on a single signal; ``sign`` is -1 for signals lower on members;
+    ``passes``: the scoring passes that make the signal (language models), if the target's
+    own outputs do not."""
 
     def __init__(
         self,
@@ -23,12 +26,14 @@ class SignalAttack(Attack):
         sign: float,
         description: str,
         requires: Requirements | None = None,
+        passes: tuple[TextPass, ...] = (),
     ) -> None:
         self.name = name
         self.description = description
         self.signal = signal
         self.sign = sign
         self.requires = requires or Requirements(signals=(signal,))
+        self.passes = passes
 
     def scores(self, data: AttackInput) -> np.ndarray:
         return self.sign * np.asarray(data.signals[self.signal], dtype=np.float64)

@@ -138,8 +138,9 @@ def objective_fprs(fprs: Sequence[float], n_nonmembers: int) -> list[float]:
 
 
 def candidates(attack: Attack, data: AttackInput) -> list[dict[str, Any]]:
-    """Every combination of the searchable values of the parameters the user did not set;
-    the current setting first."""
+    """Every combination of the searchable values (:meth:`Attack.search_space`: by default
+    those each parameter declares ``tunable``) of the parameters the user did not set; the
+    current setting first."""
     space = {k: v for k, v in attack.search_space(data).items() if k not in attack.fixed}
     if not space:
         return []

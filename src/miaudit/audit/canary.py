@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as st
 
+from miaudit._io import atomic_write_text
+from miaudit.attacks.lm import LM_LOSS
 from miaudit.audit.pipeline import audit
 from miaudit.errors import InputError
 from miaudit.results import AuditResult
@@ -126,9 +128,7 @@ class CanaryReport:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         path = out / "canaries.json"
-        path.write_text(
-            json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8"
-        )
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
         return [path, *self.membership.write(out, ["json", "html", "md"])]
 
 
@@ -180,5 +180,7 @@ def canary_exposure(
                 -math.log2(tail),
             )
         )
-    membership = audit(target, list(inserted), list(not_inserted), attacks=["lm-loss"], seed=seed)
+    membership = audit(
+        target, list(inserted), list(not_inserted), attacks=[LM_LOSS.name], seed=seed
+    )
     return CanaryReport(fmt.template, fmt.space, alternatives, tuple(canaries), membership)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from miaudit import metrics as m
+from miaudit.attacks import Access, Attack
 from miaudit.audit.observe import Observation
 from miaudit.data import POPULATION
 from miaudit.results import AttackResult
 from miaudit.targets.interface import Modality
-
-_BLIND = "blind-baseline"
 
 
 def notes(
@@ -18,7 +17,10 @@ def notes(
     observation: Observation,
     with_reference: bool,
     results: Sequence[AttackResult],
+    attacks: Sequence[Attack] = (),
 ) -> tuple[str, ...]:
+    """The notes of one audit; ``attacks`` are those chosen (an attack that never queries the
+    model is a blind baseline, Das et al. 2024)."""
     out = []
     if modality is Modality.LANGUAGE_MODEL:
         out.append(
@@ -36,7 +38,7 @@ def notes(
             + " cannot rank them. Expose logits (or float64 probabilities) for a stronger "
             "audit."
         )
-    blind = _blind_baseline(results)
+    blind = _blind_baseline(results, {a.name for a in attacks if a.requires.access is Access.NONE})
     if blind:
         out.append(blind)
     has_population = bool((observation.membership == POPULATION).any())
@@ -89,11 +91,11 @@ def _calibration_drift(results: Sequence[AttackResult], n_nonmembers: int) -> st
     )
 
 
-def _blind_baseline(results: Sequence[AttackResult]) -> str | None:
-    """Das et al. 2024: a model-free classifier as good as the attacks means the split, not
-    the model, is measured."""
-    blind = next((a for a in results if a.name == _BLIND), None)
-    model = [a for a in results if a.name != _BLIND and a.auc.value is not None]
+def _blind_baseline(results: Sequence[AttackResult], blind_names: set[str]) -> str | None:
+    """Das et al. 2024: a model-free classifier (an attack in ``blind_names``) as good as the
+    attacks means the split, not the model, is measured."""
+    blind = next((a for a in results if a.name in blind_names), None)
+    model = [a for a in results if a.name not in blind_names and a.auc.value is not None]
     if blind is None or blind.auc.ci is None or not model:
         return None
     best = max(model, key=lambda a: a.auc.value or 0.0)

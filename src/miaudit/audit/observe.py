@@ -7,20 +7,20 @@ pipeline does not know which kind it audits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
+from miaudit.attacks import Attack
+from miaudit.attacks.passes import PassInput, run_passes
 from miaudit.audit.options import LanguageModelOptions
 from miaudit.audit.progress import Progress
 from miaudit.data import MEMBER, NONMEMBER, POPULATION, RecordSet, TextRecords
-from miaudit.signals.classifier import compute_signals
+from miaudit.signals.classifier import compute_signals, saturated
 from miaudit.signals.lm import lm_signals
 from miaudit.targets.interface import OutputKind, Target, label_indices
 from miaudit.targets.lm import CausalLMTarget, TokenStats
-
-#: Language-model attacks that need a second scoring pass, and the signal each reads.
-_LOWERCASE, _REFERENCE, _NEIGHBOURHOOD = "lowercase", "reference", "neighbourhood"
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,9 +77,9 @@ def observe_classifier(
         parts.append(compute_signals(outputs, index, temperatures))
     signals = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     audited = sets[:2]
-    saturated = 0
-    if target.exposes.kind is OutputKind.PROBABILITIES and "confidence" in signals:
-        saturated = int((signals["confidence"][membership != POPULATION] >= 1.0).sum())
+    cut_off = 0
+    if target.exposes.kind is OutputKind.PROBABILITIES:
+        cut_off = saturated(signals, membership != POPULATION)
     return Observation(
         signals=signals,
         membership=membership,
@@ -88,7 +88,7 @@ def observe_classifier(
         correct=signals["correct"],
         total=np.ones(len(membership), dtype=np.int64),
         label_index=label_indices(np.concatenate([s.labels for s in sets]), target.classes),
-        saturated=saturated,
+        saturated=cut_off,
     )
 
 
@@ -96,43 +96,24 @@ def observe_language_model(
     target: CausalLMTarget,
     sets: list[TextRecords],
     membership: np.ndarray,
-    chosen: Sequence[str],
+    chosen: Sequence[Attack],
     options: LanguageModelOptions,
     progress: Progress,
 ) -> Observation:
+    """Score every text with the target, then run the passes the ``chosen`` attacks declare
+    (:mod:`miaudit.attacks.passes`) with the resources ``options`` hold, by field name."""
     texts = np.concatenate([s.texts for s in sets])
     ids = np.concatenate([s.ids for s in sets])
     names = [f"record {i}" for i in ids]
 
-    def query(model: CausalLMTarget, batch: list[str], what: str) -> TokenStats:
+    def score(model: Any, batch: list[str], what: str) -> TokenStats:
         return model.token_stats(batch, names, progress.task(what, len(batch)))
 
-    stats = query(target, list(texts), "scoring texts with the model")
-    lowercase = None
-    if _LOWERCASE in chosen and any(t != t.lower() for t in texts):
-        lowercase = query(target, [t.lower() for t in texts], "scoring lowercased texts")
-    reference = None
-    if options.reference_lm is not None and _REFERENCE in chosen:
-        reference = query(
-            options.reference_lm, list(texts), "scoring texts with the reference model"
-        )
-    near = None
-    masked = options.masked_lm
-    if masked is not None and _NEIGHBOURHOOD in chosen:
-        made = masked.neighbours(list(texts))
-        flat = [t for group in made for t in group]
-        near = query(target, flat, f"scoring {masked.n} neighbours per text")
-    signals = lm_signals(
-        stats,
-        list(texts),
-        lowercase,
-        reference,
-        near,
-        masked.n if masked is not None else 0,
-    )
-    if _LOWERCASE in chosen and lowercase is None:
-        # every text is its own lowercase form: the perplexity ratio is exactly 1
-        signals["lowercase_ratio"] = np.ones(len(texts))
+    stats = score(target, list(texts), "scoring texts with the model")
+    resources = {f.name: getattr(options, f.name) for f in fields(options)}
+    signals = lm_signals(stats, list(texts))
+    passes = [p for attack in chosen for p in attack.passes]
+    signals.update(run_passes(passes, PassInput(target, list(texts), stats, resources, score)))
     n_audit = int((membership != POPULATION).sum())
     return Observation(
         signals=signals,

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, get_args
 
 from miaudit.errors import InputError
+from miaudit.executors import ExecutorName
 from miaudit.metrics import DEFAULT_FPRS
-from miaudit.training.executor import EXECUTORS
 from miaudit.training.outputs_file import ReferenceOutputs
 from miaudit.training.recipe import Recipe
 
@@ -41,8 +41,13 @@ MAX_REFERENCE_MODELS = 4096
 #: numpy's seeds: 0 to 2**32 - 1.
 MAX_SEED = 2**32 - 1
 
-#: Where reference models draw their training records from (see :class:`ReferenceOptions`).
-DESIGNS = ("all", "audited", "population")
+#: Where reference models draw their training records from (see :class:`ReferenceOptions`):
+#: the one declaration (CLI choices, the config schema, docs/config.md).
+Design = Literal["all", "audited", "population"]
+DESIGNS: tuple[str, ...] = get_args(Design)
+#: An attack parameter's value as a file or the command line gives it (text from the command
+#: line, numbers or text from a file; the attack coerces it).
+ParamValue = float | str
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,11 @@ class ReferenceOptions:
     models: int = 0
     recipe: Recipe | None = None
     train_size: int | None = None
-    executor: str = "local"
+    executor: ExecutorName | str = ExecutorName.LOCAL.value
     ray_address: str | None = None
     cache_dir: str | Path | None = None
     outputs: str | Path | ReferenceOutputs | None = None
-    design: str = "all"
+    design: Design = "all"
 
     def __post_init__(self) -> None:
         if self.design not in DESIGNS:
@@ -90,10 +95,7 @@ class ReferenceOptions:
             object.__setattr__(self, "train_size", size)
             if size < 1:
                 raise InputError(f"reference_train_size must be at least 1, got {size}")
-        if self.executor not in EXECUTORS:
-            raise InputError(
-                f"executor {self.executor!r} is not available; use one of {', '.join(EXECUTORS)}"
-            )
+        object.__setattr__(self, "executor", _executor(self.executor))
         if self.ray_address is not None and self.executor != "ray":
             raise InputError(f"a cluster address is for executor 'ray', not {self.executor!r}")
         if self.outputs is not None and self.models:
@@ -118,6 +120,15 @@ class ReferenceOptions:
         return self != ReferenceOptions()
 
 
+def _executor(name: ExecutorName | str) -> str:
+    """An executor's name (an :class:`ExecutorName` or its value) as its plain value."""
+    try:
+        return ExecutorName(name).value
+    except ValueError:
+        known = ", ".join(e.value for e in ExecutorName)
+        raise InputError(f"executor {name!r} is not available; use one of {known}") from None
+
+
 @dataclass(frozen=True)
 class LanguageModelOptions:
     """What the language-model attacks need beyond the target: a second causal LM for
@@ -138,7 +149,7 @@ def _frozen_params(params: Mapping[str, Mapping[str, Any]] | None) -> Mapping[st
     if not isinstance(params, Mapping) or not all(isinstance(v, Mapping) for v in params.values()):
         raise InputError(
             "attack_params must map attack names to parameter mappings, e.g. "
-            '{"rmia-offline": {"a": 0.5}}'
+            '{"ATTACK": {"PARAMETER": VALUE}} (miaudit attacks --params lists them)'
         )
     return MappingProxyType({str(k): MappingProxyType(dict(v)) for k, v in params.items()})
 
@@ -166,7 +177,7 @@ class AuditOptions:
     dp_epsilon: float | None = None
     sensitive_data: bool = False
     top_records: int = 20
-    attack_params: Mapping[str, Mapping[str, Any]] = field(
+    attack_params: Mapping[str, Mapping[str, ParamValue]] = field(
         default_factory=lambda: MappingProxyType({})
     )
     tune: bool = True
@@ -224,7 +235,7 @@ class AuditOptions:
             raise TypeError(
                 f"audit() got unknown keyword(s) {unknown}; known: {', '.join(sorted(KEYWORDS))}"
             )
-        groups: dict[str, dict[str, Any]] = {"": {}, "reference": {}, "language_model": {}}
+        groups: dict[str, dict[str, Any]] = {group: {} for group in GROUPS}
         for keyword, value in settings.items():
             group, name = KEYWORDS[keyword]
             groups[group][name] = value
@@ -302,4 +313,11 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "reference_design": ("reference", "design"),
     "reference_lm": ("language_model", "reference_lm"),
     "masked_lm": ("language_model", "masked_lm"),
+}
+
+#: The options dataclass behind each group of :data:`KEYWORDS` ("": :class:`AuditOptions`).
+GROUPS: dict[str, type] = {
+    "": AuditOptions,
+    "reference": ReferenceOptions,
+    "language_model": LanguageModelOptions,
 }

@@ -27,7 +27,7 @@ from miaudit.audit.observe import (
     observe_language_model,
 )
 from miaudit.audit.options import AuditOptions
-from miaudit.audit.probe import Probing, probe_step, unprobed
+from miaudit.audit.probe import Probing, probe_step, probing_executor, unprobed
 from miaudit.audit.progress import Progress, Silent
 from miaudit.audit.reference import References, load_outputs, reference_step
 from miaudit.data import MEMBER, NONMEMBER, POPULATION, TextRecords
@@ -77,7 +77,16 @@ def audit(
     membership = membership_of([sets.members, sets.nonmembers, sets.population])
     observation = _observe(model, sets, membership, chosen, options, progress)
     named = options.attacks is not None
-    probing = probe_step(model, sets, chosen, observation, options.seed, named, progress)
+    probing = probe_step(
+        model,
+        sets,
+        chosen,
+        observation,
+        options.seed,
+        named,
+        progress,
+        probing_executor(options.reference.executor),
+    )
     observation, chosen = probing.observation, unprobed(chosen, probing)
     references = References(None)
     if options.reference.wanted and any(a.min_reference_models for a in chosen):
@@ -112,7 +121,7 @@ def _check_modality(model: Target, options: AuditOptions) -> AuditOptions:
         if options.reference.given:
             raise InputError(
                 "reference models are for classifiers; a language-model audit takes a "
-                "reference LM instead (attack 'reference')"
+                "reference LM instead (reference_lm)"
             )
         return options
     if options.language_model.given:
@@ -197,9 +206,8 @@ def _observe(
     progress: Progress,
 ) -> Observation:
     if model.modality is Modality.LANGUAGE_MODEL:
-        names = [a.name for a in chosen]
         return observe_language_model(
-            model, sets.present, membership, names, options.language_model, progress
+            model, sets.present, membership, chosen, options.language_model, progress
         )
     temperatures = _temperatures(chosen, options.tune and options.reference.wanted)
     return observe_classifier(model, sets.present, membership, temperatures, progress)
@@ -279,7 +287,7 @@ def _assemble(
         epsilon_ceiling=evaluation.epsilon_ceiling(),
         sensitive_data=options.sensitive_data,
         reference=_reference_summary(references, run),
-        notes=notes(model.modality, o, references.signals is not None, results),
+        notes=notes(model.modality, o, references.signals is not None, results, chosen),
         exposure=model.exposes,
         class_names=dict(options.class_names) if options.class_names else None,
         subjects=_subjects(model, options),

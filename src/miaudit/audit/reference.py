@@ -14,11 +14,11 @@ from miaudit.audit.options import ReferenceOptions
 from miaudit.audit.progress import Progress
 from miaudit.data import POPULATION, RecordSet
 from miaudit.errors import InputError
+from miaudit.executors import create
 from miaudit.targets.interface import ClassifierTarget, label_indices
 from miaudit.targets.sklearn import SklearnTarget
 from miaudit.training.cache import OutputCache
 from miaudit.training.design import audited_design, balanced_design
-from miaudit.training.executor import get_runner
 from miaudit.training.outputs_file import load_reference_outputs
 from miaudit.training.recipe import SklearnRecipe
 from miaudit.training.reference import (
@@ -107,7 +107,7 @@ def _train(
     pool = concatenate(sets)
     mask = design_mask(options, len(pool), train_size, population, seed)
     label_index = label_indices(pool.labels, target.classes)
-    runner = get_runner(options.executor, options.ray_address)
+    executor = create(options.executor, options.ray_address)
     n_models = options.models
     advance = progress.task(f"training {n_models} reference models", n_models)
     return reference_signals(
@@ -116,7 +116,7 @@ def _train(
         recipe,
         mask,
         seed,
-        runner,
+        executor,
         OutputCache(options.cache_dir),
         target.classes,
         advance,

@@ -10,7 +10,10 @@ import click
 from miaudit._io import check_writable
 from miaudit.audit import audit
 from miaudit.cli import common
+from miaudit.cli.choices import choice
 from miaudit.cli.sources import AuditJob, job_from_config, job_from_flags
+from miaudit.targets.exposure import ClassifierOutput
+from miaudit.targets.kserve import Protocol
 
 
 @click.command(name="audit")
@@ -33,7 +36,9 @@ from miaudit.cli.sources import AuditJob, job_from_config, job_from_flags
     "model_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="A scikit-learn model: .skops (safe format) or joblib/pickle (needs --trust-model-file).",
+    help="A model file, by its suffix: scikit-learn .skops (safe format) or joblib/pickle, "
+    "ONNX .onnx, torch.export .pt2 (with --classes); joblib/pickle and torch files need "
+    "--trust-model-file.",
 )
 @click.option("--trust-model-file", is_flag=True, help="Allow loading --model (it runs code).")
 @click.option(
@@ -48,13 +53,13 @@ from miaudit.cli.sources import AuditJob, job_from_config, job_from_flags
     help="A request header, 'Name: value' (repeatable); ${VAR} takes the value from the "
     "environment. Never written to reports.",
 )
-@click.option("--endpoint-protocol", type=click.Choice(["v1", "v2"]), default="v1")
+@click.option("--endpoint-protocol", type=choice(Protocol), default=Protocol.V1.value)
+@click.option("--endpoint-output", type=choice(ClassifierOutput), default="probabilities")
 @click.option(
-    "--endpoint-output",
-    type=click.Choice(["probabilities", "logits", "label"]),
-    default="probabilities",
+    "--classes",
+    default=None,
+    help="--endpoint or a --model .pt2 file: number of classes, or a list: 0,1.",
 )
-@click.option("--classes", default=None, help="--endpoint: number of classes, or a list: 0,1.")
 @click.option("--members", default=None, help="Member records (CSV/Parquet/NPZ) for --model.")
 @click.option("--nonmembers", default=None, help="Non-member records for --model.")
 @click.option("--population", default=None, help="Optional population records for calibration.")
@@ -123,6 +128,7 @@ def audit_command(
             id_column,
             common.split_list(categorical) or [],
             _endpoint_flags(endpoint, options),
+            options["classes"],
         )
     settings = common.audit_settings(options, attacks, seed)
     settings.update(dp_epsilon=dp_epsilon, allow_overlap=allow_overlap or None)

@@ -20,10 +20,14 @@ from rich.table import Table
 
 from miaudit._io import check_writable
 from miaudit.assess import Assessment, assess
+from miaudit.audit.options import Design
+from miaudit.cli.choices import choice, format_help
 from miaudit.errors import InputError, MissingExtraError
+from miaudit.executors import ExecutorName
 from miaudit.gate import Baseline, GateOptions, evaluate
 from miaudit.report import DEFAULT_FORMATS, FORMATS, get_format, save_json, write
 from miaudit.report.evidence import table_groups
+from miaudit.report.sections import text_lines
 from miaudit.report.text import compact, estimate, fpr_label, measured_fpr
 from miaudit.results import AuditResult
 
@@ -109,7 +113,7 @@ def attack_params(items: tuple[str, ...]) -> dict[str, dict[str, str]] | None:
 COMMON_OPTIONS = [
     click.option(
         "--reference-design",
-        type=click.Choice(["all", "audited", "population"]),
+        type=choice(Design),
         default=None,
         help="Where reference models draw their training records: all records evenly "
         "(default), audited (each member and non-member IN for half of the models, population "
@@ -125,7 +129,7 @@ COMMON_OPTIONS = [
         "--format",
         "formats",
         default=None,
-        help="Comma-separated: json,html,md,csv,sarif,junit or all (default: json,html,md,csv).",
+        help=format_help(),
     ),
     click.option("--attacks", default=None, help="Comma-separated attack names (default: all)."),
     click.option(
@@ -169,7 +173,7 @@ COMMON_OPTIONS = [
     ),
     click.option(
         "--executor",
-        type=click.Choice(["local", "inline", "ray"]),
+        type=choice(ExecutorName),
         default=None,
         help="Where reference models train: local process pool (default), inline, "
         "or a Ray cluster.",
@@ -326,6 +330,8 @@ def _summary(
         f"{estimate(m.test_accuracy, True)}, gap {estimate(m.generalization_gap, True)}",
         highlight=False,
     )
+    for line in text_lines(result, assessment):  # the result's extra sections
+        console.print(escape(line), highlight=False)
     colour = {"high": "red", "elevated": "yellow"}.get(risk.level, "green")
     console.print(f"[bold {colour}]risk: {risk.level}[/] — {escape(risk.reason)}", highlight=False)
     console.print(escape(plain.headline), highlight=False)

@@ -19,6 +19,7 @@ from miaudit.cli.common import EXIT_GATE, input_errors_exit_2, split_list
 from miaudit.cli.config import DataConfig, read_validated
 from miaudit.data import RecordSet
 from miaudit.defences import compare
+from miaudit.defences.render import DEFAULT_FORMATS, FORMATS, write
 from miaudit.errors import InputError
 from miaudit.training import DistillRecipe, EnsembleRecipe, SklearnRecipe
 
@@ -134,10 +135,21 @@ def _resolve(base: Path, path: str) -> Path:
 @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="folder for compare.json/md/html")
 @click.option("--fail-on", help="policy the recommended variant must meet, e.g. 'tpr@0.001>0.01'")
+@click.option(
+    "--format",
+    "format_list",
+    default=",".join(DEFAULT_FORMATS),
+    show_default=True,
+    help=f"comma-separated: {', '.join(FORMATS)} or all",
+)
 @input_errors_exit_2
-def compare_command(config_path: Path, out: Path | None, fail_on: str | None) -> None:
+def compare_command(
+    config_path: Path, out: Path | None, fail_on: str | None, format_list: str
+) -> None:
     """Train and audit each variant of a model; privacy beside utility, the Pareto front, and
     the most accurate variant that meets a policy. Exit 1 if none meets it."""
+    formats = split_list(format_list) or list(DEFAULT_FORMATS)
+    FORMATS.select(formats)  # an unknown format fails before any training
     config = load(config_path)
     base_dir = config_path.parent.resolve()
     s, d = config.compare, config.data
@@ -164,7 +176,7 @@ def compare_command(config_path: Path, out: Path | None, fail_on: str | None) ->
         ray_address=s.ray_address,
         cache_dir=_resolve(base_dir, s.cache_dir) if s.cache_dir else None,
     )
-    paths = found.write(target_dir)
+    paths = write(found, target_dir, formats, source=str(config_path))
     console = Console(width=120)
     console.print(found.render("md"), markup=False, highlight=False)
     for p in paths:

@@ -76,6 +76,20 @@ def load_index(index_path: Path | None, secret_file: Path | None) -> Any:
 
 
 _INDEX_HELP = "the training index (miaudit monitor index): enables the training-set detectors"
+
+
+def index_option(required: bool = False) -> Callable[[Any], Any]:
+    """``--index FILE``, also spelt ``--training-index`` (the name the issue gave it)."""
+    return click.option(
+        "--index",
+        "--training-index",
+        "index_path",
+        required=required,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=_INDEX_HELP,
+    )
+
+
 #: ``--secret-file``, the same wherever a training index is written or read.
 secret_file_option = click.option(
     "--secret-file",
@@ -86,9 +100,7 @@ secret_file_option = click.option(
 
 @monitor_group.command("check")
 @click.argument("log")
-@click.option(
-    "--index", "index_path", type=click.Path(dir_okay=False, path_type=Path), help=_INDEX_HELP
-)
+@index_option()
 @secret_file_option
 @click.option("--baseline", help="a log of known-benign traffic to calibrate the thresholds on")
 @click.option(
@@ -125,7 +137,7 @@ def monitor_check(
     webhook: str | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Score every key of LOG; write the alerts; exit 1 if there are any."""
-    from miaudit.monitor.alerts import Webhook
+    from miaudit.monitor.webhook import Webhook
 
     if baseline and calibration_path:
         raise InputError("give --baseline (calibrate now) or --calibration (saved), not both")
@@ -147,8 +159,11 @@ def monitor_check(
     _write_alerts(alerts, monitor, calibration, log, out, sarif, seconds)
     if not quiet:
         _print(console, alerts, monitor, calibration, seconds, out)
-    if hook is not None and hook.failures:
-        console.print(f"[yellow]webhook: {len(hook.failures)} alert(s) not delivered[/]")
+    failures = hook.close() if hook is not None else []  # waits for the sender, within limits
+    if failures:
+        console.print(f"[yellow]webhook: {len(failures)} alert(s) not delivered[/]")
+        for line in failures[:5]:
+            console.print(f"  {escape(line)}")
     if alerts:
         sys.exit(EXIT_GATE)
 
@@ -200,10 +215,11 @@ def _print(
         f"{monitor.processed} queries from {len(monitor.keys)} keys in {seconds:.1f} s "
         f"({rate:,.0f}/s); {escape(calibration.note)}"
     )
-    if monitor.index is None:
+    blind = [name for name in _needing_index() if monitor.index is None]
+    if blind:
+        names = ", ".join(blind[:-1]) + (" and " if len(blind) > 1 else "") + blind[-1]
         console.print(
-            "[yellow]no --index: the training-overlap, calibration, near-duplicate and campaign "
-            "detectors cannot tell training records apart[/]"
+            f"[yellow]no --index: the {names} detectors cannot tell training records apart[/]"
         )
     if not alerts:
         console.print(f"no alerts; wrote {out}")
@@ -218,11 +234,16 @@ def _print(
                   f"key(s); wrote {out}")  # fmt: skip
 
 
+def _needing_index() -> list[str]:
+    """The detectors that need the training index."""
+    from miaudit.monitor.detectors import registered
+
+    return [cls.name for cls in registered() if cls.needs_index]
+
+
 @monitor_group.command("calibrate")
 @click.argument("baseline")
-@click.option(
-    "--index", "index_path", type=click.Path(dir_okay=False, path_type=Path), help=_INDEX_HELP
-)
+@index_option()
 @secret_file_option
 @click.option("--false-alarm-rate", default=0.01, show_default=True, type=float)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
@@ -281,9 +302,7 @@ def monitor_index(
 
 @monitor_group.command("overlap")
 @click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--index", "index_path", required=True, type=click.Path(dir_okay=False, path_type=Path)
-)
+@index_option(required=True)
 @secret_file_option
 @input_errors_exit_2
 def monitor_overlap(log: Path, index_path: Path, secret_file: Path | None) -> None:
@@ -317,6 +336,7 @@ def monitor_simulate(out_dir: Path, benign_keys: int, seed: int, campaign_budget
 
     import pandas as pd
 
+    from miaudit._io import atomic_path, atomic_write_text
     from miaudit.monitor.simulate import simulate, world
     from miaudit.querylog import write_jsonl
 
@@ -326,13 +346,14 @@ def monitor_simulate(out_dir: Path, benign_keys: int, seed: int, campaign_budget
         _writable(out_dir / "log.jsonl", "--out-dir")
         made = world(seed)
         frame = pd.DataFrame(made.members, columns=[f"x{i}" for i in range(made.members.shape[1])])
-        frame.assign(label=made.member_labels).to_csv(out_dir / "train.csv", index=False)
+        with atomic_path(out_dir / "train.csv") as tmp:
+            frame.assign(label=made.member_labels).to_csv(tmp, index=False)
         baseline = simulate(made, benign_keys, campaigns=(), seed=seed + 1)
         write_jsonl(baseline.records, out_dir / "baseline.jsonl")
         traffic = simulate(made, benign_keys, seed=seed + 2, campaign_budget=campaign_budget)
         write_jsonl(traffic.records, out_dir / "log.jsonl")
         truth = {"benign": traffic.benign, "campaigns": traffic.campaigns}
-        (out_dir / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(out_dir / "truth.json", json.dumps(truth, indent=2) + "\n")
         click.echo(
             f"wrote {out_dir}: train.csv ({len(frame)} records), baseline.jsonl "
             f"({len(baseline.records)} queries), log.jsonl ({len(traffic.records)} queries, "
@@ -340,6 +361,18 @@ def monitor_simulate(out_dir: Path, benign_keys: int, seed: int, campaign_budget
         )
 
     run()
+
+
+@monitor_group.command("detectors")
+def monitor_detectors() -> None:
+    """The detectors: name, SARIF rule id, default threshold, what each one sees."""
+    from miaudit.monitor.detectors import registered
+
+    table = Table("detector", "rule", "default threshold", "needs --index", "what it sees")
+    for cls in registered():
+        table.add_row(cls.name, cls.rule_id, f"{cls.default_threshold:g}",
+                      "yes" if cls.needs_index else "", cls.description)  # fmt: skip
+    Console(width=130).print(table)
 
 
 @monitor_group.command("alerts")

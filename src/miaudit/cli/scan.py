@@ -11,10 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from miaudit._io import check_writable
-from miaudit.cli.common import EXIT_GATE, input_errors_exit_2, split_list
+from miaudit.cli.common import EXIT_GATE, choice, input_errors_exit_2, split_list
 from miaudit.cli.sources import parse_headers
 from miaudit.errors import InputError
+from miaudit.scan.formats import FAIL_LEVELS, FORMATS
 from miaudit.scan.probe import ScanResult
+from miaudit.targets.kserve import Protocol
 
 
 def _headers(key: str | None, items: tuple[str, ...]) -> dict[str, str]:
@@ -31,7 +33,7 @@ def _headers(key: str | None, items: tuple[str, ...]) -> dict[str, str]:
     multiple=True,
     help="'Name: value', repeatable; ${VAR} takes the value from the environment",
 )
-@click.option("--protocol", type=click.Choice(["v1", "v2"]), default="v1", show_default=True)
+@click.option("--protocol", type=choice(Protocol), default=Protocol.V1.value, show_default=True)
 @click.option("--features", type=int, help="the model's input width (else from --members)")
 @click.option(
     "--members",
@@ -55,10 +57,16 @@ def _headers(key: str | None, items: tuple[str, ...]) -> dict[str, str]:
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
 )
-@click.option("--format", "format_list", default="json,sarif,junit", show_default=True)
+@click.option(
+    "--format",
+    "format_list",
+    default=",".join(FORMATS),
+    show_default=True,
+    help=f"comma-separated: {', '.join(FORMATS)} or all",
+)
 @click.option(
     "--fail-level",
-    type=click.Choice(["error", "warning", "note", "none"]),
+    type=click.Choice(FAIL_LEVELS),
     default="error",
     show_default=True,
     help="exit 1 at a finding this severe",
@@ -84,12 +92,11 @@ def scan_command(
     --nonmembers). Credentials are never written to the reports."""
     from miaudit.data import RecordSet
     from miaudit.scan import membership_probe, scan, write
-    from miaudit.scan.formats import FILES
 
     formats = split_list(format_list) or []
-    unknown = [f for f in formats if f not in FILES]
+    unknown = [f for f in formats if f not in FORMATS and formats != ["all"]]
     if unknown:
-        raise InputError(f"--format: unknown {unknown}; use json, sarif, junit")
+        raise InputError(f"--format: unknown {unknown}; use {', '.join(FORMATS)} or all")
     check_writable(out, "--out", folder=True)
     if (members is None) != (nonmembers is None):
         raise InputError("MIA105 needs both --members and --nonmembers")

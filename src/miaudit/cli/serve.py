@@ -12,11 +12,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from miaudit.cli.choices import choice
 from miaudit.cli.common import input_errors_exit_2
 from miaudit.cli.monitor import secret_file_option
 from miaudit.cli.sources import parse_classes
 from miaudit.errors import InputError, require
+from miaudit.targets.exposure import ClassifierOutput
 from miaudit.targets.harden import OutputPolicy
+from miaudit.targets.kserve import Protocol
 
 DB_HELP = "the gateway's database: a SQLite path, sqlite:///PATH or postgresql+psycopg://…"
 
@@ -35,6 +38,12 @@ def _classes(text: str | None) -> Any:
 
 @click.command("serve")
 @click.argument("model", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--model",
+    "model_option",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the model file to serve (as in miaudit audit --model; or give it as MODEL)",
+)
 @click.option("--db", required=True, help=DB_HELP)
 @click.option(
     "--name",
@@ -46,8 +55,8 @@ def _classes(text: str | None) -> Any:
 @click.option("--upstream", help="proxy this model server instead of serving a file")
 @click.option(
     "--protocol",
-    type=click.Choice(["v1", "v2"]),
-    default="v1",
+    type=choice(Protocol),
+    default=Protocol.V1.value,
     show_default=True,
     help="the upstream's protocol",
 )
@@ -55,7 +64,7 @@ def _classes(text: str | None) -> Any:
 @click.option(
     "--output",
     "output_kind",
-    type=click.Choice(["probabilities", "logits", "label"]),
+    type=choice(ClassifierOutput),
     help="what the model or upstream returns",
 )
 @click.option(
@@ -95,6 +104,7 @@ def _classes(text: str | None) -> Any:
 @input_errors_exit_2
 def serve_command(
     model: Path | None,
+    model_option: Path | None,
     db: str,
     model_name: str,
     upstream: str | None,
@@ -113,8 +123,8 @@ def serve_command(
     host: str,
     port: int,
 ) -> None:
-    """Serve MODEL (or proxy --upstream) behind API keys, rate limits, output policies and a
-    query log, speaking the KServe V1 protocol."""
+    """Serve MODEL or --model FILE (or proxy --upstream) behind API keys, rate limits, output
+    policies and a query log, speaking the KServe V1 protocol."""
     uvicorn: Any = require("uvicorn", "serve", "The gateway (miaudit serve)")
     from miaudit.gateway import (
         Backend,
@@ -127,8 +137,11 @@ def serve_command(
         upstream_model,
     )
 
+    model = _one_model(model, model_option)
     if (model is None) == (upstream is None):
-        raise InputError("serve a model file (MODEL) or proxy a model server (--upstream URL)")
+        raise InputError(
+            "serve a model file (MODEL or --model FILE) or proxy a model server (--upstream URL)"
+        )
     if retention_days is not None and not retention_days > 0:
         raise InputError(f"--retention-days must be positive, got {retention_days}")
     if upstream is not None:
@@ -154,6 +167,15 @@ def serve_command(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def _one_model(positional: Path | None, option: Path | None) -> Path | None:
+    """The model file, given as MODEL or as --model FILE (one of the two, not both)."""
+    if positional is not None and option is not None:
+        raise click.UsageError(
+            f"give the model file once: MODEL ({positional}) or --model ({option}), not both"
+        )
+    return positional if positional is not None else option
+
+
 def _watch(
     database: Any,
     calibration: str | None,
@@ -172,7 +194,7 @@ def _watch(
     from miaudit.cli.monitor import load_index
     from miaudit.gateway.watch import Watch
     from miaudit.monitor import Calibration, defaults
-    from miaudit.monitor.alerts import Webhook
+    from miaudit.monitor.webhook import Webhook
 
     chosen = defaults() if calibration == "defaults" else Calibration.load(calibration)
     hook = Webhook(webhook) if webhook else None

@@ -4,27 +4,38 @@ frozen options of the audit, the gate and the output."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from miaudit.audit import AuditOptions
-from miaudit.audit.options import KEYWORDS
-from miaudit.cli.config import Config, audit_options, load_config
+from miaudit.audit.options import GROUPS, KEYWORDS
+from miaudit.cli.config import (
+    Config,
+    OutputOptions,
+    audit_options,
+    gate_options,
+    load_config,
+    output_options,
+)
 from miaudit.data import RecordSet, TextRecords
 from miaudit.errors import InputError
 from miaudit.gate import GateOptions
 from miaudit.targets.interface import Target
+from miaudit.targets.kinds import TARGET_KINDS, load_model_file, target_kind
+from miaudit.targets.kserve import expand_headers
 
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """Where and how the reports go."""
-
-    out: str | None = None
-    formats: tuple[str, ...] | None = None
-    mlflow: bool = False
+__all__ = [
+    "TARGET_KINDS",
+    "AuditJob",
+    "OutputOptions",
+    "expand_headers",
+    "job_from_config",
+    "job_from_flags",
+    "parse_classes",
+    "parse_headers",
+    "with_keywords",
+]
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ def _replace(options: Any, values: dict[str, Any]) -> Any:
 
 def with_keywords(options: AuditOptions, values: dict[str, Any]) -> AuditOptions:
     """``options`` with :func:`miaudit.audit`'s flat keywords set (``None``: unchanged)."""
-    groups: dict[str, dict[str, Any]] = {"": {}, "reference": {}, "language_model": {}}
+    groups: dict[str, dict[str, Any]] = {group: {} for group in GROUPS}
     for keyword, value in values.items():
         if value is not None:
             group, name = KEYWORDS[keyword]
@@ -82,108 +93,8 @@ def with_keywords(options: AuditOptions, values: dict[str, Any]) -> AuditOptions
     )
 
 
-def _sklearn(config: Config, path: Path) -> Target:
-    from miaudit.targets.sklearn import SklearnTarget
-
-    return SklearnTarget.from_file(path, trust=config.target.trust)
-
-
-def _transformers(config: Config, path: Path) -> Target:
-    from miaudit.targets.lm import CausalLMTarget
-
-    return CausalLMTarget.from_pretrained(path, trust=config.target.trust)
-
-
-def _outputs(config: Config, path: Path) -> Target:
-    from miaudit.targets.precomputed import PrecomputedTarget
-
-    return PrecomputedTarget.from_file(path)
-
-
-def _torch(config: Config, path: Path) -> Target:
-    from miaudit.targets.torch import TorchTarget
-
-    t = config.target
-    if t.output == "label":
-        raise InputError("target.output: a torch target returns logits or probabilities")
-    return TorchTarget.from_file(path, _classes(config), trust=t.trust, output=t.output)
-
-
-def _callable(config: Config, path: Path) -> Target:
-    from miaudit.targets.callable import CallableTarget
-
-    t = config.target
-    assert t.function is not None  # checked when the config was read
-    return CallableTarget.from_spec(t.function, _classes(config), t.output, trust=t.trust)
-
-
-def _onnx(config: Config, path: Path) -> Target:
-    from miaudit.targets.onnx import OnnxTarget
-
-    t = config.target
-    # `output` defaults to probabilities in the file: only an explicit output_name pins it
-    output = t.output if t.output_name else None
-    return OnnxTarget.from_file(path, t.classes, output, t.output_name)
-
-
-def _http(config: Config, path: Path) -> Target:
-    from miaudit.targets.http import HttpTarget
-
-    t = config.target
-    if not t.url:
-        raise InputError("target.url: required for target.kind = 'http'")
-    return HttpTarget(
-        t.url,
-        _classes(config),
-        output=t.output,
-        protocol=t.protocol,
-        headers=expand_headers(t.headers, "target.headers"),
-        timeout=t.timeout,
-    )
-
-
-def expand_headers(headers: dict[str, str], where: str) -> dict[str, str]:
-    """Header values with ``${NAME}`` replaced from the environment (tokens stay out of
-    config files); an unset variable is an error naming it, never an empty credential."""
-    import os
-    import re
-
-    out = {}
-    for key, value in headers.items():
-        for name in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value):
-            if name not in os.environ:
-                raise InputError(f"{where}.{key}: environment variable {name} is not set")
-        out[key] = re.sub(
-            r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: os.environ[m.group(1)], value
-        )
-    return out
-
-
-def _classes(config: Config) -> Any:
-    if config.target.classes is None:
-        raise InputError(
-            f"target.classes: required for target.kind = {config.target.kind!r} "
-            "(a number of classes or a list)"
-        )
-    return config.target.classes
-
-
-#: ``target.kind`` → how to load it (``path`` resolved against the config's folder).
-TARGET_LOADERS: dict[str, Callable[[Config, Path], Target]] = {
-    "sklearn": _sklearn,
-    "torch": _torch,
-    "callable": _callable,
-    "outputs": _outputs,
-    "transformers": _transformers,
-    "http": _http,
-    "onnx": _onnx,
-}
-
-
 def _target_from_config(config: Config) -> Target:
-    target = TARGET_LOADERS[config.target.kind](
-        config, config.resolve(config.target.path) or Path()
-    )
+    target = target_kind(config.target.kind).load(config.target_settings())
     policy = config.target.output_policy
     if policy is None:
         return target
@@ -200,9 +111,12 @@ def _language_models(config: Config, seed: int) -> dict[str, Any]:
     """The reference LM and masked LM a config names (language-model targets only)."""
     t = config.target
     named = [k for k in ("reference_lm", "masked_lm") if getattr(t, k)]
-    if t.kind != "transformers":
+    if target_kind(t.kind).records != "texts":
         if named:
-            raise InputError(f"target.{named[0]}: only for target.kind = 'transformers'")
+            texts = [k.name for k in TARGET_KINDS.values() if k.records == "texts"]
+            raise InputError(
+                f"target.{named[0]}: only for target.kind = {' or '.join(map(repr, texts))}"
+            )
         return {}
     out: dict[str, Any] = {}
     if t.reference_lm:
@@ -233,36 +147,22 @@ def _records(config: Config) -> list[Any]:
         resolved = config.resolve(file)
         if resolved is None:
             out.append(None)
-        elif config.target.kind == "transformers":
+        elif target_kind(config.target.kind).records == "texts":
             out.append(TextRecords.from_file(resolved, d.text, d.id, name))
         else:
             out.append(RecordSet.from_file(resolved, d.label, d.id, d.categorical, name))
     return out
 
 
-def _paths(config: Config, values: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: (str(config.resolve(values[k])) if values.get(k) else values.get(k)) for k in keys}
-
-
 def job_from_config(path: str | Path) -> AuditJob:
     config = load_config(path)
     target = _target_from_config(config)
     members, nonmembers, population = _records(config)
-    r = config.report
     options = audit_options(config, path, **_language_models(config, config.audit.seed))
-    try:
-        paths = _paths(config, r.model_dump(), ("baseline", "save_baseline"))
-        gate = GateOptions(
-            tuple(r.fail_on), paths["baseline"], paths["save_baseline"], r.tolerance, r.soft_fail
-        )
-    except InputError as exc:
-        raise InputError(f"{path}: invalid config: {exc}") from None
-    output = OutputOptions(
-        str(config.resolve(r.out)) if r.out else None,
-        tuple(r.formats) if r.formats else None,
-        r.mlflow,
+    gate = gate_options(config, path)
+    return AuditJob(
+        target, members, nonmembers, population, options, gate, output_options(config), str(path)
     )
-    return AuditJob(target, members, nonmembers, population, options, gate, output, str(path))
 
 
 def job_from_flags(
@@ -274,9 +174,11 @@ def job_from_flags(
     id_column: str | None,
     categorical: list[str],
     endpoint: dict[str, Any] | None = None,
+    classes: str | None = None,
 ) -> AuditJob:
     """A job from ``--outputs``, or ``--model`` / ``--endpoint`` with
-    ``--members/--nonmembers/--population``."""
+    ``--members/--nonmembers/--population`` (``classes``: ``--classes``, for model files that
+    need them)."""
     if outputs:
         from miaudit.targets.precomputed import PrecomputedTarget
 
@@ -285,19 +187,13 @@ def job_from_flags(
                 "--outputs carries membership in its 'member' column; drop --members/--nonmembers"
             )
         return AuditJob(PrecomputedTarget.from_file(outputs), None, None, source=outputs)
-    from miaudit.targets.sklearn import SklearnTarget
-
     flag = "--endpoint" if endpoint else "--model"
     if not records.get("members") or not records.get("nonmembers"):
         raise InputError(f"{flag} needs --members and --nonmembers record files")
     if endpoint:
         target = _endpoint(endpoint)
-    elif (model or "").lower().endswith(".onnx"):
-        from miaudit.targets.onnx import OnnxTarget
-
-        target = OnnxTarget.from_file(model or "")
-    else:
-        target = SklearnTarget.from_file(model or "", trust=trust)
+    else:  # by suffix: the table the gateway reads too (miaudit.targets.kinds)
+        target = load_model_file(model or "", trust, parse_classes(classes) if classes else None)
     sets = [
         RecordSet.from_file(file, label, id_column, categorical, name) if file else None
         for name, file in (

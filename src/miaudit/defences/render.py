@@ -1,18 +1,30 @@
-"""A comparison as JSON (schema ``miaudit.compare/1``, docs/compare-schema.md), Markdown and a
-self-contained HTML page with the utility–privacy plot."""
+"""A comparison as JSON (schema ``miaudit.compare/1``, docs/compare-schema.md), Markdown, a
+self-contained HTML page with the utility–privacy plot, SARIF 2.1.0 and JUnit XML — plug-ins of
+:class:`miaudit.formats.Format` over a :class:`ComparisonReport`, registered in ``FORMATS``.
+
+SARIF: each variant's audit findings (the rules MIA001–MIA005 of the audit report, its policy
+checks included), the message and fingerprint prefixed with the variant's name, located on the
+comparison's config file. JUnit: one test case per variant, its privacy and utility figures and
+whether it meets the policy as its output, and, with a policy, one ``recommendation`` case,
+failed when no variant meets it: failures exactly when the command exits 1."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from miaudit._io import atomic_write_text
-from miaudit.errors import InputError
+from miaudit import junit, sarif
+from miaudit._version import __version__
+from miaudit.assess import RULES, assess
+from miaudit.formats import Format, Formats
 from miaudit.report.markdown import md_cell
 from miaudit.report.plots import _data_uri, _figure
+from miaudit.report.sarif import INFORMATION_URI, sarif_results, sarif_rule, source_uri
 from miaudit.results.audit import fpr_key
 
 #: A miaudit.defences.compare.Comparison and its VariantResult (not imported: compare imports
@@ -20,7 +32,14 @@ from miaudit.results.audit import fpr_key
 Comparison = Any
 VariantResult = Any
 
-FORMATS = {"json": "compare.json", "md": "compare.md", "html": "compare.html"}
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    """What a comparison's formats render: the comparison, and the config file it was made
+    from (the location of its SARIF results; ``compare.toml`` when not known)."""
+
+    comparison: Comparison
+    source: str | None = None
 
 
 def _estimate(value: Any) -> dict[str, Any]:
@@ -181,19 +200,135 @@ def html_page(c: Comparison) -> str:
     )
 
 
-def render(c: Comparison, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(to_dict(c), indent=2, allow_nan=False) + "\n"
-    if fmt == "md":
-        return markdown(c)
-    if fmt == "html":
-        return html_page(c)
-    raise InputError(f"unknown comparison format {fmt!r}; use json, md or html")
+class ComparisonFormat(Format[ComparisonReport]):
+    """A format of ``miaudit compare``'s results."""
 
 
-def write(c: Comparison, directory: Path, formats: Sequence[str]) -> list[Path]:
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise InputError(f"unknown comparison formats {unknown}; use json, md or html")
-    directory.mkdir(parents=True, exist_ok=True)
-    return [atomic_write_text(directory / FORMATS[f], render(c, f)) for f in formats]
+class ComparisonJson(ComparisonFormat):
+    name: ClassVar[str] = "json"
+    filename: ClassVar[str] = "compare.json"
+
+    def render(self, subject: ComparisonReport, /) -> str:
+        return json.dumps(to_dict(subject.comparison), indent=2, allow_nan=False) + "\n"
+
+
+class ComparisonMarkdown(ComparisonFormat):
+    name: ClassVar[str] = "md"
+    filename: ClassVar[str] = "compare.md"
+
+    def render(self, subject: ComparisonReport, /) -> str:
+        return markdown(subject.comparison)
+
+
+class ComparisonHtml(ComparisonFormat):
+    name: ClassVar[str] = "html"
+    filename: ClassVar[str] = "compare.html"
+
+    def render(self, subject: ComparisonReport, /) -> str:
+        return html_page(subject.comparison)
+
+
+class ComparisonSarif(ComparisonFormat):
+    name: ClassVar[str] = "sarif"
+    filename: ClassVar[str] = "compare.sarif"
+
+    def render(self, subject: ComparisonReport, /) -> str:
+        c = subject.comparison
+        uri = source_uri(subject.source) if subject.source else "compare.toml"
+        results = [
+            found
+            for v in c.variants
+            for found in sarif_results(
+                assess(dataclasses.replace(v.result, gate=v.verdict)), uri, f"{v.name}: "
+            )
+        ]
+        run = sarif.Run(
+            "miaudit-compare",
+            [sarif_rule(r) for r in RULES.values()],
+            results,
+            version=__version__,
+            semantic_version=__version__,
+            information_uri=INFORMATION_URI,
+            automation_id="miaudit/compare/",
+        )
+        return sarif.render(run)
+
+
+def _meets(v: VariantResult) -> str:
+    """Whether variant ``v`` meets the policy, and which checks it fails (empty: no policy)."""
+    if v.verdict is None:
+        return ""
+    failed = [k.detail for k in v.verdict.checks if not k.passed]
+    return ". Meets the policy." if not failed else f". Fails the policy: {'; '.join(failed)}."
+
+
+class ComparisonJunit(ComparisonFormat):
+    """One case per variant, passed, with its figures and whether it meets the policy; with a
+    policy, one ``recommendation`` case, failed when no variant meets it — failures exactly
+    when ``miaudit compare`` exits 1, as in the audit's and the scan's JUnit."""
+
+    name: ClassVar[str] = "junit"
+    filename: ClassVar[str] = "compare.junit.xml"
+
+    def render(self, subject: ComparisonReport, /) -> str:
+        c = subject.comparison
+        header, rows = table(c)
+        cases = []
+        for v, row in zip(c.variants, rows, strict=True):
+            figures = "; ".join(f"{h}: {x}" for h, x in zip(header[1:], row[1:], strict=True))
+            cases.append(
+                junit.TestCase(
+                    v.name, "miaudit.compare", output=f"{v.recipe}. {figures}{_meets(v)}"
+                )
+            )
+        if c.conditions:  # the gate: failed when no variant meets the policy (exit 1)
+            none_meets = junit.Failure(c.recommendation, "no variant meets the policy")
+            cases.append(
+                junit.TestCase(
+                    "recommendation",
+                    "miaudit.compare",
+                    None if c.recommended else none_meets,
+                    _summary(c) if c.recommended else None,
+                )
+            )
+        properties = (
+            ("policy", " and ".join(c.conditions) or "none"),
+            ("leakage_measure", c.leakage),
+            ("recommended", c.recommended or ""),
+        )
+        return junit.render(
+            junit.TestSuites(
+                "miaudit", [junit.TestSuite("miaudit compare", cases, None, properties)]
+            )
+        )
+
+
+#: The comparison's formats by name.
+FORMATS: Formats[ComparisonReport] = Formats(
+    "comparison",
+    (
+        ComparisonJson(),
+        ComparisonMarkdown(),
+        ComparisonHtml(),
+        ComparisonSarif(),
+        ComparisonJunit(),
+    ),
+)
+#: Written when no format is asked for.
+DEFAULT_FORMATS = ("json", "md", "html")
+
+
+def render(c: Comparison, fmt: str, source: str | None = None) -> str:
+    """The comparison in one format (``source``: the config file it was made from)."""
+    return FORMATS.lookup(fmt).render(ComparisonReport(c, source))
+
+
+def write(
+    c: Comparison,
+    directory: Path,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    source: str | None = None,
+) -> list[Path]:
+    """Write each format into ``directory`` (created if needed), atomically; return the
+    paths. An unknown format fails before any file is written."""
+    return FORMATS.write(ComparisonReport(c, source), directory, formats)

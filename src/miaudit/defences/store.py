@@ -3,19 +3,19 @@
 
 Each audited variant is one JSON file (its ``report.json`` object and its training seconds),
 named by a hash of everything that decides its result: miaudit's version, the records, the
-recipe's fingerprint, the seed and the audit's settings. Files are written to a temporary name
-and renamed, so an interruption leaves only complete entries; nothing is unpickled.
+recipe's fingerprint, the seed and the audit's settings. Files are written atomically
+(``miaudit._io``), so an interruption leaves only complete entries; nothing is unpickled.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from miaudit._io import atomic_write_text
 from miaudit._version import __version__
 from miaudit.data import RecordSet
 from miaudit.errors import InputError
@@ -75,9 +75,7 @@ class VariantStore:
             "train_seconds": seconds,
             "report": result.to_dict(),
         }
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entry, allow_nan=False), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, json.dumps(entry, allow_nan=False))
 
 
 def settings_key(

@@ -9,7 +9,7 @@ apart, and only what the model memorised of its members can.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -162,14 +162,26 @@ def train_tiny_mlm(
     return model.eval()
 
 
-def demo_lm(
-    seed: int = 0, n: int = 200, epochs: int = 30
-) -> tuple[Any, list[str], list[str], list[str]]:
-    """A trained tiny LM target, its members, non-members, and texts for the tokenizer."""
+class DemoLM(NamedTuple):
+    """A trained tiny LM target and its records (:func:`demo_lm`); unpacks as a 4-tuple."""
+
+    #: a ``CausalLMTarget`` over the trained model and its tokenizer (batch size 32)
+    target: Any
+    #: the ``n`` texts the model was trained on, ``epochs`` passes each
+    members: list[str]
+    #: ``n`` texts from the same generator that the model never saw
+    nonmembers: list[str]
+    #: ``n`` more such texts: the tokenizer was trained on them, never on members or
+    #: non-members; for reference or neighbour models
+    other: list[str]
+
+
+def demo_lm(seed: int = 0, n: int = 200, epochs: int = 30) -> DemoLM:
+    """The tiny LM target of ``miaudit demo llm`` and its records (see :class:`DemoLM`)."""
     from miaudit.targets.lm import CausalLMTarget
 
     texts = ledger_texts(3 * n, seed)
     members, nonmembers, other = texts[:n], texts[n : 2 * n], texts[2 * n :]
     tokenizer = train_tokenizer(other)  # the tokenizer never sees members or non-members
     lm = train_tiny_lm(members, tokenizer, epochs=epochs, seed=seed)
-    return CausalLMTarget(lm.model, lm.tokenizer, batch_size=32), members, nonmembers, other
+    return DemoLM(CausalLMTarget(lm.model, lm.tokenizer, batch_size=32), members, nonmembers, other)

@@ -24,7 +24,10 @@ class GateOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "fail_on", tuple(self.fail_on))
         if not 0 <= self.tolerance < 1:
-            raise InputError(f"baseline tolerance must be in [0, 1), got {self.tolerance}")
+            raise InputError(
+                f"tolerance must be in [0, 1) (how far above the baseline's interval a new one "
+                f"must lie to fail), got {self.tolerance}"
+            )
         parse_conditions(self.fail_on)  # a malformed condition fails before any work
 
     @property

@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -65,8 +65,11 @@ class Gateway:
         limiter: Limiter,
         key_cache_seconds: float = KEY_CACHE_SECONDS,
         watch: Watch | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``clock``: the seconds the key cache is measured in (injectable for tests)."""
         self.backend, self.db, self.limiter = backend, db, limiter
+        self.clock = clock
         self.watch = watch
         self.writer = GroupCommit(db)
         self.key_cache_seconds = key_cache_seconds
@@ -82,7 +85,7 @@ class Gateway:
 
     def find(self, presented: str) -> ApiKey | None:
         """The live key presented, from a cache of at most ``key_cache_seconds``."""
-        digest, now = hash_key(presented), time.monotonic()
+        digest, now = hash_key(presented), self.clock()
         cached = self._keys.get(digest)
         if cached is not None and now - cached[0] < self.key_cache_seconds:
             return cached[1]

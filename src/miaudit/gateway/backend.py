@@ -15,8 +15,7 @@ from miaudit.errors import InputError
 from miaudit.targets.exposure import OutputKind
 from miaudit.targets.harden import OutputPolicy
 from miaudit.targets.interface import ClassifierTarget, Outputs, Target
-
-SKLEARN_SUFFIXES = (".skops", ".joblib", ".pkl", ".pickle")
+from miaudit.targets.kinds import load_model_file
 
 
 def load_model(
@@ -25,30 +24,12 @@ def load_model(
     classes: Sequence[Any] | int | None = None,
     output: str | None = None,
 ) -> Target:
-    """A model file as a target, by its suffix: scikit-learn (``.skops``; ``.joblib`` /
-    ``.pkl`` only with ``trust``), ONNX (``.onnx``), ``torch.export`` (``.pt2``, with
-    ``trust`` and ``classes``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"model file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix in SKLEARN_SUFFIXES:
-        from miaudit.targets.sklearn import SklearnTarget
-
-        return SklearnTarget.from_file(path, trust=trust)
-    if suffix == ".onnx":
-        from miaudit.targets.onnx import OnnxTarget
-
-        return OnnxTarget.from_file(path, classes, output)
-    if suffix in (".pt2", ".pt"):
-        if classes is None:
-            raise InputError(f"{path}: a PyTorch model needs its classes (--classes)")
-        from miaudit.targets.torch import TorchTarget
-
-        return TorchTarget.from_file(path, classes, trust=trust, output=output or "logits")
-    raise InputError(
-        f"{path}: unknown model file type {suffix!r}; serve a .skops, .onnx, .pt2 file (or "
-        ".joblib/.pkl with --trust-model-file), or proxy a model server with --upstream"
+    """A model file as a target, by its suffix — the same table ``miaudit audit --model``
+    reads (:mod:`miaudit.targets.kinds`): scikit-learn (``.skops``; ``.joblib`` / ``.pkl``
+    only with ``trust``), ONNX (``.onnx``), ``torch.export`` (``.pt2``, with ``trust`` and
+    ``classes``)."""
+    return load_model_file(
+        path, trust, classes, output, otherwise="or proxy a model server with --upstream"
     )
 
 

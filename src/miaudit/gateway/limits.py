@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -53,9 +54,11 @@ def _until_tomorrow(now: float) -> float:
 
 
 class MemoryLimiter:
-    """Buckets and daily counts in this process."""
+    """Buckets and daily counts in this process; ``clock`` (Unix seconds, injectable for tests)
+    refills the buckets and tells the UTC day."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}
         self._days: dict[str, tuple[int, int]] = {}
@@ -65,7 +68,7 @@ class MemoryLimiter:
         if refused is not None:
             return refused
         with self._lock:
-            now = time.time()
+            now = self._clock()
             day = int(now // DAY)
             used_day, used = self._days.get(key.name, (day, 0))
             used = used if used_day == day else 0

@@ -26,11 +26,10 @@ from typing import Any
 
 from miaudit.errors import InputError
 from miaudit.gateway.db import Database
-from miaudit.monitor.alerts import Webhook
 from miaudit.monitor.calibrate import Calibration
-from miaudit.monitor.detectors import KeyState
 from miaudit.monitor.engine import Alert, Monitor
 from miaudit.monitor.index import TrainingIndex
+from miaudit.monitor.webhook import Webhook
 from miaudit.querylog import QueryRecord
 
 ACTIONS = ("label-only", "throttle", "block", "none")
@@ -83,8 +82,12 @@ class Watch:
         return self._idle.wait(timeout)
 
     def close(self) -> None:
+        """Save the state and stop; deliver the webhook's queued alerts within its limit."""
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
+        if self.webhook is not None:
+            for line in self.webhook.close():
+                log.warning("webhook: alert not delivered: %s", line)
 
     # ------------------------------------------------------------------ the worker
     def _run(self) -> None:
@@ -135,8 +138,8 @@ class Watch:
             alert.queries_before_alert,
             self.action,
         )
-        if self.webhook is not None:
-            self.webhook.send(alert)
+        if self.webhook is not None and not self.webhook.send(alert):  # queued, never waited on
+            log.warning("webhook: alert not queued (%s)", self.webhook.failures[-1])
 
     def _refresh(self, since_monotonic: float) -> None:
         """Pick up releases made with ``miaudit monitor alerts --release``."""
@@ -148,19 +151,17 @@ class Watch:
             return
         for key in released:
             if key not in self.flags:
-                self.monitor.keys.pop(key, None)
-                self.monitor.alerted = {(k, d) for k, d in self.monitor.alerted if k != key}
+                self.monitor.release(key)
 
     # ------------------------------------------------------------------ persistence
     def _snapshot(self) -> None:
         dirty, self._dirty = self._dirty, set()
         states = {
-            key: (self.monitor.keys[key].last_time, json.dumps(self.monitor.keys[key].to_dict()))
-            for key in dirty
-            if key in self.monitor.keys
+            key: (last_time, json.dumps(data))
+            for key, (last_time, data) in self.monitor.snapshot(dirty).items()
         }
-        scales = self.monitor.scales.to_dict()
-        if scales is not None and not self.monitor.scales.fixed:
+        scales = self.monitor.learned_scales()
+        if scales is not None:
             states[_SCALES] = (time.time(), json.dumps(scales))
         try:
             self.db.save_states(states)
@@ -171,30 +172,13 @@ class Watch:
     def _restore(self) -> None:
         """Saved states, then the log after each key's last saved query, up to this
         process's start (what came later is in the queue)."""
-        saved = self.db.load_states()
-        self.monitor.alerted |= {(a["key"], a["detector"]) for a in self.db.list_alerts()}
-        for key, (_, text) in saved.items():
-            data = json.loads(text)
-            if key == _SCALES:
-                if not self.monitor.scales.fixed:
-                    self.monitor.scales = _running_scales(data)
-                continue
-            self.monitor.keys[key] = KeyState.from_dict(data)
-            for detector, score in self.monitor.keys[key].peaks.items():
-                threshold = self.monitor.thresholds.get(detector)
-                if threshold is not None and score > threshold:
-                    self.monitor.alerted.add((key, detector))
-        upto = {k: state.last_time for k, state in self.monitor.keys.items()}  # saved as of
+        saved = {key: json.loads(text) for key, (_, text) in self.db.load_states().items()}
+        scales = saved.pop(_SCALES, None)
+        alerted = [(a["key"], a["detector"]) for a in self.db.list_alerts()]
+        upto = self.monitor.restore(saved, alerted, scales)  # each key saved as of
         since = min(upto.values(), default=None)
         for record in self.db.records(since):
             if record.time >= self._started:
                 break  # logged by this process: it is in the queue
             if record.time > upto.get(record.key, -1.0):
                 self._observe([record])
-
-
-def _running_scales(data: dict[str, Any]) -> Any:
-    """Saved on-the-fly scales, resumed as fixed ones."""
-    from miaudit.monitor.engine import Scales
-
-    return Scales.of(data)

@@ -11,6 +11,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from miaudit._io import append_text
 from miaudit.assess import Assessment, assess
 from miaudit.report import render
 from miaudit.report.sarif import source_uri
@@ -54,6 +55,5 @@ def github_actions(
         print(line, file=out)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(render(result, "md", assessment) + "\n")
+        append_text(summary, render(result, "md", assessment) + "\n")
     return True

@@ -28,26 +28,19 @@ import numpy as np
 
 from miaudit._io import atomic_write_text
 from miaudit.errors import InputError
-from miaudit.monitor.detectors import DETECTORS, Settings
+from miaudit.monitor.detectors import DETECTORS, RegistryView, by_priority, detector
 from miaudit.monitor.engine import Monitor, Scales
 from miaudit.monitor.index import TrainingIndex
+from miaudit.monitor.settings import Settings
 from miaudit.querylog import QueryRecord
 
 SCHEMA = "miaudit.monitorcalibration/1"
-EVIDENCE = ("training-overlap", "calibration", "near-duplicates", "campaign")
-#: Thresholds without a baseline: the median calibrated thresholds of ``bench/monitor.py``'s
+#: Thresholds without a baseline, each detector's ``default_threshold`` (a live view of the
+#: registry). The built-in ones are the median calibrated thresholds of ``bench/monitor.py``'s
 #: simulated traffic (500 benign keys of four kinds, a 1% false-alarm rate: 11.6, 20.0, 4.6,
 #: 3, 1985, 1987, 4.6), rounded up, with more room for near-duplicates, the counts and
 #: campaigns — a start, not a substitute for calibrating on your own traffic (docs/monitor.md).
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "training-overlap": 12.0,
-    "calibration": 21.0,
-    "near-duplicates": 6.0,
-    "boundary-walk": 3.0,
-    "harvesting": 2500.0,
-    "volume": 2500.0,
-    "campaign": 9.0,
-}
+DEFAULT_THRESHOLDS: RegistryView = RegistryView(lambda cls: float(cls.default_threshold))
 
 
 @dataclass(frozen=True)
@@ -132,11 +125,9 @@ def defaults(settings: Settings | None = None) -> Calibration:
     return Calibration(settings or Settings(), dict(DEFAULT_THRESHOLDS))
 
 
-def floor(detector: str, false_alarm_rate: float) -> float:
-    """The lowest threshold a detector may get."""
-    if detector in EVIDENCE:
-        return math.log(1 / false_alarm_rate)
-    return 3.0 if detector == "boundary-walk" else 1.0
+def floor(name: str, false_alarm_rate: float) -> float:
+    """The lowest threshold the detector ``name`` may get (its ``floor``)."""
+    return detector(name).floor(false_alarm_rate)
 
 
 def calibrate(
@@ -154,16 +145,11 @@ def calibrate(
         first.observe(record)
     if not first.keys:
         raise InputError("the baseline log has no answered queries with an API key")
-    if index is not None:
-        hits = sum(s.hits for s in first.keys.values())
-        distinct = sum(s.distinct for s in first.keys.values())
-        bursts = sum(s.bursts for s in first.keys.values())
-        centred = sum(s.training_bursts for s in first.keys.values())
-        settings = replace(
-            settings,  # Laplace's rule: never 0 or 1
-            baseline_rate=min((hits + 1) / (distinct + 2), settings.member_rate / 2),
-            burst_rate=min((centred + 1) / (bursts + 2), settings.member_rate / 2),
-        )
+    estimated: dict[str, Any] = {}  # the null rates of the detectors' tests, on this baseline
+    for found in first.detectors:
+        if index is not None or not found.needs_index:
+            estimated.update(found.baseline_settings(list(first.keys.values())))
+    settings = replace(settings, **estimated)
     scales = first.scales.to_dict()
     second = Monitor(settings, {}, index, Scales.of(scales))
     for record in baseline():
@@ -175,17 +161,11 @@ def calibrate(
     )
 
 
-#: The order in which detectors get the false-alarm budget: the ones that catch campaigns
-#: first, the heavy-tailed counts (where a batch job looks like a harvest) last.
-PRIORITY = (
-    "training-overlap",
-    "near-duplicates",
-    "boundary-walk",
-    "calibration",
-    "campaign",
-    "harvesting",
-    "volume",
-)
+def priority() -> tuple[str, ...]:
+    """The order in which detectors get the false-alarm budget (each one's ``priority``): the
+    ones that catch campaigns first, the heavy-tailed counts (where a batch job looks like a
+    harvest) last."""
+    return tuple(cls.name for cls in by_priority())
 
 
 def _joint(peaks: dict[str, dict[str, float]], rate: float) -> tuple[dict[str, float], int]:
@@ -196,26 +176,26 @@ def _joint(peaks: dict[str, dict[str, float]], rate: float) -> tuple[dict[str, f
     with the baseline's with probability at most ``j / (n + 1)`` (conformal prediction, Vovk
     et al. 2005); over all detectors, a new benign key raises an alert with probability at most
     ``c / (n + 1)`` (Bonferroni). Each threshold starts at its highest benign peak (or its
-    floor) and they are lowered, detector by detector in :data:`PRIORITY` order, while
+    floor) and they are lowered, detector by detector in :func:`priority` order, while
     ``c <= rate × (n + 1)``.
     """
-    keys = list(peaks)
+    keys, order = list(peaks), priority()
     budget = math.floor(rate * (len(keys) + 1) + 1e-9)
-    columns = {d: np.asarray([peaks[k].get(d, 0.0) for k in keys]) for d in PRIORITY}
+    columns = {d: np.asarray([peaks[k].get(d, 0.0) for k in keys]) for d in order}
     levels = {d: np.unique(c[c >= floor(d, rate)])[::-1] for d, c in columns.items()}
-    chosen = {d: 0 for d in PRIORITY}  # position in levels[d]; past the end: the floor
+    chosen = {d: 0 for d in order}  # position in levels[d]; past the end: the floor
 
     def threshold(d: str) -> float:
         found = levels[d]
         return float(found[chosen[d]]) if chosen[d] < len(found) else floor(d, rate)
 
     def cost() -> int:
-        return sum(int((columns[d] >= threshold(d)).sum()) for d in PRIORITY)
+        return sum(int((columns[d] >= threshold(d)).sum()) for d in order)
 
     moved = True
     while moved:
         moved = False
-        for d in PRIORITY:
+        for d in order:
             if chosen[d] >= len(levels[d]):
                 continue
             chosen[d] += 1

@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from miaudit.errors import InputError
-from miaudit.monitor.detectors import DETECTORS, KeyState, Settings
+from miaudit.monitor.detectors import (
+    DETECTORS,
+    Detector,
+    GroupDetector,
+    Neighbour,
+    Query,
+    registered,
+)
 from miaudit.monitor.fingerprint import Fingerprinter
 from miaudit.monitor.index import TrainingIndex, canonical
+from miaudit.monitor.settings import Settings
+from miaudit.monitor.state import KeyState
 from miaudit.querylog import QueryRecord
 
 
@@ -101,53 +110,11 @@ class Scales:
         return cls(count=1, mean=mean, m2=scale, fixed=True)
 
 
-@dataclass
-class _Groups:
-    """Keys linked by records they both queried (union-find; bounded memory of records)."""
-
-    owner: dict[int, str] = field(default_factory=dict)  # record digest → first key
-    links: dict[tuple[str, str], int] = field(default_factory=dict)
-    parent: dict[str, str] = field(default_factory=dict)
-    _members: dict[str, list[str]] = field(default_factory=dict)  # by root, until a union
-
-    def root(self, key: str) -> str:
-        while self.parent.get(key, key) != key:
-            key = self.parent[key]
-        return key
-
-    def shared(
-        self, key: str, digest: int, settings: Settings, distinct: Callable[[str], int]
-    ) -> None:
-        """``key`` queried the record ``digest``: link it with the key that queried it first
-        once they share ``link_min`` records and ``link_share`` of the smaller one's."""
-        first = self.owner.setdefault(digest, key)
-        if len(self.owner) > settings.shared:
-            del self.owner[next(iter(self.owner))]
-        if first == key:
-            return
-        pair = (min(first, key), max(first, key))
-        count = self.links[pair] = self.links.get(pair, 0) + 1
-        smaller = min(distinct(first), distinct(key))
-        if count >= settings.link_min and count >= settings.link_share * smaller:
-            a, b = self.root(first), self.root(key)
-            if a != b:
-                self.parent.setdefault(a, a)
-                self.parent.setdefault(b, b)
-                self.parent[max(a, b)] = min(a, b)
-                self._members.clear()
-
-    def members(self, key: str) -> list[str]:
-        """The keys linked with ``key`` (itself included), sorted."""
-        top = self.root(key)
-        if top not in self._members:
-            self._members[top] = sorted(k for k in {*self.parent, key} if self.root(k) == top)
-        return self._members[top]
-
-
 class Monitor:
     """Feed it records (:meth:`observe`), in log order; it returns the alerts they raise.
     ``thresholds`` maps detector names to scores that must be exceeded; a detector without one
-    never alerts (its peaks still count, which is how calibration uses it)."""
+    never alerts (its peaks still count, which is how calibration uses it). The detectors are
+    the ones registered when the monitor is made (:mod:`miaudit.monitor.detectors`)."""
 
     def __init__(
         self,
@@ -161,10 +128,13 @@ class Monitor:
         self.index = index
         self.scales = scales or Scales()
         self.keys: dict[str, KeyState] = {}
-        self.groups = _Groups()
-        self.group_peaks: dict[tuple[str, ...], float] = {}
         self.alerted: set[tuple[str, str]] = set()
         self.processed = 0
+        made = [cls(self.settings) for cls in registered()]
+        self.detectors: list[Detector] = [d for d in made if isinstance(d, Detector)]
+        self.group_detectors = [d for d in made if isinstance(d, GroupDetector)]
+        #: Each group detector's monitor-wide state, by name.
+        self.shared: dict[str, Any] = {d.name: d.new_state() for d in self.group_detectors}
         s = self.settings
         self._fingerprint = Fingerprinter(s.hash_step, s.hash_window, s.hash_top)
 
@@ -182,44 +152,49 @@ class Monitor:
             state = self.keys[record.key] = KeyState()
         state.queries += 1
         state.last_time = max(state.last_time, record.time)
-        answered = record.status == 200 and record.input is not None
-        new_full = answered and self._update(record, state)
-        state.count(record.time, new_full, self.settings.period)
+        query = self._query(record, state)
+        for detector in self.detectors:
+            score = state.scores.get(detector.name, 0.0)
+            state.set(detector.name, detector.update(state.state(detector), query, score))
         alerts = [
-            self._alert(record, state, name)
-            for name in DETECTORS
-            if name != "campaign" and self._crossed(record.key, name, state.scores[name])
+            self._alert(record, state, detector.name)
+            for detector in self.detectors
+            if self._crossed(record.key, detector.name, state.scores[detector.name])
         ]
-        if answered:
-            alerts.extend(self._group(record))
+        if query.answered:
+            for detector in self.group_detectors:
+                alerts.extend(self._group(record, query, detector))
         return alerts
 
-    def _update(self, record: QueryRecord, state: KeyState) -> bool:
-        """The per-query detectors; True if the record is new to the key and answered in
-        full (for ``harvesting``)."""
+    def _query(self, record: QueryRecord, state: KeyState) -> Query:
+        """What every detector reads of ``record``: the work they share, done once."""
         value = record.input
-        try:
-            canon = canonical(value, self.settings.decimals)  # type: ignore[arg-type]
-        except (InputError, TypeError, ValueError):  # not finite numbers or text: no record
-            return False
-        digest = int.from_bytes(hashlib.blake2b(canon, digest_size=8).digest(), "big")
-        hit = None if self.index is None else self.index.contains_canonical(canon)
-        new = state.first_query(digest, hit, self.settings)
-        if new and not hit:  # training records (returning customers) are often shared
-            self.groups.shared(record.key, digest, self.settings, self._distinct)
-        if isinstance(value, list) and new:  # a repeat of a recent record adds no copy
-            x = np.asarray(value, dtype=np.float64)  # finite: canonical() checked
-            self.scales.update(x)
-            prints = None
-            if self.settings.hashing(len(x)):  # one scale for all values, so a shift is a shift
-                prints = self._fingerprint(self.scales.standardise(x, pooled=True))
-            z = self.scales.standardise(x) if prints is None else x
-            state.place(z, _label(record.output), bool(hit), self.settings, prints)
-        return new and _full(record.output)
+        answered = record.status == 200 and value is not None
+        digest, hit, new, neighbour, canon = None, None, False, None, None
+        if answered:
+            try:
+                canon = canonical(value, self.settings.decimals)  # type: ignore[arg-type]
+            except (InputError, TypeError, ValueError):  # not finite numbers or text: no record
+                canon = None
+        if canon is not None:
+            digest = int.from_bytes(hashlib.blake2b(canon, digest_size=8).digest(), "big")
+            new = state.remember(digest, self.settings.seen)
+            if new and self.index is not None:
+                hit = self.index.contains_canonical(canon)
+            if isinstance(value, list) and new:  # a repeat of a recent record adds no copy
+                neighbour = self._place(state, np.asarray(value, dtype=np.float64), record)
+        full = new and _full(record.output)
+        return Query(record.key, record.time, answered, new, digest, hit, full, neighbour)
 
-    def _distinct(self, key: str) -> int:
-        state = self.keys.get(key)
-        return state.distinct if state is not None else 0
+    def _place(self, state: KeyState, x: np.ndarray, record: QueryRecord) -> Neighbour:
+        """Put a new numeric record (finite: ``canonical`` checked) among the key's recent
+        ones, standardised (or fingerprinted, for inputs of many values)."""
+        self.scales.update(x)
+        prints = None
+        if self.settings.hashing(len(x)):  # one scale for all values, so a shift is a shift
+            prints = self._fingerprint(self.scales.standardise(x, pooled=True))
+        z = self.scales.standardise(x) if prints is None else x
+        return state.recent.add(z, _label(record.output), self.settings, prints)
 
     def _crossed(self, key: str, detector: str, score: float) -> bool:
         threshold = self.thresholds.get(detector)
@@ -237,27 +212,25 @@ class Monitor:
             self.thresholds[detector],
             state.queries,
             record.time,
-            _evidence(state),
+            _evidence(state, self.detectors),
         )
 
-    def _group(self, record: QueryRecord) -> list[Alert]:
-        members = self.groups.members(record.key) if record.key in self.groups.parent else []
-        if len(members) < 2:
+    def _group(self, record: QueryRecord, query: Query, detector: GroupDetector) -> list[Alert]:
+        found = detector.update(self.shared[detector.name], query, self.keys)
+        if found is None:
+            return []
+        members, score = found
+        if not self._crossed(",".join(members), detector.name, score):
             return []
         states = [self.keys[k] for k in members if k in self.keys]
-        score = sum(s.scores["training-overlap"] for s in states)
-        group = tuple(members)
-        self.group_peaks[group] = max(self.group_peaks.get(group, 0.0), score)
-        if not self._crossed(",".join(group), "campaign", score):
-            return []
-        evidence = {k: _evidence(s) for k, s in zip(members, states, strict=False)}
+        evidence = {k: _evidence(s, self.detectors) for k, s in zip(members, states, strict=False)}
         return [
             Alert(
                 record.key,
                 members,
-                "campaign",
+                detector.name,
                 score,
-                self.thresholds["campaign"],
+                self.thresholds[detector.name],
                 sum(s.queries for s in states),
                 record.time,
                 {"keys": evidence},
@@ -265,12 +238,53 @@ class Monitor:
         ]
 
     def peaks(self) -> dict[str, dict[str, float]]:
-        """Each key's highest score per detector so far (``campaign``: its group's)."""
+        """Each key's highest score per detector so far (a group detector's: its groups')."""
         found = {key: dict(state.peaks) for key, state in self.keys.items()}
-        for group, score in self.group_peaks.items():
-            for key in group:
-                found[key]["campaign"] = max(found[key]["campaign"], score)
+        for detector in self.group_detectors:
+            for key, score in detector.peaks(self.shared[detector.name]).items():
+                mine = found.setdefault(key, {})
+                mine[detector.name] = max(mine.get(detector.name, 0.0), score)
         return found
+
+    # ------------------------------------------------------------------ the gateway's hooks
+    def release(self, key: str) -> None:
+        """Forget ``key`` after a reviewer lifted its alerts: it starts afresh, and may alert
+        again."""
+        self.keys.pop(key, None)
+        self.alerted = {(k, d) for k, d in self.alerted if k != key}
+
+    def snapshot(self, keys: Iterable[str] | None = None) -> dict[str, tuple[float, dict]]:
+        """``key: (time of its last query, its state as JSON-ready data)`` for ``keys`` (by
+        default every key), for :meth:`restore`."""
+        chosen = self.keys if keys is None else [k for k in keys if k in self.keys]
+        return {key: (self.keys[key].last_time, self.keys[key].to_dict()) for key in chosen}
+
+    def learned_scales(self) -> dict[str, Any] | None:
+        """The feature scales learnt on the fly (``None``: none yet, or fixed ones from a
+        baseline), worth saving for a restart."""
+        return None if self.scales.fixed else self.scales.to_dict()
+
+    def restore(
+        self,
+        states: Mapping[str, Mapping[str, Any]],
+        alerted: Iterable[tuple[str, str]] = (),
+        scales: Mapping[str, Any] | None = None,
+    ) -> dict[str, float]:
+        """Take back saved key ``states`` (from :meth:`snapshot`), the ``(key, detector)``
+        pairs that already alerted, and scales learnt on the fly (resumed as fixed ones,
+        unless the monitor has fixed ones already). A restored key whose peak exceeds a
+        threshold does not alert again. Returns each restored key's time of its last query:
+        replay the log after it."""
+        self.alerted |= set(alerted)
+        if scales and not self.scales.fixed:
+            self.scales = Scales.of(dict(scales))
+        for key, data in states.items():
+            state = self.keys[key] = KeyState.from_dict(data)
+            for detector, score in state.peaks.items():
+                threshold = self.thresholds.get(detector)
+                if threshold is not None and score > threshold:
+                    self.alerted.add((key, detector))
+        return {key: self.keys[key].last_time for key in states}
 
 
 def _label(output: Any) -> int:
@@ -290,16 +304,10 @@ def _full(output: Any) -> bool:
     return isinstance(output, list) and len(output) > 1
 
 
-def _evidence(state: KeyState) -> dict[str, Any]:
-    share = state.hits / state.distinct if state.distinct else 0.0
-    return {
-        "queries": state.queries,
-        "distinct_records": state.distinct,
-        "training_hits": state.hits,
-        "training_share": round(share, 4),
-        "switches": state.switches,
-        "bursts": state.bursts,
-        "training_bursts": state.training_bursts,
-        "boundary_steps": int(state.scores["boundary-walk"]),
-        "scores": {k: round(v, 3) for k, v in state.scores.items() if math.isfinite(v)},
-    }
+def _evidence(state: KeyState, detectors: Sequence[Detector]) -> dict[str, Any]:
+    """What an alert on a key shows: its counts, each detector's evidence, every score."""
+    found: dict[str, Any] = {"queries": state.queries, "distinct_records": state.distinct}
+    for detector in detectors:
+        found.update(detector.evidence(state.state(detector), state))
+    found["scores"] = {k: round(v, 3) for k, v in state.scores.items() if math.isfinite(v)}
+    return found

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from miaudit._io import atomic_path
 from miaudit.errors import InputError
 
 FORMAT = "miaudit.trainindex/1"
@@ -111,17 +112,10 @@ class TrainingIndex:
             "count": len(self._digests),
             "check": _check(self._secret),
         }
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        try:
+        with atomic_path(path, suffix=".npz") as tmp:  # np.savez adds .npz to other names
             np.savez(
-                tmp,
-                digests=digests.reshape(-1, DIGEST_BYTES),
-                meta=np.array(json.dumps(meta)),
+                tmp, digests=digests.reshape(-1, DIGEST_BYTES), meta=np.array(json.dumps(meta))
             )
-            tmp.replace(path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise InputError(f"cannot write {path}: {exc.strerror}") from None
         return path
 
     @classmethod

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from miaudit._io import atomic_path
 from miaudit.errors import InputError
 
 SCHEMA = "miaudit.querylog/1"
@@ -77,18 +78,11 @@ class QueryRecord:
 def write_jsonl(records: Iterable[QueryRecord], path: str | Path) -> int:
     """Write ``records`` to ``path`` (through a temporary file, renamed when complete);
     return how many."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     count = 0
-    try:
-        with tmp.open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(record.to_json() + "\n")
-                count += 1
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(record.to_json() + "\n")
+            count += 1
     return count
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from miaudit._io import atomic_write_text
 from miaudit.assess import Assessment, assess
 from miaudit.errors import InputError
+from miaudit.formats import Formats
 from miaudit.report.csv import CsvFormat
 from miaudit.report.html import HtmlFormat
 from miaudit.report.interface import ReportFormat
@@ -21,28 +22,31 @@ from miaudit.report.markdown import MarkdownFormat
 from miaudit.report.sarif import SarifFormat
 from miaudit.results import AuditResult, register_presenter
 
-FORMATS: dict[str, ReportFormat] = {
-    f.name: f
-    for f in (
-        JsonFormat(),
-        HtmlFormat(),
-        MarkdownFormat(),
-        CsvFormat(),
-        SarifFormat(),
-        JunitFormat(),
-    )
-}
+#: The report formats by name (a :class:`~miaudit.formats.Formats` registry: a mapping).
+FORMATS: Formats[AuditResult] = Formats(
+    "report",
+    (JsonFormat(), HtmlFormat(), MarkdownFormat(), CsvFormat(), SarifFormat(), JunitFormat()),
+)
 #: Written when no format is asked for; ``--format all`` writes every format.
 DEFAULT_FORMATS = ("json", "html", "md", "csv")
 
 
+def register_format(
+    fmt: ReportFormat | type[ReportFormat], *, replace: bool = False
+) -> ReportFormat | type[ReportFormat]:
+    """Add a report format (an instance, or a class made with no arguments; usable as a class
+    decorator): ``miaudit.report.write``, ``render`` and ``miaudit audit --format NAME`` take it
+    from then on. A name already taken is refused unless ``replace``."""
+    if not isinstance(fmt, ReportFormat) and not (
+        isinstance(fmt, type) and issubclass(fmt, ReportFormat)
+    ):
+        raise InputError(f"a report format must be a ReportFormat, got {fmt!r}")
+    return FORMATS.register(fmt, replace=replace)
+
+
 def get_format(name: str) -> ReportFormat:
-    try:
-        return FORMATS[name]
-    except KeyError:
-        raise InputError(
-            f"unknown report format {name!r}; available: {', '.join(FORMATS)}"
-        ) from None
+    """The report format ``name``; an unknown name is an ``InputError`` listing the others."""
+    return FORMATS.lookup(name)  # type: ignore[return-value]
 
 
 def to_dict(result: AuditResult) -> dict[str, Any]:
@@ -94,6 +98,7 @@ __all__ = [
     "FORMATS",
     "ReportFormat",
     "get_format",
+    "register_format",
     "render",
     "save_json",
     "to_dict",

@@ -16,7 +16,7 @@ class CsvFormat(ReportFormat):
     name: ClassVar[str] = "csv"
     filename: ClassVar[str] = "scores.csv"
 
-    def render(self, result: AuditResult, assessment: Assessment) -> str:
+    def render(self, result: AuditResult, assessment: Assessment | None = None) -> str:
         table = result.score_table
         if table is None:
             return "id,label,member\n"

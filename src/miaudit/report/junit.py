@@ -7,66 +7,45 @@ holds one passing case recording that the audit ran.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from typing import ClassVar
 
-from miaudit.assess import Assessment
+from miaudit import junit
+from miaudit.assess import Assessment, assess
 from miaudit.report.interface import ReportFormat
-from miaudit.results import AuditResult
+from miaudit.results import AuditResult, Check
+
+
+def check_case(check: Check, name: str | None = None) -> junit.TestCase:
+    """A gate check as a test case: a failure with the check's detail, or its detail as the
+    case's output (``name``: instead of the check's own)."""
+    if check.passed:
+        return junit.TestCase(name or check.name, f"miaudit.{check.kind}", output=check.detail)
+    failure = junit.Failure(check.detail, f"{check.kind} check failed", check.detail)
+    return junit.TestCase(name or check.name, f"miaudit.{check.kind}", failure=failure)
 
 
 class JunitFormat(ReportFormat):
     name: ClassVar[str] = "junit"
     filename: ClassVar[str] = "report.junit.xml"
 
-    def render(self, result: AuditResult, assessment: Assessment) -> str:
-        checks = list(result.gate.checks) if result.gate is not None else []
-        failures = sum(not c.passed for c in checks)
-        suites = ET.Element(
-            "testsuites",
-            name="miaudit",
-            tests=str(max(len(checks), 1)),
-            failures=str(failures),
-            errors="0",
-        )
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name="miaudit membership inference",
-            tests=str(max(len(checks), 1)),
-            failures=str(failures),
-            errors="0",
-            skipped="0",
-            timestamp=result.created,
-        )
-        properties = ET.SubElement(suite, "properties")
-        risk = assessment.risk
-        for name, value in (
+    def render(self, result: AuditResult, assessment: Assessment | None = None) -> str:
+        risk = (assessment or assess(result)).risk
+        cases = [check_case(c) for c in (result.gate.checks if result.gate is not None else ())]
+        if not cases:
+            cases = [
+                junit.TestCase(
+                    "membership-inference audit",
+                    "miaudit.audit",
+                    output=f"{len(result.attacks)} attacks ran; risk {risk.level}: "
+                    f"{risk.reason}. No policy or baseline was set (--fail-on, --baseline).",
+                )
+            ]
+        properties = (
             ("risk", risk.level),
             ("target", str(result.target.get("kind"))),
             ("members", str(result.n_members)),
             ("nonmembers", str(result.n_nonmembers)),
             ("baseline", result.gate.baseline or "" if result.gate else ""),
-        ):
-            ET.SubElement(properties, "property", name=name, value=value)
-        for check in checks:
-            case = ET.SubElement(
-                suite, "testcase", name=check.name, classname=f"miaudit.{check.kind}"
-            )
-            if not check.passed:
-                failure = ET.SubElement(
-                    case, "failure", message=check.detail, type=f"{check.kind} check failed"
-                )
-                failure.text = check.detail
-            else:
-                ET.SubElement(case, "system-out").text = check.detail
-        if not checks:
-            case = ET.SubElement(
-                suite, "testcase", name="membership-inference audit", classname="miaudit.audit"
-            )
-            ET.SubElement(case, "system-out").text = (
-                f"{len(result.attacks)} attacks ran; risk {risk.level}: {risk.reason}. No "
-                "policy or baseline was set (--fail-on, --baseline)."
-            )
-        ET.indent(suites)
-        return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+        )
+        suite = junit.TestSuite("miaudit membership inference", cases, result.created, properties)
+        return junit.render(junit.TestSuites("miaudit", [suite]))

@@ -9,17 +9,19 @@ audit was configured from.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from miaudit.assess import ATLAS, OWASP, RULES, Assessment
+from miaudit import sarif
+from miaudit._taxonomy import ATLAS, ATLAS_TAG, ATLAS_URL, OWASP, OWASP_TAG
+from miaudit.assess import RULES, Assessment, Rule, assess
 from miaudit.report.interface import ReportFormat
 from miaudit.results import AuditResult
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://atlas.mitre.org/techniques/AML.T0024.000"
+SARIF_SCHEMA = sarif.SCHEMA_URI
+INFORMATION_URI = ATLAS_URL
+TAGS = ("security", "privacy", "membership-inference", ATLAS_TAG, OWASP_TAG)
 
 
 def source_uri(source: str | None) -> str:
@@ -32,78 +34,53 @@ def source_uri(source: str | None) -> str:
     return path.as_posix()
 
 
-def _rule(rule: Any) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "name": rule.name,
-        "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": rule.help},
-        "help": {"text": rule.help, "markdown": rule.help},
-        "helpUri": INFORMATION_URI,
-        "defaultConfiguration": {"level": rule.level},
-        "properties": {
-            "security-severity": f"{rule.severity:.1f}",
-            "tags": [
-                "security",
-                "privacy",
-                "membership-inference",
-                f"MITRE-ATLAS/{ATLAS}",
-                f"OWASP-ML/{OWASP}",
-            ],
-        },
-    }
+def sarif_rule(rule: Rule) -> sarif.Rule:
+    """An audit finding's rule (assess/findings.py) as a SARIF rule."""
+    return sarif.Rule(
+        rule.id,
+        rule.name,
+        rule.summary,
+        description=rule.help,
+        help=rule.help,
+        help_markdown=rule.help,
+        help_uri=INFORMATION_URI,
+        level=rule.level,
+        severity=rule.severity,
+        tags=TAGS,
+    )
+
+
+def sarif_results(assessment: Assessment, uri: str, prefix: str = "") -> list[sarif.Result]:
+    """The findings of an audit as SARIF results located on ``uri`` (``prefix``: put before
+    each message and fingerprint, e.g. a variant's name)."""
+    where = sarif.Location(uri, region=(1, 1))
+    return [
+        sarif.Result(
+            f.rule.id,
+            f.level,
+            prefix + f.message,
+            where,
+            {"miauditFinding/v1": prefix + f.fingerprint},
+            {"atlas": ATLAS, "owasp": OWASP},
+        )
+        for f in assessment.findings
+    ]
 
 
 class SarifFormat(ReportFormat):
     name: ClassVar[str] = "sarif"
     filename: ClassVar[str] = "report.sarif"
 
-    def render(self, result: AuditResult, assessment: Assessment) -> str:
-        rules = list(RULES.values())
-        index = {r.id: i for i, r in enumerate(rules)}
-        uri = source_uri(result.source)
-        results = [
-            {
-                "ruleId": f.rule.id,
-                "ruleIndex": index[f.rule.id],
-                "level": f.level,
-                "message": {"text": f.message},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": uri},
-                            "region": {"startLine": 1, "startColumn": 1},
-                        }
-                    }
-                ],
-                "partialFingerprints": {"miauditFinding/v1": f.fingerprint},
-                "properties": {"atlas": ATLAS, "owasp": OWASP},
-            }
-            for f in assessment.findings
-        ]
-        sarif = {
-            "$schema": SARIF_SCHEMA,
-            "version": "2.1.0",
-            "runs": [
-                {
-                    "tool": {
-                        "driver": {
-                            "name": "miaudit",
-                            "version": result.version,
-                            "semanticVersion": result.version,
-                            "informationUri": INFORMATION_URI,
-                            "rules": [_rule(r) for r in rules],
-                        }
-                    },
-                    "automationDetails": {"id": "miaudit/membership-inference/"},
-                    "results": results,
-                    "invocations": [
-                        {
-                            "executionSuccessful": True,
-                            "endTimeUtc": result.created.replace("+00:00", "Z"),
-                        }
-                    ],
-                }
-            ],
-        }
-        return json.dumps(sarif, indent=2) + "\n"
+    def render(self, result: AuditResult, assessment: Assessment | None = None) -> str:
+        assessment = assessment or assess(result)
+        run = sarif.Run(
+            "miaudit",
+            [sarif_rule(r) for r in RULES.values()],
+            sarif_results(assessment, source_uri(result.source)),
+            version=result.version,
+            semantic_version=result.version,
+            information_uri=INFORMATION_URI,
+            automation_id="miaudit/membership-inference/",
+            end_time=result.created.replace("+00:00", "Z"),
+        )
+        return sarif.render(run)

@@ -5,6 +5,11 @@ from __future__ import annotations
 from miaudit.metrics import Estimate, TprAtFpr
 
 
+def md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def pct(x: float | None, digits: int = 1) -> str:
     return "n/a" if x is None else f"{100 * x:.{digits}f}%"
 

@@ -2,18 +2,27 @@
 
 ``AuditResult.to_dict()`` *is* ``report.json`` (see ``docs/report-schema.md``). Per-record
 scores ride along for plots and ``scores.csv`` but are never part of the JSON.
+
+How each field is written — its key, the object it is nested in, an estimate written flat as
+``auc`` and ``auc_ci`` — is declared once, in its ``wire(...)`` metadata; writing and reading
+back are both derived from it (:mod:`miaudit.results.serial`). Parts beyond these fields are
+typed sections (:mod:`miaudit.results.sections`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
+from pydantic import ConfigDict
 
 from miaudit.metrics import EpsilonBound, Estimate, GdpBound, TprAtFpr
 from miaudit.results.gate import Verdict
+from miaudit.results.sections import Section, sections_in
+from miaudit.results.serial import Serialisable, wire
 from miaudit.targets.exposure import Exposure
 
 SCHEMA = "miaudit.report/1"
@@ -22,25 +31,22 @@ SCHEMA = "miaudit.report/1"
 MODEL_FREE_ATTACKS = frozenset({"blind-baseline"})
 
 
+def fpr_key(fpr: float) -> str:
+    """The JSON key for an FPR: ``0.001`` → ``"0.001"``."""
+    return f"{fpr:g}" if fpr >= 1e-4 else repr(fpr)
+
+
 @dataclass(frozen=True)
-class ModelUtility:
+class ModelUtility(Serialisable):
     """Accuracy on members (train) and non-members (held out), and their difference."""
 
-    train_accuracy: Estimate
-    test_accuracy: Estimate
-    generalization_gap: Estimate
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key in ("train_accuracy", "test_accuracy", "generalization_gap"):
-            estimate: Estimate = getattr(self, key)
-            out[key] = estimate.value
-            out[f"{key}_ci"] = list(estimate.ci) if estimate.ci else None
-        return out
+    train_accuracy: Estimate = field(metadata=wire(flat=True))
+    test_accuracy: Estimate = field(metadata=wire(flat=True))
+    generalization_gap: Estimate = field(metadata=wire(flat=True))
 
 
 @dataclass(frozen=True)
-class RecordRisk:
+class RecordRisk(Serialisable):
     """A member the attack singles out: its score and conformal p-value of being a non-member."""
 
     id: str
@@ -48,104 +54,59 @@ class RecordRisk:
     score: float
     p_value: float
     #: The start of the record's text (language models), for a reader who cannot look ids up.
-    snippet: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "label": self.label,
-            "score": self.score,
-            "p_value": self.p_value,
-            **({"snippet": self.snippet} if self.snippet else {}),
-        }
+    snippet: str = field(default="", metadata=wire(omit_default=True))
 
 
 @dataclass(frozen=True)
-class ClassSlice:
+class ClassSlice(Serialisable):
     """The attack restricted to records of one true class."""
 
     label: str
     n_members: int
     n_nonmembers: int
-    auc: Estimate
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "n_members": self.n_members,
-            "n_nonmembers": self.n_nonmembers,
-            "auc": self.auc.value,
-            "auc_ci": list(self.auc.ci) if self.auc.ci else None,
-            **({"reason": self.auc.reason} if self.auc.value is None else {}),
-        }
+    auc: Estimate = field(metadata=wire(flat=True, reason_key="reason"))
 
 
 @dataclass(frozen=True)
-class AttackResult:
+class AttackResult(Serialisable):
     """Every metric for one attack."""
 
     name: str
     description: str
-    auc: Estimate
-    tpr_at_fpr: tuple[TprAtFpr, ...]
-    advantage: Estimate
-    balanced_accuracy: Estimate
+    auc: Estimate = field(metadata=wire(flat=True))
+    tpr_at_fpr: tuple[TprAtFpr, ...] = field(metadata=wire(keyed_by="fpr", key_format=fpr_key))
+    advantage: Estimate = field(metadata=wire(flat=True))
+    balanced_accuracy: Estimate = field(metadata=wire(flat=True))
     advantage_threshold: float
-    epsilon: EpsilonBound
-    roc_fpr: tuple[float, ...]
-    roc_tpr: tuple[float, ...]
+    #: Written with its value repeated first, as ``epsilon_lower_bound``.
+    epsilon: EpsilonBound = field(
+        metadata=wire(before=(("epsilon_lower_bound", lambda a: a.epsilon.value),))
+    )
+    #: The ROC curve, written as ``roc: {fpr, tpr}``.
+    roc_fpr: tuple[float, ...] = field(metadata=wire(key="fpr", group="roc"))
+    roc_tpr: tuple[float, ...] = field(metadata=wire(key="tpr", group="roc"))
     at_risk: tuple[RecordRisk, ...]
     slices: tuple[ClassSlice, ...]
     #: Where this attack's thresholds were chosen when not where the audit's settings say
     #: ("": as the settings say).
-    calibrated_by: str = ""
+    calibrated_by: str = field(default="", metadata=wire(omit_default=True))
     #: The threat model: what the attacker reads from the model ("predicted label",
     #: "probabilities or logits", ... and whether reference models trained by the auditor),
     #: and how many queries it spends per audited record.
-    access: str = ""
-    queries_per_record: float | None = None
+    access: str = field(default="", metadata=wire(omit_default=True))
+    queries_per_record: float | None = field(default=None, metadata=wire(omit_default=True))
     #: How an attack that probes the model did so, and how its settings were chosen.
-    method: str = ""
+    method: str = field(default="", metadata=wire(omit_default=True))
     #: The ε lower bound read through a Gaussian trade-off curve (sound if the training is
     #: μ-GDP, as DP-SGD nearly is); ``epsilon`` needs no such assumption.
-    epsilon_gdp: GdpBound | None = None
+    epsilon_gdp: GdpBound | None = field(default=None, metadata=wire(omit_default=True))
 
     def tpr(self, fpr: float) -> TprAtFpr | None:
         return next((t for t in self.tpr_at_fpr if abs(t.fpr - fpr) < 1e-12), None)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "auc": self.auc.value,
-            "auc_ci": list(self.auc.ci) if self.auc.ci else None,
-            "tpr_at_fpr": {fpr_key(t.fpr): t.to_dict() for t in self.tpr_at_fpr},
-            "advantage": self.advantage.value,
-            "advantage_ci": list(self.advantage.ci) if self.advantage.ci else None,
-            "balanced_accuracy": self.balanced_accuracy.value,
-            "balanced_accuracy_ci": (
-                list(self.balanced_accuracy.ci) if self.balanced_accuracy.ci else None
-            ),
-            "advantage_threshold": self.advantage_threshold,
-            "epsilon_lower_bound": self.epsilon.value,
-            "epsilon": self.epsilon.to_dict(),
-            "roc": {"fpr": list(self.roc_fpr), "tpr": list(self.roc_tpr)},
-            "at_risk": [r.to_dict() for r in self.at_risk],
-            "slices": [s.to_dict() for s in self.slices],
-            **({"calibrated_by": self.calibrated_by} if self.calibrated_by else {}),
-            **({"access": self.access} if self.access else {}),
-            **(
-                {"queries_per_record": self.queries_per_record}
-                if self.queries_per_record is not None
-                else {}
-            ),
-            **({"method": self.method} if self.method else {}),
-            **({"epsilon_gdp": self.epsilon_gdp.to_dict()} if self.epsilon_gdp else {}),
-        }
-
 
 @dataclass(frozen=True)
-class SkippedAttack:
+class SkippedAttack(Serialisable):
     """An attack the audit could not run, and why."""
 
     name: str
@@ -153,26 +114,19 @@ class SkippedAttack:
 
 
 @dataclass(frozen=True)
-class AuditSettings:
+class AuditSettings(Serialisable):
     seed: int
     delta: float
     confidence: float
     fprs: tuple[float, ...]
     calibration: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "delta": self.delta,
-            "confidence": self.confidence,
-            "fprs": list(self.fprs),
-            "calibration": self.calibration,
-        }
-
 
 @dataclass(frozen=True, eq=False)
 class ScoreTable:
     """Per-record scores for every attack that ran (members, non-members; not population)."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(arbitrary_types_allowed=True)
 
     ids: np.ndarray
     labels: np.ndarray
@@ -180,9 +134,12 @@ class ScoreTable:
     scores: dict[str, np.ndarray]
 
 
-def fpr_key(fpr: float) -> str:
-    """The JSON key for an FPR: ``0.001`` → ``"0.001"``."""
-    return f"{fpr:g}" if fpr >= 1e-4 else repr(fpr)
+def _exposure(target: Mapping[str, Any]) -> Exposure | None:
+    """The typed exposure a report's ``target.exposes`` names (``None`` if it names none)."""
+    try:
+        return Exposure.parse(str(target.get("exposes")))
+    except ValueError:
+        return None
 
 
 def _access_rank(access: str) -> tuple[int, str]:
@@ -198,23 +155,27 @@ def _access_rank(access: str) -> tuple[int, str]:
 class AuditResult:
     """The outcome of one audit. Render it with :meth:`render` or write it with :meth:`write`."""
 
-    version: str
+    version: str = field(metadata=wire(key="miaudit_version"))
     created: str
     target: dict[str, Any]
     model: ModelUtility
-    n_members: int
-    n_nonmembers: int
-    n_population: int
+    n_members: int = field(metadata=wire(group="records"))
+    n_nonmembers: int = field(metadata=wire(group="records"))
+    n_population: int = field(metadata=wire(group="records"))
     attacks: tuple[AttackResult, ...]
-    skipped: tuple[SkippedAttack, ...]
+    skipped: tuple[SkippedAttack, ...] = field(metadata=wire(key="skipped_attacks"))
     settings: AuditSettings
-    declared_dp_epsilon: float | None = None
+    declared_dp_epsilon: float | None = field(
+        default=None, metadata=wire(key="declared_epsilon", group="differential_privacy")
+    )
     #: The largest ε lower bound an audit of this size can show (perfect separation).
-    epsilon_ceiling: float | None = None
+    epsilon_ceiling: float | None = field(
+        default=None, metadata=wire(key="ceiling", group="differential_privacy")
+    )
     #: The owner says the training data are sensitive (medical, financial, personal).
     sensitive_data: bool = False
     #: Reference models used, if any: counts, cache hits, and each attack's chosen variant.
-    reference: dict[str, Any] | None = None
+    reference: dict[str, Any] | None = field(default=None, metadata=wire(key="reference_models"))
     #: Caveats a reader needs to trust the numbers (e.g. saturated probabilities).
     notes: tuple[str, ...] = ()
     #: The gate's verdict once checked; ``None`` before.
@@ -222,13 +183,24 @@ class AuditResult:
     #: The file the audit was configured from (config, outputs table or model), if any: where
     #: CI findings are located.
     source: str | None = None
-    #: What the audited interface returned (typed; ``target["exposes"]`` is its text).
-    exposure: Exposure | None = None
+    #: What the audited interface returned (typed; ``target["exposes"]`` is its text, from
+    #: which it is read back).
+    exposure: Exposure | None = field(
+        default=None, metadata=wire(skip=True, derive=lambda data: _exposure(data["target"]))
+    )
     #: Names for class labels, from the data (``{"0": "malignant", "1": "benign"}``).
     class_names: dict[str, str] | None = None
     #: What one record is, in the plural, for the plain-words summary ("patients").
     subjects: str = "records"
-    score_table: ScoreTable | None = field(default=None, repr=False, compare=False)
+    #: Typed sections beyond the built-in parts above (see :mod:`miaudit.results.sections`):
+    #: each is written under its ``kind`` in ``report.json`` and shown by every format.
+    sections: tuple[Section, ...] = field(default=(), metadata=wire(skip=True, derive=sections_in))
+    score_table: ScoreTable | None = field(
+        default=None, repr=False, compare=False, metadata=wire(skip=True)
+    )
+
+    #: Per-record scores are numpy arrays, and sections are checked only as instances.
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(arbitrary_types_allowed=True)
 
     def class_name(self, label: str) -> str:
         """A class label as the data names it (the label itself without names)."""
@@ -236,6 +208,10 @@ class AuditResult:
 
     def attack(self, name: str) -> AttackResult | None:
         return next((a for a in self.attacks if a.name == name), None)
+
+    def section(self, kind: str) -> Section | None:
+        """The extra section of this kind, if the result carries one."""
+        return next((s for s in self.sections if s.kind == kind), None)
 
     def strongest(self) -> AttackResult | None:
         """The attack on the model with the highest AUC (ties: the first)."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from miaudit.results.serial import Serialisable, wire
 
 
 @dataclass(frozen=True)
-class Check:
+class Check(Serialisable):
     """One gate check — a policy condition or a comparison with the baseline — and its outcome.
 
     ``detail`` says what was compared and why it passed or failed, for every output format."""
@@ -22,18 +23,25 @@ class Check:
     value: float | None = None
     limit: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(Serialisable):
     """Every check; the gate fails if one fails (``soft``: reported, exit 0 nonetheless)."""
 
-    checks: tuple[Check, ...] = ()
+    checks: tuple[Check, ...] = field(
+        default=(), metadata=wire(before=(("passed", lambda v: v.passed),))
+    )
     baseline: str | None = None
     tolerance: float = 0.0
-    soft: bool = False
+    soft: bool = field(default=False, metadata=wire(key="soft_fail"))
+
+    __wire_order__: ClassVar[tuple[str, ...]] = (
+        "passed",
+        "soft_fail",
+        "baseline",
+        "tolerance",
+        "checks",
+    )
 
     @property
     def passed(self) -> bool:
@@ -42,12 +50,3 @@ class Verdict:
     @property
     def breaches(self) -> tuple[str, ...]:
         return tuple(c.detail for c in self.checks if not c.passed)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "passed": self.passed,
-            "soft_fail": self.soft,
-            "baseline": self.baseline,
-            "tolerance": self.tolerance,
-            "checks": [c.to_dict() for c in self.checks],
-        }

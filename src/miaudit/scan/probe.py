@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from miaudit._version import __version__
-from miaudit.errors import InputError, require
+from miaudit.errors import InputError
 from miaudit.scan.rules import LEVELS, ScanFinding
-from miaudit.targets.http import public_url
+from miaudit.targets.kserve import (
+    DECODE_ERRORS,
+    KServeClient,
+    decode,
+    encode,
+    protocol_of,
+    public_url,
+)
 
 SCHEMA = "miaudit.scan/1"
 #: Request parameters that some servers honour to widen their output.
@@ -88,20 +96,32 @@ def shape_of(answer: Any) -> Shape:
 
 @dataclass
 class Endpoint:
-    """The endpoint and how to talk to it."""
+    """The endpoint and how to talk to it: the one KServe codec and client
+    (:mod:`miaudit.targets.kserve`), retrying connection errors, timeouts and 5xx answers. A
+    429 is handed back at once: the rate-limit probe looks for it."""
 
     url: str
     protocol: str = "v1"
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float = 10.0
     queries: int = 0
+    retries: int = 2
+    backoff: float = 0.2
+    #: How the client waits between attempts (injectable: tests need not wait).
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
     def __post_init__(self) -> None:
-        if self.protocol not in ("v1", "v2"):
-            raise InputError(f"protocol must be v1 or v2, got {self.protocol!r}")
-        httpx: Any = require("httpx", "http", "Scanning an endpoint")
-        self._client = httpx.Client(timeout=self.timeout)
-        self._httpx = httpx
+        self.protocol = protocol_of(self.protocol).value
+        self._client = KServeClient(
+            self.url,
+            self.headers,
+            self.timeout,
+            self.retries,
+            self.backoff,
+            wait_on_429=False,
+            what="Scanning an endpoint",
+            sleep=self.sleep,
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -110,39 +130,15 @@ class Endpoint:
         self, rows: list[list[float]], credentials: bool = True, extra: dict | None = None
     ) -> tuple[int, list[Any] | None, dict[str, str]]:
         """One query: (status, the answers or ``None``, response headers)."""
-        if self.protocol == "v1":
-            body: dict[str, Any] = {"instances": rows, **({"parameters": extra} if extra else {})}
-        else:
-            flat = [v for row in rows for v in row]
-            tensor = {
-                "name": "input-0",
-                "shape": [len(rows), len(rows[0])],
-                "datatype": "FP64",
-                "data": flat,
-            }
-            body = {"inputs": [tensor], **({"parameters": extra} if extra else {})}
-        headers = self.headers if credentials else {}
         self.queries += 1
-        try:
-            response = self._client.post(self.url, json=body, headers=headers)
-        except self._httpx.HTTPError as exc:
-            raise InputError(f"cannot reach {public_url(self.url)}: {exc}") from None
+        response = self._client.post(encode(rows, self.protocol, extra), credentials)
         answers = None
         if response.status_code == 200:
             try:
-                answers = self._answers(response.json(), len(rows))
-            except (ValueError, KeyError, TypeError, IndexError):
+                answers = decode(response.json(), self.protocol, len(rows))
+            except DECODE_ERRORS:
                 answers = None
         return response.status_code, answers, dict(response.headers)
-
-    def _answers(self, payload: Any, n: int) -> list[Any]:
-        if self.protocol == "v1":
-            answers = payload["predictions"]
-            return list(answers)
-        tensor = payload["outputs"][0]
-        data = np.asarray(tensor["data"])
-        shape = tensor.get("shape") or [n]
-        return data.reshape(shape).tolist()
 
 
 @dataclass

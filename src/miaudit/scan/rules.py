@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ATLAS = "AML.T0024.000"
-OWASP = "ML04:2023"
+from miaudit._taxonomy import ATLAS, OWASP
+
 LEVELS = ("note", "warning", "error")
 
 
 @dataclass(frozen=True)
 class ScanRule:
+    """One thing an endpoint can give away: ``id`` is fixed per rule (never by position);
+    ``atlas`` the MITRE ATLAS technique or mitigation it concerns; ``severity`` GitHub's
+    ``security-severity`` (0–10) for code scanning."""
+
     id: str
     name: str
     summary: str
     remediation: str
     atlas: str
+    severity: float = 5.0
 
 
 RULES = {
@@ -28,6 +33,7 @@ RULES = {
             "Put the model behind API keys (e.g. `miaudit serve --db … ` with `miaudit keys "
             "add`), so every query is attributable and can be limited and revoked.",
             "AML.M0019",
+            7.0,
         ),
         ScanRule(
             "MIA102",
@@ -37,6 +43,7 @@ RULES = {
             "label-only` or `top-k:1,round:2` on a gateway key); audit what remains with "
             "`miaudit audit --output-policy …`.",
             "AML.M0002",
+            5.0,
         ),
         ScanRule(
             "MIA103",
@@ -46,6 +53,7 @@ RULES = {
             "Ignore output-shaping request parameters at the API, or fix them per key on the "
             "server side.",
             "AML.M0002",
+            6.0,
         ),
         ScanRule(
             "MIA104",
@@ -54,6 +62,7 @@ RULES = {
             "Limit queries per key (`miaudit keys add --rate 5/s --burst 20 --quota "
             "10000/day`); membership inference needs many queries.",
             "AML.M0004",
+            5.0,
         ),
         ScanRule(
             "MIA105",
@@ -61,7 +70,8 @@ RULES = {
             "Membership inference through the endpoint, on records of known membership.",
             "Retrain with a defence that holds up (`miaudit compare`: DP-SGD, regularisation) "
             "or expose less (labels only), then scan again.",
-            "AML.T0024.000",
+            ATLAS,
+            8.0,
         ),
     )
 }

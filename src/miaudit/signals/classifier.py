@@ -8,6 +8,8 @@ classes never materialises more than one chunk of temporaries.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from scipy.special import log_softmax, logsumexp
 
@@ -109,3 +111,12 @@ def compute_signals(
         for t in extra:
             result[tempered_loss_name(t)][start:stop] = _tempered_loss(logp, y, t)
     return result
+
+
+def saturated(signals: Mapping[str, np.ndarray], audited: np.ndarray) -> int:
+    """How many ``audited`` records have a true-class probability of exactly 1.0 (0 without
+    the confidence signal): their loss and logit-scaled confidence are cut off by the
+    probabilities' precision and tie."""
+    if "confidence" not in signals:
+        return 0
+    return int((signals["confidence"][audited] >= 1.0).sum())

@@ -46,6 +46,26 @@ def mean_loss(stats: TokenStats) -> np.ndarray:
     return -np.add.reduceat(stats.logp, stats.offsets[:-1]) / stats.counts()
 
 
+def lowercase_ratio(stats: TokenStats, lowercase: TokenStats) -> np.ndarray:
+    """Carlini et al. 2021: the perplexity ratio of each text to its lowercased form (the
+    log-perplexities' ratio)."""
+    return mean_loss(stats) / np.maximum(mean_loss(lowercase), _STD_FLOOR)
+
+
+def reference_difference(stats: TokenStats, reference: TokenStats) -> np.ndarray:
+    """Carlini et al. 2021: each text's loss minus a reference model's loss on it."""
+    return mean_loss(stats) - mean_loss(reference)
+
+
+def neighbourhood_difference(
+    stats: TokenStats, neighbours: TokenStats, per_text: int
+) -> np.ndarray:
+    """Mattern et al. 2023: each text's loss minus the mean loss of its ``per_text``
+    neighbours (``neighbours`` holds them text by text)."""
+    loss = mean_loss(stats)
+    return loss - mean_loss(neighbours).reshape(len(loss), per_text).mean(axis=1)
+
+
 def lm_signals(
     stats: TokenStats,
     texts: Sequence[str],
@@ -54,6 +74,8 @@ def lm_signals(
     neighbours: TokenStats | None = None,
     per_text: int = 0,
 ) -> dict[str, np.ndarray]:
+    """The signals of one scoring pass over ``texts`` (loss, zlib ratio, token accuracy),
+    and those of the other passes given (lowercased texts, a reference model, neighbours)."""
     loss = mean_loss(stats)
     zlib_bytes = np.array([len(zlib.compress(t.encode("utf-8"))) for t in texts], float)
     signals = {
@@ -63,12 +85,10 @@ def lm_signals(
         "token_accuracy": np.add.reduceat(stats.correct.astype(float), stats.offsets[:-1])
         / stats.counts(),
     }
-    if lowercase is not None:  # Carlini et al. 2021: perplexity ratio to the lowercased text
-        signals["lowercase_ratio"] = loss / np.maximum(mean_loss(lowercase), _STD_FLOOR)
-    if reference is not None:  # Carlini et al. 2021: difference to a reference model
-        signals["reference_difference"] = loss - mean_loss(reference)
-    if neighbours is not None:  # Mattern et al. 2023: loss minus the neighbours' mean loss
-        signals["neighbourhood_difference"] = loss - mean_loss(neighbours).reshape(
-            len(loss), per_text
-        ).mean(axis=1)
+    if lowercase is not None:
+        signals["lowercase_ratio"] = lowercase_ratio(stats, lowercase)
+    if reference is not None:
+        signals["reference_difference"] = reference_difference(stats, reference)
+    if neighbours is not None:
+        signals["neighbourhood_difference"] = neighbourhood_difference(stats, neighbours, per_text)
     return signals

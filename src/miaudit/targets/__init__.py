@@ -14,8 +14,10 @@ __all__ = [
     "ClassifierTarget",
     "Exposure",
     "HardenedTarget",
+    "HttpTarget",
     "MaskedLMNeighbours",
     "Modality",
+    "OnnxTarget",
     "OutputKind",
     "OutputPolicy",
     "Outputs",
@@ -29,18 +31,20 @@ __all__ = [
 ]
 
 
+#: Targets whose modules need an optional extra: imported on first use.
+_LAZY = {
+    "TorchTarget": "miaudit.targets.torch",
+    "CausalLMTarget": "miaudit.targets.lm",
+    "MaskedLMNeighbours": "miaudit.targets.masked_lm",
+    "HttpTarget": "miaudit.targets.http",
+    "OnnxTarget": "miaudit.targets.onnx",
+}
+
+
 def __getattr__(name: str) -> object:
-    # imported lazily: torch and transformers are optional extras
-    if name == "TorchTarget":
-        from miaudit.targets.torch import TorchTarget
+    # imported lazily: torch, transformers, httpx and onnxruntime are optional extras
+    if name in _LAZY:
+        import importlib
 
-        return TorchTarget
-    if name == "CausalLMTarget":
-        from miaudit.targets.lm import CausalLMTarget
-
-        return CausalLMTarget
-    if name == "MaskedLMNeighbours":
-        from miaudit.targets.masked_lm import MaskedLMNeighbours
-
-        return MaskedLMNeighbours
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(name)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
 from miaudit.errors import InputError
+from miaudit.targets.exposure import ClassifierOutput
 from miaudit.targets.interface import ClassifierTarget, Exposure
 
 
@@ -27,7 +28,7 @@ class CallableTarget(ClassifierTarget):
     ) -> None:
         if not callable(fn):
             raise InputError(f"target function {fn!r} is not callable")
-        choices = ("probabilities", "logits", "label")
+        choices: tuple[str, ...] = get_args(ClassifierOutput)
         try:
             self._exposes = Exposure.of(output)
         except ValueError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 
 class OutputKind(str, Enum):
@@ -21,6 +21,11 @@ class OutputKind(str, Enum):
     PROBABILITIES = "probabilities"
     LABEL = "label"
     TOKEN_LOGPROBS = "token log-probabilities"
+
+
+#: What a classifier's interface may return: the ``output`` of a target file, an endpoint or a
+#: function (CLI choices, the config schema, docs). Each is an :class:`OutputKind` value.
+ClassifierOutput = Literal["probabilities", "logits", "label"]
 
 
 @dataclass(frozen=True)

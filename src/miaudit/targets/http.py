@@ -14,31 +14,30 @@ reports and messages).
 
 from __future__ import annotations
 
-import time
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, get_args
+from urllib.parse import urlsplit
 
 import numpy as np
 
-from miaudit.errors import InputError, require
-from miaudit.targets.exposure import Exposure
+from miaudit.errors import InputError
+from miaudit.targets.exposure import ClassifierOutput, Exposure
 from miaudit.targets.interface import ClassifierTarget
+from miaudit.targets.kserve import (
+    DECODE_ERRORS,
+    MAX_RETRY_AFTER,
+    KServeClient,
+    Protocol,
+    decode,
+    encode,
+    protocol_of,
+    public_url,
+)
 
-PROTOCOLS = ("v1", "v2")
-OUTPUTS = ("probabilities", "logits", "label")
-#: Longest a 429's Retry-After is honoured (seconds); longer waits are an error.
-MAX_RETRY_AFTER = 30.0
+#: The protocols and outputs an endpoint may have (declared in ``kserve`` and ``exposure``).
+PROTOCOLS = tuple(p.value for p in Protocol)
+OUTPUTS: tuple[str, ...] = get_args(ClassifierOutput)
 
-
-def public_url(url: str) -> str:
-    """``url`` without user:password and query string (they may hold credentials)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if not parts.scheme:
-        return urlunsplit(("", host, parts.path, "", ""))
-    return f"{parts.scheme}://{host}{parts.path}"  # also keeps sqlite:///path whole
+__all__ = ["MAX_RETRY_AFTER", "OUTPUTS", "PROTOCOLS", "HttpTarget", "public_url"]
 
 
 class HttpTarget(ClassifierTarget):
@@ -63,28 +62,28 @@ class HttpTarget(ClassifierTarget):
         retries: int = 3,
         backoff: float = 0.2,
     ) -> None:
-        if protocol not in PROTOCOLS:
-            raise InputError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+        protocol = protocol_of(protocol).value
         if output not in OUTPUTS:
             raise InputError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
         if urlsplit(url).scheme not in ("http", "https"):
             raise InputError(f"endpoint must be an http:// or https:// URL, got {public_url(url)}")
         if batch_size < 1 or timeout <= 0 or retries < 0:
             raise InputError("batch_size ≥ 1, timeout > 0 and retries ≥ 0, please")
-        self._httpx: Any = require("httpx", "http", "Auditing an HTTP endpoint")
         self.url, self.protocol = url, protocol
         self.where = public_url(url)
         self._classes = np.arange(classes) if isinstance(classes, int) else np.asarray(classes)
         if len(self._classes) < 2:
             raise InputError("an HTTP target needs its classes (2 or more)")
         self._exposes = Exposure.of(output)
-        self.batch_size, self.timeout, self.retries, self.backoff = (
-            int(batch_size),
-            float(timeout),
-            int(retries),
-            float(backoff),
+        self.batch_size = int(batch_size)
+        self._client = KServeClient(
+            url, headers, timeout, retries, backoff, what="Auditing an HTTP endpoint"
         )
-        self._client = self._httpx.Client(headers=headers or {}, timeout=self.timeout)
+        self.timeout, self.retries, self.backoff = (
+            self._client.timeout,
+            self._client.retries,
+            self._client.backoff,
+        )
         self.queries = 0
 
     def describe(self) -> dict[str, Any]:
@@ -92,35 +91,17 @@ class HttpTarget(ClassifierTarget):
 
     def _predict(self, features: Any) -> np.ndarray:
         rows = np.asarray(features, dtype=np.float64)
-        answer = self._post(self._request(rows))
+        answer = self._post(encode(rows, self.protocol))
         values = self._predictions(answer, len(rows))
         self.queries += len(rows)
         return values
 
-    def _request(self, rows: np.ndarray) -> dict[str, Any]:
-        if self.protocol == "v1":
-            return {"instances": rows.tolist()}
-        return {
-            "inputs": [
-                {
-                    "name": "input-0",
-                    "shape": list(rows.shape),
-                    "datatype": "FP64",
-                    "data": rows.ravel().tolist(),
-                }
-            ]
-        }
-
     def _predictions(self, answer: Any, n: int) -> np.ndarray:
         try:
-            if self.protocol == "v1":
-                values = np.asarray(answer["predictions"])
-            else:
-                tensor = answer["outputs"][0]
-                values = np.asarray(tensor["data"]).reshape(tensor["shape"])
+            values = np.asarray(decode(answer, self.protocol, n))
             if not self.exposes.label_only:
                 values = values.astype(np.float64)
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
+        except DECODE_ERRORS as exc:
             raise InputError(
                 f"endpoint {self.where} answered in an unexpected form for protocol "
                 f"{self.protocol} ({type(exc).__name__}: {exc})"
@@ -134,49 +115,15 @@ class HttpTarget(ClassifierTarget):
         return values.reshape(n, -1)
 
     def _post(self, body: dict[str, Any]) -> Any:
-        httpx = self._httpx
-        problem = ""
-        for attempt in range(self.retries + 1):
-            wait = self.backoff * 2**attempt
-            try:
-                response = self._client.post(self.url, json=body)
-            except httpx.TimeoutException:
-                problem = f"no answer within {self.timeout:g} s"
-            except httpx.TransportError as exc:
-                problem = f"cannot connect ({type(exc).__name__})"
-            else:
-                if response.status_code == 429:
-                    wait = _retry_after(response, wait)
-                    problem = "429 Too Many Requests"
-                elif response.status_code >= 500:
-                    problem = f"server error {response.status_code}"
-                elif response.status_code >= 400:
-                    raise InputError(
-                        f"endpoint {self.where} refused the request: {response.status_code} "
-                        f"{response.reason_phrase}"
-                    )
-                else:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise InputError(f"endpoint {self.where} did not answer JSON") from None
-            if attempt < self.retries:
-                time.sleep(wait)
-        raise InputError(
-            f"endpoint {self.where}: {problem} after {self.retries + 1} attempts; is the model "
-            "served there?"
-        )
-
-
-def _retry_after(response: Any, default: float) -> float:
-    """Seconds a 429 asks to wait (``Retry-After`` in seconds), capped."""
-    try:
-        seconds = float(response.headers.get("Retry-After", default))
-    except ValueError:
-        return default
-    if seconds > MAX_RETRY_AFTER:
-        raise InputError(
-            f"the endpoint asks to wait {seconds:g} s (Retry-After); more than "
-            f"{MAX_RETRY_AFTER:g} s — lower the request rate or raise the endpoint's limit"
-        )
-    return max(seconds, 0.0)
+        response = self._client.post(body)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise InputError(self._client.failure(response))
+        if response.status_code >= 400:
+            raise InputError(
+                f"endpoint {self.where} refused the request: {response.status_code} "
+                f"{response.reason_phrase}"
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise InputError(f"endpoint {self.where} did not answer JSON") from None

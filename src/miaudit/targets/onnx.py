@@ -10,15 +10,15 @@ else is an error listing the model's outputs. An ONNX file holds no code: no ``t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
 from miaudit.errors import InputError, require
-from miaudit.targets.exposure import Exposure
+from miaudit.targets.exposure import ClassifierOutput, Exposure
 from miaudit.targets.interface import ClassifierTarget
 
-KINDS = ("probabilities", "logits", "label")
+KINDS: tuple[str, ...] = get_args(ClassifierOutput)
 
 
 def _guess(names: list[str]) -> tuple[str, str] | None:

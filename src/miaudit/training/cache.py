@@ -2,19 +2,20 @@
 
 The key hashes everything that determines a reference model's outputs: the pool's features and
 labels, the recipe's fingerprint, the model's seed and its training rows. Files are NPZ (no
-pickle), written to a temporary name and renamed, so an interrupted run leaves only complete
-entries behind and resumes where it stopped.
+pickle), written through a temporary file that replaces the entry in one step
+(``miaudit._io.atomic_path``), so an interrupted run leaves only complete entries behind and
+resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from miaudit._io import atomic_path
 from miaudit.data import RecordSet
 
 
@@ -73,17 +74,14 @@ class OutputCache:
         if self.directory is None:
             return None
         path = self.directory / f"design-{key}.npz"
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
-        np.savez_compressed(
-            tmp, ids=np.asarray(ids).astype(str), trained_on=trained_on, seeds=seeds
-        )
-        tmp.replace(path)
+        with atomic_path(path, suffix=".npz") as tmp:  # np.savez keeps a name ending in .npz
+            np.savez_compressed(
+                tmp, ids=np.asarray(ids).astype(str), trained_on=trained_on, seeds=seeds
+            )
         return path
 
     def put(self, key: str, kind: str, values: np.ndarray) -> None:
         if self.directory is None:
             return
-        path = self._path(key)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, kind=np.array(kind), values=values)
-        tmp.replace(path)
+        with atomic_path(self._path(key), suffix=".npz") as tmp:
+            np.savez(tmp, kind=np.array(kind), values=values)

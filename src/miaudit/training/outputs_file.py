@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from miaudit._io import atomic_path
 from miaudit.data import RecordSet
 from miaudit.data.readers import read_npz
 from miaudit.errors import InputError
@@ -56,8 +57,8 @@ def save_reference_outputs(
     if classes is not None:
         arrays["classes"] = np.asarray(classes).astype(str)
     ReferenceOutputs.from_arrays(arrays, str(path))  # refuse to write what cannot be read
-    with path.open("wb") as handle:
-        np.savez_compressed(handle, **arrays)
+    with atomic_path(path) as tmp, tmp.open("wb") as handle:
+        np.savez_compressed(handle, **arrays)  # to a handle: the file keeps the name given
     return path
 
 

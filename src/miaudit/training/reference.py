@@ -10,11 +10,12 @@ import pandas as pd
 
 from miaudit.data import RecordSet
 from miaudit.errors import InputError
+from miaudit.executors import Executor
 from miaudit.signals.classifier import compute_signals
 from miaudit.targets.exposure import OutputKind
 from miaudit.targets.interface import Outputs
 from miaudit.training.cache import OutputCache, model_key, pool_digest
-from miaudit.training.executor import Job, Runner
+from miaudit.training.executor import Job, Runner, train_reference_models
 from miaudit.training.recipe import Recipe
 
 
@@ -103,7 +104,7 @@ def reference_signals(
     recipe: Recipe,
     mask: np.ndarray,
     seed: int,
-    runner: Runner,
+    executor: Executor | Runner,
     cache: OutputCache,
     classes: np.ndarray,
     progress: Callable[[int], None] | None = None,
@@ -111,7 +112,9 @@ def reference_signals(
 ) -> ReferenceSignals:
     """Train (or load from ``cache``) one reference model per row of ``mask`` (the pool
     records it trains on, from :mod:`miaudit.training.design`) and compute their signals on
-    every pool record."""
+    every pool record. ``executor`` trains them (an :class:`Executor`, or a function of
+    ``(recipe, pool, jobs)`` such as :func:`~miaudit.training.executor.get_runner` returns);
+    each model's outputs are cached as it finishes, so an interrupted run resumes."""
     n_models = mask.shape[0]
     digest = pool_digest(pool)
     fingerprint = recipe.fingerprint()
@@ -136,7 +139,12 @@ def reference_signals(
             add(m, *cached)
         else:
             jobs.append(Job(m, int(seeds[m]), np.nonzero(mask[m])[0], np.asarray(classes)))
-    for index, kind, values in runner(recipe, pool, jobs):
+    trained = (
+        train_reference_models(recipe, pool, jobs, executor)
+        if isinstance(executor, Executor)
+        else executor(recipe, pool, jobs)
+    )
+    for index, kind, values in trained:
         cache.put(keys[index], kind, values)  # saved as each model finishes: resumable
         add(index, kind, values)
     return ReferenceSignals(stack.signals, mask, cache_hits=n_models - len(jobs), trained=len(jobs))
