@@ -40,6 +40,18 @@ pytest_plugins = ["pytester"]
 TEST_THREADS = int(os.environ["OMP_NUM_THREADS"])
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Parallel runs (pytest-xdist, ``--dist loadgroup`` in pyproject.toml): the tests of one
+    module run in one worker, so its module-scoped fixtures (trained models, servers) are made
+    once; a test marked ``xdist_group(NAME)`` runs with the others of that name instead (the
+    tests that start Ray share one worker: two Rays on one machine contend for its ports and
+    ``/tmp/ray``)."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _one_thread_per_native_pool() -> Iterator[None]:
     """Limit the pools already loaded (scikit-learn's OpenMP, numpy's and scipy's OpenBLAS)."""

@@ -318,8 +318,9 @@ def test_the_write_check_sees_every_form(tmp_path: Path) -> None:
 
 
 def _declared_value_sets() -> dict[frozenset[str], str]:
-    """Every value set the package declares — a ``str`` Enum's values or a ``Literal`` of
-    strings assigned to a name — by its values, read from the source (nothing imported)."""
+    """Every value set the package declares — a ``str`` Enum's values, a ``Literal`` of
+    strings assigned to a name, or a constant tuple of strings outside the CLI — by its values,
+    read from the source (nothing imported)."""
     found: dict[frozenset[str], str] = {}
     for name, path in modules().items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -344,6 +345,16 @@ def _declared_value_sets() -> dict[frozenset[str], str]:
                 items = inner.elts if isinstance(inner, ast.Tuple) else [inner]
                 values = [i.value for i in items if isinstance(i, ast.Constant)]
                 label = f"{name}.{ast.unparse(node.targets[0])}"
+            elif (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Tuple)
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id.isupper()
+                and not name.startswith("miaudit.cli")
+            ):  # a constant tuple of names outside the CLI (``FAIL_LEVELS = ("error", …)``)
+                values = [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+                values = values if len(values) == len(node.value.elts) else []
+                label = f"{name}.{node.targets[0].id}"
             if len(values) >= 2 and all(isinstance(v, str) for v in values):
                 found.setdefault(frozenset(values), label)
     return found

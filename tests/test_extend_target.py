@@ -163,3 +163,54 @@ def test_without_the_plugin_the_kind_is_refused_with_the_known_ones(tmp_path: Pa
     )
     with pytest.raises(InputError, match=r"target\.kind: .*'sklearn'"):
         load_config(tmp_path / "a.toml")
+
+
+@pytest.mark.parametrize("how", ["--plugin", "MIAUDIT_PLUGINS"])
+def test_the_command_line_loads_the_plugin_it_is_told_to(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``miaudit --plugin MODULE`` and ``MIAUDIT_PLUGINS=MODULE`` import the user's module
+    before the command runs: the test never imports it itself."""
+    folder = tmp_path / "plugin"
+    folder.mkdir()
+    (folder / "throwaway_target.py").write_text(MODULE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))
+    _records(tmp_path)
+    args = ["audit", "--model", str(tmp_path / "model.cent")]
+    args += ["--members", str(tmp_path / "members.csv")]
+    args += ["--nonmembers", str(tmp_path / "nonmembers.csv"), "--attacks", "loss"]
+    args += ["--out", str(tmp_path / "out"), "--format", "json", "--quiet"]
+    env = {"MIAUDIT_PLUGINS": None}
+    if how == "--plugin":
+        args = ["--plugin", "throwaway_target", *args]
+    else:
+        env["MIAUDIT_PLUGINS"] = " throwaway_target , "
+    try:
+        assert "throwaway_target" not in sys.modules
+        done = CliRunner(env=env).invoke(main, args)
+        assert done.exit_code == 0, done.output
+        report = json.loads((tmp_path / "out" / "report.json").read_text())
+        assert report["target"]["kind"] == "centroids"
+    finally:
+        if "centroids" in TARGET_KINDS:
+            unregister("centroids")
+        sys.modules.pop("throwaway_target", None)
+
+
+def test_a_plugin_that_does_not_import_is_exit_2_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "broken_plugin.py").write_text("raise RuntimeError('half written')\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        for args, env in (
+            (["--plugin", "no_such_plugin_module", "attacks"], {}),
+            (["attacks"], {"MIAUDIT_PLUGINS": "broken_plugin"}),
+        ):
+            done = CliRunner(env=env).invoke(main, args)
+            assert done.exit_code == 2, done.output
+            assert "Traceback" not in done.output
+            named = args[1] if args[0] == "--plugin" else "broken_plugin"
+            assert f"plugin module {named!r} could not be imported" in done.output
+        assert "half written" in done.output
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("broken_plugin", None)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,20 +18,42 @@ def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     step, so a reader sees the old file or the whole new one, never half of one. On an error
     the temporary file is removed and ``path`` is untouched; an ``OSError`` becomes an
     ``InputError`` that names the file. ``suffix`` is kept at the end of the temporary name for
-    writers that append their own (``np.savez`` adds ``.npz`` unless the name ends in it)."""
+    writers that append their own (``np.savez`` adds ``.npz`` unless the name ends in it).
+
+    A file that is replaced keeps its permission bits (a report written ``0600`` stays
+    private); a new file gets the umask's default. A symlink at ``path`` is written through:
+    its target is replaced and the link itself is kept. The temporary name is short and of a
+    fixed length (``.<hash>.tmp``), so any name that fits the file system can be written."""
     from miaudit.errors import InputError
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp{suffix}")
+    # a symlink stays a symlink: the file it points to is the one replaced
+    destination = Path(os.path.realpath(path)) if path.is_symlink() else path
+    tmp = destination.with_name(_temporary_name(destination.name, suffix))
     try:
         yield tmp
-        tmp.replace(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(destination.stat().st_mode))
+        tmp.replace(destination)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
+
+
+def _temporary_name(name: str, suffix: str) -> str:
+    """A hidden name unique to this file, process and thread, short whatever ``name`` is."""
+    key = f"{name}\0{os.getpid()}\0{threading.get_ident()}".encode()
+    return f".{hashlib.blake2b(key, digest_size=8).hexdigest()}.tmp{suffix}"
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temporary file after a failure; a cleanup that fails too (its folder is
+    gone, or was never one) must not hide the error that is being raised."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def atomic_write_text(path: Path, text: str) -> Path:

@@ -21,6 +21,12 @@ class MissingExtraError(ImportError):
         )
         self.package = package
         self.extra = extra
+        self.feature = feature
+
+    def __reduce__(self) -> tuple[type[MissingExtraError], tuple[str, str, str]]:
+        """Picklable (raised in a worker process, it reaches the caller whole): rebuilt from
+        its three arguments, not from the message ``BaseException`` would pass."""
+        return type(self), (self.package, self.extra, self.feature)
 
 
 def require(module: str, extra: str, feature: str) -> object:

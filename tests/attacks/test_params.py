@@ -169,3 +169,101 @@ def test_miaudit_attacks_lists_every_declared_parameter() -> None:
     assert "[audit.attack_params.ATTACK]" in done.output
     plain = CliRunner().invoke(main, ["attacks"], env={"COLUMNS": "200"})
     assert plain.exit_code == 0 and "blind-baseline" in plain.output
+
+
+def test_booleans_are_never_numbers() -> None:
+    for name, param in DECLARED:
+        if param.numeric:
+            with pytest.raises(InputError, match=r"got True "):
+                create(name, **{param.name: True})
+            with pytest.raises(InputError, match=r"got False "):
+                param.coerce(name, False)
+
+
+def test_whole_numbers_in_text_are_read_exactly_not_through_a_float() -> None:
+    unbounded = Param("n", int, 1)
+    assert unbounded.coerce("x", "12345678901234567891") == 12345678901234567891
+    assert unbounded.coerce("x", " 9007199254740993 ") == 9007199254740993  # 2**53 + 1
+    assert unbounded.coerce("x", "1e3") == 1000 and unbounded.coerce("x", "2.0") == 2
+    assert unbounded.coerce("x", "1.2345678901234567891e19") == 12345678901234567891
+    for bad in ("1.5", "1e-3", "nan", "inf", "-inf", "x", "", "1e999999999", "9" * 5000):
+        with pytest.raises(InputError, match=r"parameter n must be a whole number, got '"):
+            unbounded.coerce("x", bad)
+    made = create("label-noise", k="1e3")
+    assert made.k == 1000 and type(made.k) is int
+    with pytest.raises(InputError, match=r"got '12345678901234567891' "):
+        create("label-noise", k="12345678901234567891")
+
+
+def test_numbers_too_large_for_a_float_are_bad_values_not_overflow_errors() -> None:
+    for kwargs in ({"temperature": 10**400}, {"gamma": 10**400}, {"a": 10**400}):
+        with pytest.raises(InputError, match=r"must be .* \(a number\), got 1000"):
+            create("rmia-offline", **kwargs)
+    with pytest.raises(InputError, match=r"got 1000"):
+        create("min-k", k=10**400)
+    # a value too long to write out is still named, briefly
+    with pytest.raises(InputError, match=r"got <a whole number of 16,610 bits>"):
+        create("label-noise", k=10**5000)
+    with pytest.raises(InputError, match=r"got '1111111111.*…"):
+        create("label-noise", k="1" * 200)
+
+
+def test_every_count_has_an_upper_bound() -> None:
+    # `--attack-param label-noise.k=1e12` asked numpy for 29.1 TiB: an internal error (exit 3)
+    counts = {(name, p.name) for name, p in DECLARED if p.kind is int}
+    assert {("label-noise", "k"), ("label-boundary", "directions")} <= counts
+    for name, param in DECLARED:
+        if param.kind is int:
+            assert param.high is not None and param.default <= param.high, (name, param.name)
+            with pytest.raises(InputError, match=rf"{param.name} must be in \[.*, .*\]"):
+                create(name, **{param.name: "1e12"})
+    assert create("label-noise", k=10_000).k == 10_000
+    assert create("label-boundary", directions="10000", steps=64).budget == 1 + 10_000 * 65
+    for name, values in (("label-noise", {"k": 10_001}), ("label-boundary", {"steps": 65})):
+        with pytest.raises(InputError):
+            create(name, **values)
+
+
+def test_a_count_too_large_is_a_usage_error_on_the_command_line(tmp_path) -> None:
+    import joblib
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from miaudit.cli import main
+
+    x, y = make_classification(
+        n_samples=40, n_features=3, n_informative=2, n_redundant=0, random_state=2
+    )
+    joblib.dump(LogisticRegression().fit(x[:20], y[:20]), tmp_path / "model.joblib")
+    for name, rows in (("members", slice(0, 20)), ("nonmembers", slice(20, 40))):
+        frame = pd.DataFrame(x[rows], columns=["a", "b", "c"])
+        frame["label"] = y[rows]
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    flags = ["--model", str(tmp_path / "model.joblib"), "--trust-model-file"]
+    flags += ["--members", str(tmp_path / "members.csv")]
+    flags += ["--nonmembers", str(tmp_path / "nonmembers.csv"), "--quiet"]
+    for param in ("label-noise.k=1e12", "label-boundary.directions=99999999999"):
+        attack = param.split(".")[0]
+        done = CliRunner().invoke(
+            main, ["audit", *flags, "--attacks", attack, "--attack-param", param]
+        )
+        assert done.exit_code == 2, done.output
+        assert "must be in [1, 10000] (a whole number)" in done.output
+
+
+def test_rmia_temperature_stays_where_the_tempered_losses_are_finite() -> None:
+    # temperature=1e-320 made every tempered loss inf − inf = NaN
+    from miaudit.attacks.rmia import MIN_TEMPERATURE
+    from miaudit.signals.classifier import _tempered_loss
+
+    rng = np.random.default_rng(0)
+    p = np.clip(rng.dirichlet(np.full(3, 0.05), size=500), 1e-300, 1.0)
+    logp, y = np.log(p / p.sum(axis=1, keepdims=True)), rng.integers(0, 3, 500)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isnan(_tempered_loss(logp, y, 1e-320)).any()  # why there is a floor
+    assert np.isfinite(_tempered_loss(logp, y, MIN_TEMPERATURE)).all()
+    for name in ("rmia-offline", "rmia-online"):
+        for bad in (1e-320, 0.0, MIN_TEMPERATURE / 2):
+            with pytest.raises(InputError, match=r"temperature must be in \[0\.001, ∞\)"):
+                create(name, temperature=bad)
+        assert create(name, temperature=MIN_TEMPERATURE).temperature == MIN_TEMPERATURE

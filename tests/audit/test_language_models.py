@@ -302,7 +302,9 @@ def test_neighbourhood_attack_compares_with_masked_lm_neighbours(
     expected = mean_loss(target.token_stats(texts)) - np.array(
         [mean_loss(target.token_stats(group)).mean() for group in neighbours]
     )
-    np.testing.assert_allclose(scores, -expected, rtol=1e-9)  # higher = member
+    # higher = member; float32 model: the audit batches neighbours of other texts together,
+    # which changes the padding and so the last bits of a loss (seen: 5.7e-8 relative)
+    np.testing.assert_allclose(scores, -expected, rtol=1e-6)
     skipped = audit(target, members, nonmembers, attacks=["neighbourhood"])
     assert "masked_lm=MaskedLMNeighbours" in skipped.skipped[0].reason
     with pytest.raises(InputError, match="mask token"):

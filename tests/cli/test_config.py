@@ -208,3 +208,49 @@ def test_cli_choices_come_from_the_declarations() -> None:
     assert choices("serve", "protocol") == [p.value for p in Protocol]
     assert choices("serve", "output_kind") == list(get_args(ClassifierOutput))
     assert choices("scan", "protocol") == [p.value for p in Protocol]
+
+
+def test_attack_parameters_from_a_file_reach_the_attack_as_written(tmp_path: Path) -> None:
+    # `k = true` became k = 1 (the schema's float | str, in lax mode, read true as 1.0), and a
+    # whole number beyond 2**53 lost its last digits through that float
+    from miaudit.attacks import select
+    from miaudit.cli.config import audit_options
+    from miaudit.targets.interface import Modality
+
+    def params(body: str, suffix: str = "toml") -> dict:
+        path = tmp_path / f"c.{suffix}"
+        path.write_text(body)
+        return dict(audit_options(load_config(path), path).attack_params["label-noise"])
+
+    table = "[audit.attack_params.label-noise]\n"
+    found = params(GOOD_TOML.replace("seed = 3", f"seed = 3\n{table}k = true\nstrength = 1"))
+    assert found == {"k": True, "strength": 1} and type(found["k"]) is bool
+    message = r"parameter k must be in \[1, 10000\] \(a whole number\), got True"
+    with pytest.raises(InputError, match=message):
+        select(["label-noise"], Modality.CLASSIFIER, params={"label-noise": found})
+    big = params(GOOD_TOML.replace("seed = 3", f"seed = 3\n{table}k = 9007199254740993"))
+    assert big["k"] == 9007199254740993 and type(big["k"]) is int  # 2**53 + 1, exactly
+    with pytest.raises(InputError, match=r"got 9007199254740993 "):
+        select(["label-noise"], Modality.CLASSIFIER, params={"label-noise": big})
+    yaml = (
+        "target: {kind: sklearn, path: model.joblib, trust: true}\n"
+        "data: {members: members.csv, nonmembers: nonmembers.csv}\n"
+        "audit: {attack_params: {label-noise: {k: true, strength: '0.5'}}}\n"
+    )
+    assert params(yaml, "yaml") == {"k": True, "strength": "0.5"}
+    # what a file gives is kept for the attack's coercion, which takes the valid ones
+    valid = params(GOOD_TOML.replace("seed = 3", f'seed = 3\n{table}k = 8\nstrength = "0.5"'))
+    chosen = select(["label-noise"], Modality.CLASSIFIER, params={"label-noise": valid})[0]
+    assert (chosen.k, chosen.strength) == (8, 0.5) and type(chosen.k) is int
+
+
+def test_file_types_keep_pydantic_strict_markers() -> None:
+    from typing import Annotated
+
+    from pydantic import StrictBool, StrictInt
+
+    from miaudit.cli.config import file_type
+
+    assert file_type(StrictInt) is StrictInt
+    assert file_type(dict[str, StrictBool | str]) == dict[str, StrictBool | str]
+    assert file_type(Annotated[object, "x"]) is None  # still a Python object only

@@ -211,6 +211,7 @@ def test_an_interrupted_comparison_resumes_where_it_stopped(tmp_path: Path) -> N
     assert len(repaired.settings["resumed"]) == 2
 
 
+@pytest.mark.xdist_group("ray")  # one Ray at a time on the machine (conftest.py)
 def test_every_executor_trains_the_same_variants() -> None:
     ray = pytest.importorskip("ray")
     x, y = _data(1200)

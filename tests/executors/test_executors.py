@@ -16,8 +16,9 @@ from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from miaudit.data import RecordSet
-from miaudit.errors import InputError
+from miaudit.errors import InputError, MissingExtraError
 from miaudit.executors import Executor, ExecutorName, create, in_worker
+from miaudit.executors.interface import portable_error
 from miaudit.targets.lm import TokenStats
 from miaudit.targets.sklearn import SklearnTarget
 from miaudit.training.sharded import join_answers, shard_records, sharded_outputs
@@ -94,6 +95,59 @@ def test_local_workers_run_one_native_thread_each_and_know_they_are_workers() ->
 def test_an_error_in_one_item_is_raised_to_the_caller(executor: Executor) -> None:
     with pytest.raises(InputError, match="item 3 is bad"):
         list(executor.map(_fails, list(range(6))))
+
+
+def _corrupt_model(_shared: None) -> None:
+    raise InputError("cannot load the target in the worker: model.onnx is corrupt")
+
+
+def _needs_onnx(_shared: None, item: int) -> int:
+    if item == 1:
+        raise MissingExtraError("onnxruntime", "onnx", "Loading ONNX")
+    return item
+
+
+class _OddError(Exception):
+    """An error pickle cannot rebuild (its ``__init__`` takes two arguments, ``args`` holds
+    one): sent back as it is, it would break the pool."""
+
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(f"{what}: {why}")
+
+
+def _odd(_shared: None, item: int) -> int:
+    if item == 2:
+        raise _OddError("item 2", "odd")
+    return item
+
+
+@pytest.mark.parametrize("executor", EXECUTORS, ids=lambda e: e.name)
+def test_an_error_in_prepare_reaches_the_caller_as_itself(executor: Executor) -> None:
+    # the pool used to report "terminated abruptly" (BrokenProcessPool); the message only
+    # reached the worker's stderr
+    with pytest.raises(InputError, match=r"model\.onnx is corrupt"):
+        executor.map_ordered(_square, [1, 2, 3, 4], None, _corrupt_model)
+
+
+@pytest.mark.parametrize("executor", EXECUTORS, ids=lambda e: e.name)
+def test_a_missing_extra_in_a_worker_reaches_the_caller_whole(executor: Executor) -> None:
+    with pytest.raises(MissingExtraError, match=r"pip install 'miaudit\[onnx\]'") as caught:
+        executor.map_ordered(_needs_onnx, [1, 2, 3, 4])
+    assert (caught.value.package, caught.value.extra) == ("onnxruntime", "onnx")
+    assert caught.value.feature == "Loading ONNX"
+
+
+def test_an_error_pickle_cannot_rebuild_arrives_named() -> None:
+    with pytest.raises(RuntimeError, match=r"_OddError: item 2: odd"):
+        create("local", workers=2).map_ordered(_odd, [1, 2, 3, 4])
+    fine = InputError("x")
+    assert portable_error(fine) is fine
+
+
+@pytest.mark.parametrize("executor", EXECUTORS, ids=lambda e: e.name)
+def test_a_factory_that_builds_no_target_is_named_from_any_executor(executor: Executor) -> None:
+    with pytest.raises(InputError, match="not a miaudit target"):
+        sharded_outputs(partial(np.zeros, 3), _records(), executor, shards=4)
 
 
 def test_what_cannot_be_pickled_is_refused_by_the_pool_and_fine_inline() -> None:

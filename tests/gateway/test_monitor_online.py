@@ -215,3 +215,76 @@ def test_a_down_webhook_does_not_stall_the_online_monitor(tmp_path: Path) -> Non
     held.set()
     watch.close()
     assert len(hook.failures) == 30 and all("ConnectError" in f for f in hook.failures)
+
+
+def _volume_watch(db: Database) -> Watch:
+    """A watch whose ``volume`` detector alerts on a key's third query within 10 minutes;
+    it snapshots only when told (``wait``, ``close``)."""
+    from miaudit.monitor import Settings
+
+    return Watch(db, Calibration(Settings(), {"volume": 2.5}), None, "label-only", None, 3600)
+
+
+def _query(db: Database, watch: Watch, key: str) -> None:
+    """One answered query, as the gateway handles it: logged, then fed to the monitor."""
+    from miaudit.querylog import QueryRecord
+
+    record = QueryRecord(time.time(), key, "r", "m", [1.0, 2.0], [0.4, 0.6], "full", 200)
+    db.log([record])
+    watch.feed([record])
+    assert watch.wait()
+
+
+def test_a_released_key_alerts_again_after_a_restart(tmp_path: Path) -> None:
+    """The key queries again before the monitor has seen its release: the state from before
+    the release must not be saved back (it held the old alert, so after a restart the key
+    would never alert again), and the restart must not replay the queries before it."""
+    db = Database(str(tmp_path / "g.db"))
+    watch = _volume_watch(db)
+    for _ in range(3):
+        _query(db, watch, "k")
+    assert watch.action_for("k") == "label-only" and len(db.list_alerts()) == 1
+    assert "k" in db.load_states()
+    assert db.release("k") == 1
+    _query(db, watch, "k")  # counted in the old state, then the release is picked up
+    assert watch.action_for("k") is None
+    assert "k" not in db.load_states()  # was: the old state (4 queries, alerted) written back
+    watch.close()
+    assert "k" not in db.load_states()
+
+    restarted = _volume_watch(db)
+    assert restarted.wait()
+    assert not restarted.monitor.alerted and restarted.action_for("k") is None
+    assert restarted.monitor.keys["k"].queries == 1  # the query after the release, replayed
+    _query(db, restarted, "k")
+    assert not db.list_alerts()
+    _query(db, restarted, "k")  # its third query since the release: it alerts again
+    assert [a["key"] for a in db.list_alerts()] == ["k"]
+    assert restarted.action_for("k") == "label-only"
+    restarted.close()
+
+
+def test_a_state_saved_before_a_release_is_never_restored(tmp_path: Path) -> None:
+    """A snapshot taken before a release but written after it (the release ran while the
+    gateway was saving) leaves the old state in the database: a restart discards it."""
+    db = Database(str(tmp_path / "g.db"))
+    watch = _volume_watch(db)
+    for _ in range(3):
+        _query(db, watch, "k")
+    _query(db, watch, "other")
+    watch.close()
+    taken = db.load_states()["k"]
+    assert db.release("k") == 1
+    db.save_states({"k": taken})  # the late write of the state taken before the release
+
+    restarted = _volume_watch(db)
+    assert restarted.wait()
+    assert "k" not in restarted.monitor.keys and not any(
+        key == "k" for key, _ in restarted.monitor.alerted
+    )
+    assert restarted.monitor.keys["other"].queries == 1  # other keys resume as saved
+    for _ in range(3):
+        _query(db, restarted, "k")
+    assert [a["key"] for a in db.list_alerts()] == ["k"]
+    restarted.close()
+    assert json.loads(db.load_states()["k"][1])["queries"] == 3  # the fresh state replaced it

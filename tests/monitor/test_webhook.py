@@ -11,9 +11,11 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 import pytest
 
+from miaudit.errors import InputError
 from miaudit.monitor import Monitor
 from miaudit.monitor.engine import Alert
 from miaudit.monitor.webhook import Webhook
@@ -177,3 +179,88 @@ class _Reply:
 
     def __init__(self, status_code: int) -> None:
         self.status_code = status_code
+
+
+def _evidence_alert(n: int, evidence: dict, score: float = 10.0) -> Alert:
+    return Alert(f"k{n}", [f"k{n}"], "volume", score, 5.0, 11, 1.0, evidence)
+
+
+def test_numpy_evidence_is_sent_and_an_alert_that_is_not_json_is_refused(
+    working: HTTPServer,
+) -> None:
+    """A plug-in detector's evidence may hold numpy values: they are sent as numbers. What
+    cannot be JSON at all is refused by send(), on the caller's thread, and the sender lives
+    on for the alerts after it."""
+    import numpy as np
+
+    hook = Webhook(_url(working.server_port))
+    numbers = {"hits": np.int64(3), "rate": np.float32(0.5), "rows": np.arange(2)}
+    assert hook.send(_evidence_alert(0, numbers))
+    assert not hook.send(_evidence_alert(1, {"thing": object()}))
+    assert not hook.send(_evidence_alert(2, {}, score=float("nan")))  # not valid JSON
+    assert [hook.send(_alert(n)) for n in range(3, 6)] == [True] * 3
+    assert hook._thread is not None and hook._thread.is_alive()
+    failures = hook.close(timeout=30)
+    assert hook.delivered == 4
+    assert len(failures) == 2 and all("not JSON" in line for line in failures), failures
+    assert failures[0].startswith("volume for k1: ") and failures[1].startswith("volume for k2: ")
+    bodies = working.bodies  # type: ignore[attr-defined]
+    assert bodies[0]["alert"]["evidence"] == {"hits": 3, "rate": 0.5, "rows": [0, 1]}
+    assert [b["alert"]["key"] for b in bodies] == ["k0", "k3", "k4", "k5"]
+
+
+def test_any_error_while_sending_is_reported_and_the_sender_goes_on(working: HTTPServer) -> None:
+    """Not only HTTP errors: whatever a delivery raises is that alert's failure, and the
+    next alerts are still delivered (the real server gets them)."""
+    import httpx
+
+    client = httpx.Client()
+
+    def post(url: str, **kwargs: Any) -> httpx.Response:
+        if b'"k1"' in kwargs["content"]:
+            raise RuntimeError("a bug below the sender")
+        return client.post(url, **kwargs)
+
+    hook = Webhook(_url(working.server_port), retries=2, sleep=lambda _: None, post=post)
+    assert all(hook.send(_alert(n)) for n in range(4))
+    assert hook.close(timeout=30) == ["volume for k1: RuntimeError"]
+    assert hook.delivered == 3
+    assert [b["alert"]["key"] for b in working.bodies] == ["k0", "k2", "k3"]  # type: ignore[attr-defined]
+    client.close()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_alerts_left_by_a_sender_that_stopped_are_reported(failing: HTTPServer) -> None:
+    """Even a sender thread killed by what no code should catch (here SystemExit from its
+    wait between retries) loses nothing silently: the alert it held and those still queued
+    are all in close()'s failures."""
+
+    def sleep(_: float) -> None:
+        raise SystemExit
+
+    hook = Webhook(_url(failing.server_port), retries=2, sleep=sleep)
+    for n in range(5):
+        assert hook.send(_alert(n))
+    failures = hook.close(timeout=30)
+    assert hook.delivered == 0 and len(failures) == 5, failures
+    assert sorted(line.split(":")[0] for line in failures) == [f"volume for k{n}" for n in range(5)]
+
+
+def test_the_scheme_is_not_case_sensitive_and_a_refused_url_hides_its_secrets(
+    working: HTTPServer,
+) -> None:
+    hook = Webhook(f"HTTP://127.0.0.1:{working.server_port}/hook")
+    assert hook.send(_alert(0))
+    assert hook.close(timeout=30) == [] and hook.delivered == 1
+    Webhook("HTTPS://alerts:t0ken@hooks.example.com/x")  # accepted; nothing is sent yet
+    for url in [
+        "ftp://alerts:t0ken@hooks.example.com/x?sig=s3cret",
+        "http://alerts:t0ken@hooks.example.com:99999/x?sig=s3cret",
+        "https://alerts:t0ken@[::1/x?sig=s3cret",
+        "https:///x?sig=s3cret",
+    ]:
+        with pytest.raises(InputError) as refused:
+            Webhook(url)
+        message = str(refused.value)
+        assert "t0ken" not in message and "s3cret" not in message, message
+        assert "--webhook must be" in message

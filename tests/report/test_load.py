@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +115,144 @@ def test_a_value_of_the_wrong_type_is_refused(results: list) -> None:
     data["attacks"] = {"not": "a list"}
     with pytest.raises(InputError, match="incomplete or damaged"):
         result_from_dict(data)
+
+
+def _damaged(result: miaudit.AuditResult, change: Callable[[dict], object]) -> dict:
+    data = json.loads(json.dumps(result.to_dict()))
+    change(data)
+    return data
+
+
+def _first_rate(data: dict) -> dict:
+    rates = data["attacks"][0]["tpr_at_fpr"]
+    return rates[next(k for k, v in rates.items() if v["value"] is not None)]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d.update(target=[]), r"target: expected an object"),
+        (lambda d: d.update(target="x"), r"target: expected an object"),
+        (lambda d: d.update(class_names=[1]), r"class_names: expected an object"),
+        (lambda d: d.update(class_names={"0": 5}), r"class_names\[\"0\"\]: expected a string"),
+        (lambda d: d.update(reference_models=[1]), r"reference_models: expected an object"),
+        (lambda d: d.update(reference_models={"n_models": "8"}), r"reference_models: 'n_models'"),
+        (lambda d: d["attacks"][0].update(tpr_at_fpr=[1]), r"attacks\[0\]\.tpr_at_fpr: expected"),
+        (
+            lambda d: d["attacks"][0].update(tpr_at_fpr={"0.1": [1]}),
+            r"attacks\[0\]\.tpr_at_fpr\[\"0\.1\"\]: expected an object",
+        ),
+        (
+            lambda d: d["attacks"][0].update(tpr_at_fpr={"0.1": "s"}),
+            r"attacks\[0\]\.tpr_at_fpr\[\"0\.1\"\]: expected an object",
+        ),
+        (
+            lambda d: d["attacks"][0].update(tpr_at_fpr={"abc": {"value": None}}),
+            r"attacks\[0\]\.tpr_at_fpr\[\"abc\"\]: the key 'abc' is not a number",
+        ),
+        (lambda d: d["attacks"][0].update(epsilon=[["value", 1]]), r"attacks\[0\]\.epsilon: exp"),
+        (lambda d: d.update(records="n_members"), r"records: expected an object"),
+        (lambda d: d.update(differential_privacy=5), r"differential_privacy: expected an object"),
+        (lambda d: d.update(attacks=[5]), r"attacks\[0\]: expected an object"),
+        (lambda d: d["attacks"][0].pop("roc"), r"attacks\[0\]\.roc: missing"),
+    ],
+)
+def test_a_damaged_shape_is_an_input_error_naming_the_field(
+    results: list, change: Callable[[dict], object], field: str
+) -> None:
+    """Lists, strings or numbers where the report has objects (and the reverse) are refused
+    as damage, never an ``AttributeError`` or ``TypeError`` escaping from the reader."""
+    with pytest.raises(InputError, match=r"report\.json is incomplete or damaged \(" + field):
+        result_from_dict(_damaged(results[1], change))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d["attacks"][0].update(auc=5.0), r"attacks\[0\]\.auc: must be between 0 and 1"),
+        (lambda d: d["attacks"][0].update(auc=float("nan")), r"attacks\[0\]\.auc: expected a fin"),
+        (lambda d: d["attacks"][0].update(auc=float("inf")), r"attacks\[0\]\.auc: expected a fin"),
+        (lambda d: d["attacks"][0].update(auc="0.9"), r"attacks\[0\]\.auc: expected a number"),
+        (lambda d: d["attacks"][0].update(auc_ci=[0.1, 7]), r"attacks\[0\]\.auc_ci\[1\]: must be"),
+        (lambda d: d["attacks"][0].update(advantage=-2), r"attacks\[0\]\.advantage: must be"),
+        (lambda d: d["records"].update(n_members=-5), r"records\.n_members: must be at least 0"),
+        (lambda d: d["records"].update(n_members=3.0), r"records\.n_members: expected a whole"),
+        (lambda d: d["records"].update(n_members=True), r"records\.n_members: expected a whole"),
+        (lambda d: d.update(sensitive_data="yes"), r"sensitive_data: expected true or false"),
+        (lambda d: d.update(sensitive_data=1), r"sensitive_data: expected true or false"),
+        (lambda d: d["settings"].update(fprs=[5]), r"settings\.fprs\[0\]: must be between 0 and 1"),
+        (lambda d: d["model"].update(train_accuracy=1.5), r"model\.train_accuracy: must be"),
+        (
+            lambda d: _first_rate(d).update(value=-0.5),
+            r"attacks\[0\]\.tpr_at_fpr\[\"[0-9.]+\"\]\.value: must be between 0 and 1",
+        ),
+        (
+            lambda d: d["attacks"][0]["roc"].update(fpr=[0.0]),
+            r"attacks\[0\]\.roc\.tpr: has \d+ entries but attacks\[0\]\.roc\.fpr has 1",
+        ),
+        (
+            lambda d: d["attacks"][0]["roc"].update(tpr=[0.0, 2.0] * 10, fpr=[0.0, 1.0] * 10),
+            r"attacks\[0\]\.roc\.tpr\[1\]: must be between 0 and 1",
+        ),
+        (
+            lambda d: d["attacks"][0]["epsilon"].update(value=-1.0),
+            r"attacks\[0\]\.epsilon\.value: must be at",
+        ),
+    ],
+)
+def test_an_impossible_value_is_refused_naming_the_field(
+    results: list, change: Callable[[dict], object], field: str
+) -> None:
+    """A value of the right shape but an impossible one — an AUC of 5, NaN, a negative count,
+    a number written as a string, an ROC whose lists differ in length — is damage, not data
+    to render."""
+    with pytest.raises(InputError, match=r"incomplete or damaged \(" + field):
+        result_from_dict(_damaged(results[1], change))
+
+
+def _nested_deeply(data: dict) -> str:
+    """``data`` as JSON with a list nested 100,000 deep in it (deeper than Python recurses)."""
+    text = json.dumps({**data, "deep": "HERE"})
+    assert text.count('"HERE"') == 1
+    return text.replace('"HERE"', "[" * 100_000 + "]" * 100_000)
+
+
+def test_a_file_nested_too_deeply_is_refused_naming_it(results: list, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text(_nested_deeply(results[1].to_dict()))
+    with pytest.raises(InputError, match=r"deep\.json is nested too deeply"):
+        read_result(deep)
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text(json.dumps(_damaged(results[1], lambda d: d.update(target=[]))))
+    with pytest.raises(InputError, match=r"damaged\.json is incomplete or damaged \(target"):
+        read_result(damaged)
+
+
+def test_a_damaged_stored_variant_is_audited_again(results: list, tmp_path: Path) -> None:
+    """``compare --resume`` treats a stored variant it cannot read back as missing."""
+    from miaudit.defences.store import VariantStore
+
+    store = VariantStore(tmp_path, "records", {"seed": 0})
+    store.put("plain", "fp", results[1], 1.5)
+    stored = store.get("plain", "fp")
+    assert stored is not None and stored[1] == 1.5
+    assert stored[0].to_dict() == results[1].to_dict()
+    path = next(tmp_path.glob("variant-*.json"))
+    entry = json.loads(path.read_text())
+    damages: list[Callable[[dict], object]] = [
+        lambda e: e["report"].update(target=[]),
+        lambda e: e["report"].update(class_names=[1]),
+        lambda e: e["report"]["attacks"][0].update(auc=5.0),
+        lambda e: e["report"]["attacks"][0]["roc"].update(fpr=[0.0]),
+        lambda e: e.update(train_seconds=float("nan")),
+        lambda e: e.update(train_seconds=[1]),
+        lambda e: e.update(report=[]),
+    ]
+    for damage in damages:
+        damaged = json.loads(json.dumps(entry))
+        damage(damaged)
+        path.write_text(json.dumps(damaged))
+        assert store.get("plain", "fp") is None
+    path.write_text(_nested_deeply(entry))
+    assert store.get("plain", "fp") is None
+    assert store.loaded == ["plain"]

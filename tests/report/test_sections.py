@@ -282,3 +282,32 @@ def test_a_section_module_in_the_packages_is_found_by_being_there(
         forget("probe_verdict")
         for package in ("miaudit.results.sections", "miaudit.report.sections"):
             sys.modules.pop(f"{package}.probe_verdict", None)
+
+
+def test_a_sections_text_is_escaped_in_markdown(result: AuditResult, plugin: ModuleType) -> None:
+    """A section's text is not miaudit's: no HTML in it reaches ``report.md`` (as none reaches
+    ``report.html``), while the rest of the report is byte for byte as before."""
+    loud = dataclasses.make_dataclass(
+        "Loud", [], bases=(plugin.Caveat,), frozen=True, namespace={"title": "A <b>caveat</b>"}
+    )
+    loud.kind = "caveat_extra"
+    text = "<script>alert(1)</script> & <img src=x onerror=alert(2)>"
+    md = dataclasses.replace(result, sections=(loud(text),)).render("md")
+    assert "<script>" not in md and "<img" not in md and "<b>" not in md
+    lines = md.splitlines()
+    assert "**A &lt;b&gt;caveat&lt;/b&gt;**" in lines
+    assert (
+        "| text | &lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(2)&gt; |"
+    ) in lines
+    html = dataclasses.replace(result, sections=(loud(text),)).render("html")
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def test_a_damaged_section_names_its_field(result: AuditResult, plugin: ModuleType) -> None:
+    report = json.loads(_with_sections(result, plugin).render("json"))
+    report["dataset_verdict"]["splits"] = [{"name": "train", "p_value": "small"}]
+    with pytest.raises(InputError, match=r"\(dataset_verdict\.splits\[0\]\.p_value: expected a"):
+        result_from_dict(report)
+    report["dataset_verdict"] = [1]
+    with pytest.raises(InputError, match=r"\(dataset_verdict: expected an object"):
+        result_from_dict(report)

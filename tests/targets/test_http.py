@@ -72,6 +72,9 @@ class Handler(BaseHTTPRequestHandler):
         rows = np.asarray(body["instances"])
         if self.path == "/limited" and n == 1:
             self._send(429, {"error": "slow down"}, {"Retry-After": "1"})
+        elif self.path.startswith("/retry-after/") and n == 1:  # /retry-after/<header value>
+            value = self.path.rsplit("/", 1)[1].split("?")[0]
+            self._send(429, {"error": "slow down"}, {"Retry-After": value} if value else {})
         elif self.path in ("/flaky", "/scan-flaky") and n <= 2:
             self._send(503, {"error": "warming up"})
         elif self.path == "/scan-limited":
@@ -81,6 +84,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"predictions": MODEL.predict_proba(rows).tolist()})
         elif self.path == "/short":
             self._send(200, {"predictions": MODEL.predict_proba(rows)[:-1].tolist()})
+        elif self.path == "/probabilities-for-labels":  # a reply shaped like probabilities
+            self._send(200, {"predictions": MODEL.predict_proba(rows).round().tolist()})
         elif self.path == "/labels":
             self._send(200, {"predictions": MODEL.predict(rows).tolist()})
         elif self.path == "/forbidden":
@@ -295,3 +300,43 @@ def test_the_scanner_retries_server_errors_and_sees_a_429_at_once(
     status, answers, _ = limited.post([X[0].tolist()])
     assert status == 429 and answers is None and waits == [0.05, 0.1]  # the rate-limit probe
     assert server.hits["/scan-limited"] == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("value", ["nan", "-5", "inf", "soon", ""])
+def test_a_retry_after_that_is_no_wait_uses_the_backoff(
+    server: ThreadingHTTPServer, value: str
+) -> None:
+    from miaudit.targets.kserve import KServeClient
+
+    path = f"/retry-after/{value}"
+    waits: list[float] = []
+    client = KServeClient(_url(server, path), backoff=0.05, sleep=waits.append)
+    response = client.post({"instances": X[:2].tolist()})
+    # `Retry-After: nan` used to be slept on (ValueError), a negative one skipped the wait
+    assert response.status_code == 200 and waits == [0.05]
+    assert server.hits[path] == 2  # type: ignore[attr-defined]
+
+
+def test_a_long_backoff_after_a_429_is_capped(server: ThreadingHTTPServer) -> None:
+    from miaudit.targets.kserve import MAX_RETRY_AFTER, KServeClient
+
+    waits: list[float] = []
+    url = _url(server, "/retry-after/?cap")  # a 429 without Retry-After, then the answer
+    client = KServeClient(url, backoff=100.0, sleep=waits.append)
+    assert client.post({"instances": X[:2].tolist()}).status_code == 200
+    assert waits == [MAX_RETRY_AFTER]  # the backoff, capped: not an error
+
+
+def test_an_endpoint_that_sleeps_on_retry_after_nan_answers(server: ThreadingHTTPServer) -> None:
+    target = HttpTarget(_url(server, "/retry-after/NaN"), classes=2, backoff=0.01)
+    assert target._predict(X[:5]).shape == (5, 2)
+
+
+def test_probabilities_where_labels_were_expected_name_the_endpoint_and_shape(
+    server: ThreadingHTTPServer,
+) -> None:
+    url = _url(server, "/probabilities-for-labels")
+    target = HttpTarget(url, classes=[0, 1], output="label")
+    with pytest.raises(InputError, match=r"answered shape \(5, 2\) for 5 records") as caught:
+        target._predict(X[:5])
+    assert url in str(caught.value) and "output 'probabilities'" in str(caught.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -337,3 +338,39 @@ def test_a_sklearn_target_survives_pickling_before_and_after_use(overfit_model: 
         got = copy.outputs(records)
         assert got.kind is expected.kind
         np.testing.assert_array_equal(got.values, expected.values)
+
+
+def test_an_upper_case_pt2_file_is_a_torch_export_program(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from miaudit.targets.kinds import load_model_file
+
+    torch.manual_seed(0)
+    module = torch.nn.Linear(4, 3)
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(module, (torch.zeros(2, 4),), dynamic_shapes=({0: batch},))
+    path = tmp_path / "M.PT2"
+    torch.export.save(program, str(path))
+    # the file-type table read `.PT2` as torch, which then handed it to torch.jit.load
+    target = load_model_file(path, trust=True, classes=3)
+    x = np.random.default_rng(0).normal(size=(6, 4))
+    got = target.outputs(RecordSet.from_arrays(x, np.zeros(6))).values
+    with torch.no_grad():
+        expected = module(torch.tensor(x, dtype=torch.float32)).double().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def _never_loaded(settings: Any) -> Any:
+    raise AssertionError("only the suffix is looked up")
+
+
+def test_a_kinds_suffixes_match_in_any_case() -> None:
+    from miaudit.targets.kinds import TargetKind, kind_of_file, register, unregister
+
+    kind = register(TargetKind("upper-case-test", _never_loaded, suffixes=(".ABC",)))
+    try:
+        assert kind_of_file("model.abc") is kind and kind_of_file("model.Abc") is kind
+        with pytest.raises(ValueError, match="already belong to another target kind"):
+            register(TargetKind("clash-test", _never_loaded, suffixes=(".abc",)))
+    finally:
+        unregister("upper-case-test")
+        unregister("clash-test")

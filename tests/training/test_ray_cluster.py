@@ -19,6 +19,8 @@ import pytest
 
 # never skipped: ray is a test extra, and its command lies beside this Python
 RAY = shutil.which("ray", path=str(Path(sys.executable).parent))
+#: one Ray at a time on the machine: every test that starts Ray shares a test worker (conftest.py)
+pytestmark = pytest.mark.xdist_group("ray")
 if RAY is None:
     raise RuntimeError("the ray command is missing: pip install -c constraints.txt -e '.[test]'")
 

@@ -105,6 +105,7 @@ def test_torch_recipe_is_seeded_and_runs_in_worker_processes() -> None:
         TorchRecipe(functools.partial(_torch_mlp, 8), optimizer="lbfgs")
 
 
+@pytest.mark.xdist_group("ray")  # one Ray at a time on the machine (conftest.py)
 def test_ray_executor_gives_the_same_scores_as_local() -> None:
     ray = pytest.importorskip("ray")
     target, members, nonmembers, population = overfit_task(0)

@@ -32,6 +32,14 @@ from miaudit.targets.interface import ClassifierTarget, ProgressCallback, label_
 STRENGTH = 0.2
 #: Directions ``label-boundary`` searches at once per record (fewer, larger queries).
 GROUP = 4
+#: The most perturbed copies (``label-noise.k``) or random directions (``label-boundary``'s
+#: ``directions``) per record: each is a query (each direction up to 1 + ``steps``), so
+#: 10,000 is over 300× the default of 32, and copies are made per record, so memory grows with
+#: it. A larger value is a typo (``1e12`` asked for terabytes), refused before any copy is made.
+MAX_QUERIES = 10_000
+#: The most bisection steps per direction: 64 halvings narrow the boundary to 2⁻⁶⁴ of the
+#: search radius, past the precision of a float64 feature (53 bits); more only spend queries.
+MAX_STEPS = 64
 
 
 def _classifier(target: Any) -> ClassifierTarget:
@@ -48,7 +56,7 @@ class LabelNoiseAttack(ProbingAttack):
     requires = Requirements(access=Access.LABEL, signals=("label_noise",), queries=True)
     signal = "label_noise"
     parameters = (
-        Param("k", int, 32, "perturbed copies per record", low=1),
+        Param("k", int, 32, "perturbed copies per record", low=1, high=MAX_QUERIES),
         Param(
             "strength",
             float,
@@ -148,8 +156,17 @@ class LabelBoundaryAttack(ProbingAttack):
     requires = Requirements(access=Access.LABEL, signals=("boundary_distance",), queries=True)
     signal = "boundary_distance"
     parameters = (
-        Param("directions", int, 32, "random directions searched per record", low=1),
-        Param("steps", int, 6, "bisection steps along each direction that crosses", low=1),
+        Param(
+            "directions", int, 32, "random directions searched per record", low=1, high=MAX_QUERIES
+        ),
+        Param(
+            "steps",
+            int,
+            6,
+            "bisection steps along each direction that crosses",
+            low=1,
+            high=MAX_STEPS,
+        ),
     )
     directions: int
     steps: int

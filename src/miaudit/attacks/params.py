@@ -4,8 +4,10 @@ the values tuning may try — and the one coercion every attack's ``configure`` 
 Values come as Python objects (``attack_params={"min-k": {"k": 0.1}}``), as TOML values from a
 config file, or as text from the command line (``--attack-param label-noise.strength=0.5``);
 :meth:`Param.coerce` turns each into the declared type (``"0.5"`` → 0.5, ``"32"`` → 32,
-``"true"`` → True) and checks it, with one message naming the attack, the parameter, what it
-takes and the bad value. The declarations also drive ``miaudit attacks --params`` and the
+``"1e3"`` → 1000, ``"true"`` → True) and checks it, with one message naming the attack, the
+parameter, what it takes and the bad value. Whole numbers are read exactly (never through a
+float), a boolean is never a number, and a number too large for a float is a bad value, not
+an ``OverflowError``. The declarations also drive ``miaudit attacks --params`` and the
 tests that try invalid values on every attack (as scikit-learn's ``_parameter_constraints``
 and garak's ``DEFAULT_PARAMS`` do).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from miaudit.errors import InputError
@@ -25,10 +28,64 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 #: What each type is called in messages and in ``miaudit attacks --params``.
 KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+#: Whole numbers written with an exponent (``"1e3"``) are read up to this many digits, as
+#: Python reads integer text (``sys.get_int_max_str_digits``): anything longer is out of every
+#: declared range anyway, and never worth building.
+_MAX_DIGITS = 4300
+#: The most characters of a bad value quoted in a message.
+_SHOWN = 80
 
 
 def _bound(value: float) -> str:
     return "∞" if math.isinf(value) else f"{value:g}"
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, shortened if long (a pasted file, a 4,000-digit number)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for Python to write out
+        return f"<a whole number of {value.bit_length():,} bits>"
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def _whole_text(text: str) -> int | None:
+    """Text of a whole number as an ``int``, exactly: ``"12345678901234567891"``, ``"1e3"``,
+    ``"2.0"``; ``None`` if it is not one (``"1.5"``, ``"nan"``, ``"x"``)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    if number.adjusted() >= _MAX_DIGITS:
+        return None
+    return int(number)
+
+
+def _boolean(value: Any) -> bool | None:
+    """``value`` as a bool: a bool, 1 or 0, or text such as ``"yes"``; ``None`` otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):  # 1 or 0 (str() of a huge int raises)
+        return True if value == 1 else False if value == 0 else None
+    text = value.strip().lower() if isinstance(value, str) else ""
+    return True if text in _TRUE else False if text in _FALSE else None
+
+
+def _real(value: Any) -> float | None:
+    """A number or its text as a float; ``None`` if it is neither, or too large for a float
+    (``10**400``)."""
+    try:
+        if isinstance(value, str):
+            return float(value.strip())
+        return float(value) if isinstance(value, numbers.Real) else None
+    except (ValueError, OverflowError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -82,7 +139,7 @@ class Param:
         value given and how to set it."""
         example = "VALUE" if self.default is None else self.default
         return InputError(
-            f"attack {attack}: parameter {self.name} must be {self.allowed()}, got {value!r} "
+            f"attack {attack}: parameter {self.name} must be {self.allowed()}, got {_shown(value)} "
             f"(default {self.default!r}; e.g. --attack-param {attack}.{self.name}={example})"
         )
 
@@ -101,26 +158,17 @@ class Param:
     def _convert(self, value: Any) -> Any:
         """``value`` as ``kind``, or ``None`` if it is not one."""
         if self.kind is bool:
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower() if isinstance(value, str | numbers.Integral) else ""
-            return True if text in _TRUE else False if text in _FALSE else None
+            return _boolean(value)
         if self.kind is str:
             return value if isinstance(value, str) else None
         if isinstance(value, bool):
             return None
         if self.kind is int and isinstance(value, numbers.Integral):
             return int(value)
-        if isinstance(value, str):
-            try:
-                number: float = float(value.strip())
-            except ValueError:
-                return None
-        elif isinstance(value, numbers.Real):
-            number = float(value)
-        else:
-            return None
-        if not math.isfinite(number):
+        if self.kind is int and isinstance(value, str):
+            return _whole_text(value.strip())  # exactly: never through a float
+        number = _real(value)
+        if number is None or not math.isfinite(number):
             return None
         if self.kind is int:
             return int(number) if number.is_integer() else None

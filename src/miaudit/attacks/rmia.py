@@ -29,13 +29,18 @@ from miaudit.signals import tempered_loss_name
 #: Values tuning tries (attacks.tuning); the current value is always tried first.
 TEMPERATURES = (1.0, 2.0, 4.0)
 AS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: The lowest softmax temperature. The tempered loss grows as 1/T (−log p / T): below about
+#: 1e-306 even probabilities' log-likelihoods (≥ −745) overflow to ±inf and the losses turn NaN,
+#: and logits of larger magnitude, or sums over thousands of reference models, overflow at
+#: larger T. At T = 0.001 the softmax is already an argmax for practical purposes (the default
+#: is 2, tuning tries 1 to 4), and losses are at most 1,000× the untempered ones.
+MIN_TEMPERATURE = 1e-3
 _TEMPERATURE = Param(
     "temperature",
     float,
     2.0,
     "softmax temperature of Pr(x|θ)",
-    low=0.0,
-    low_open=True,
+    low=MIN_TEMPERATURE,
     tunable=TEMPERATURES,
 )
 _A = Param("a", float, 0.3, "offline linear correction of Pr(x) (eq. 11)", 0.0, 1.0, tunable=AS)

@@ -24,8 +24,12 @@ from miaudit.attacks.requirements import Requirements
 from miaudit.attacks.threads import fit_threads
 from miaudit.signals import SCORE_SIGNALS
 
-#: ``min_class_examples`` that gives every class to the one shared classifier.
+#: ``min_class_examples`` that gives every class to the one shared classifier (and its
+#: largest value: any larger one means the same).
 POOLED = 10**9
+#: The most (model, record) examples one attack classifier trains on: 5,000× the default,
+#: hours of gradient boosting; a larger value is a typo.
+MAX_EXAMPLES = 10**8
 
 
 class ShadowAttack(Attack):
@@ -44,9 +48,17 @@ class ShadowAttack(Attack):
             "IN and OUT examples a class needs for an attack classifier of its own "
             f"({POOLED:,}: one classifier shared by all classes)",
             low=1,
+            high=POOLED,
             tunable=(100, POOLED),  # per-class classifiers (Shokri et al.) or one for all
         ),
-        Param("max_examples", int, 20_000, "(model, record) examples per classifier", low=2),
+        Param(
+            "max_examples",
+            int,
+            20_000,
+            "(model, record) examples per classifier",
+            low=2,
+            high=MAX_EXAMPLES,
+        ),
     )
     min_class_examples: int
     max_examples: int

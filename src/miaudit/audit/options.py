@@ -15,6 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
+from pydantic import StrictBool, StrictFloat, StrictInt, StrictStr
+
 from miaudit.errors import InputError
 from miaudit.executors import ExecutorName
 from miaudit.metrics import DEFAULT_FPRS
@@ -46,8 +48,10 @@ MAX_SEED = 2**32 - 1
 Design = Literal["all", "audited", "population"]
 DESIGNS: tuple[str, ...] = get_args(Design)
 #: An attack parameter's value as a file or the command line gives it (text from the command
-#: line, numbers or text from a file; the attack coerces it).
-ParamValue = float | str
+#: line; booleans, whole numbers, numbers or text from a file), kept as given: the attack's
+#: :meth:`~miaudit.attacks.params.Param.coerce` does every conversion. Strict, so the config
+#: schema derived from it neither turns ``true`` into 1 nor a large integer into a float.
+ParamValue = StrictBool | StrictInt | StrictFloat | StrictStr
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ from rich.markup import escape
 from miaudit._version import __version__
 from miaudit.cli.attacks import list_attacks
 from miaudit.cli.audit import audit_command
+from miaudit.cli.common import input_errors_exit_2
 from miaudit.cli.compare import compare_command
 from miaudit.cli.demo import demo
 from miaudit.cli.monitor import monitor_group
+from miaudit.cli.plugins import ENVIRONMENT, load_plugins
 from miaudit.cli.scan import scan_command
 from miaudit.cli.serve import keys_group, log_group, serve_command
 
@@ -52,8 +54,19 @@ class _Guarded(click.Group):
 
 @click.group(cls=_Guarded, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="miaudit")
-def main() -> None:
+@click.option(
+    "--plugin",
+    "plugins",
+    multiple=True,
+    metavar="MODULE",
+    help=f"Import MODULE first (repeatable): attacks, target kinds, formats, sections or "
+    f"detectors of your own. Also ${ENVIRONMENT} (comma-separated) and installed "
+    "'miaudit.plugins' entry points.",
+)
+@input_errors_exit_2
+def main(plugins: tuple[str, ...]) -> None:
     """Audit machine-learning models for membership inference (MITRE ATLAS AML.T0024.000)."""
+    load_plugins(plugins)
 
 
 main.add_command(demo)

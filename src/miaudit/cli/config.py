@@ -12,7 +12,16 @@ import types
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
@@ -44,6 +53,9 @@ def file_type(hint: Any) -> Any:
     value) and a Literal keep their choices. ``None``: a Python object, which no file holds
     (a recipe, a loaded language model)."""
     origin, args = get_origin(hint), get_args(hint)
+    if origin is Annotated:  # a plain type with pydantic's markers (StrictInt): kept as declared
+        inner = file_type(args[0])
+        return hint if inner is args[0] else inner
     if origin in (Union, types.UnionType):
         kept = [t for t in map(file_type, args) if t is not None]
         if any(isinstance(t, type) and issubclass(t, Enum) for t in kept):
@@ -82,7 +94,7 @@ def schema_of(name: str, fields: Mapping[str, tuple[type, str]], doc: str) -> ty
     declared once, there, so the file and the Python API cannot drift apart."""
     definitions: dict[str, Any] = {}
     for key, (owner, field_name) in fields.items():
-        hint = file_type(get_type_hints(owner)[field_name])
+        hint = file_type(get_type_hints(owner, include_extras=True)[field_name])
         if hint is None:
             continue
         found = {f.name: f for f in dataclasses.fields(owner)}[field_name]

@@ -17,6 +17,7 @@ from miaudit.cli.common import input_errors_exit_2
 from miaudit.cli.monitor import secret_file_option
 from miaudit.cli.sources import parse_classes
 from miaudit.errors import InputError, require
+from miaudit.monitor.settings import AlertAction
 from miaudit.targets.exposure import ClassifierOutput
 from miaudit.targets.harden import OutputPolicy
 from miaudit.targets.kserve import Protocol
@@ -93,7 +94,7 @@ def _classes(text: str | None) -> Any:
 @secret_file_option
 @click.option(
     "--on-alert",
-    type=click.Choice(["label-only", "throttle", "block", "none"]),
+    type=choice(AlertAction),
     default="label-only",
     show_default=True,
     help="what happens to a key the monitor flags",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -53,17 +54,23 @@ class VariantStore:
         return self.directory / f"variant-{self.key(fingerprint)}.json"
 
     def get(self, name: str, fingerprint: str) -> tuple[AuditResult, float] | None:
-        """A finished variant's result and training seconds, if this store holds it."""
+        """A finished variant's result and training seconds, if this store holds it intact
+        (a damaged entry is as good as none: the variant is audited again, and overwritten)."""
         if self.directory is None or not self._path(fingerprint).is_file():
             return None
+        path = self._path(fingerprint)
         try:
-            entry = json.loads(self._path(fingerprint).read_text(encoding="utf-8"))
-            result = result_from_dict(entry["report"])
-            seconds = float(entry["train_seconds"])
-        except (OSError, ValueError, KeyError, TypeError, InputError):
-            return None  # unreadable: audit the variant again, and overwrite it
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            result = result_from_dict(entry["report"], source=str(path))
+            seconds = entry["train_seconds"]
+        except (OSError, ValueError, LookupError, TypeError, RecursionError, InputError):
+            return None
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            return None
+        if not (math.isfinite(seconds) and seconds >= 0):
+            return None
         self.loaded.append(name)
-        return result, seconds
+        return result, float(seconds)
 
     def put(self, name: str, fingerprint: str, result: AuditResult, seconds: float) -> None:
         if self.directory is None:

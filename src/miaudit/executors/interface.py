@@ -70,8 +70,10 @@ class Executor(ABC):
         ``shared`` travels to each worker once; there ``state = prepare(shared)`` runs once,
         before the worker's first item, and every item the worker runs receives that
         ``state``. ``fn`` and ``prepare`` must be module-level functions (or other picklable
-        callables) for executors that leave this process. An exception raised by ``fn``
-        stops the map and is raised here; work not yet started is cancelled. Closing the
+        callables) for executors that leave this process. An exception raised by ``fn`` or
+        ``prepare`` stops the map and is raised here, with its own type and message (one
+        that cannot be pickled arrives as a ``RuntimeError`` naming it); work not yet
+        started is cancelled. Closing the
         iterator early cancels what has not started, too."""
 
     def pickles(self, n_items: int) -> bool:
@@ -151,6 +153,19 @@ def check_picklable(value: Any, what: str, fix: str) -> None:
             f"{what} cannot be sent to worker processes ({exc}); {fix}, or use executor "
             "'inline' or 'ray'"
         ) from exc
+
+
+def portable_error(exc: BaseException) -> BaseException:
+    """``exc`` itself when it survives the trip to the caller's process (pickled there and
+    back), else a ``RuntimeError`` that names its type and repeats its message: an error a
+    worker cannot send back would otherwise break the pool ("terminated abruptly") and the
+    real message would reach only the worker's stderr."""
+    try:
+        pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        portable = RuntimeError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
+        return portable.with_traceback(exc.__traceback__)
+    return exc
 
 
 def picklable(value: Any) -> bool:

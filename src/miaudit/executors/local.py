@@ -14,6 +14,7 @@ from miaudit.executors.interface import (
     Work,
     check_picklable,
     enter_worker,
+    portable_error,
     unchanged,
 )
 
@@ -24,13 +25,28 @@ _FIX = "define the function and what it needs at module level"
 
 
 def _start_worker(fn: Work, prepare: Prepare, shared: Any) -> None:
-    """The pool's initializer: runs once per worker process."""
-    enter_worker()
-    _HELD["fn"], _HELD["state"] = fn, prepare(shared)
+    """The pool's initializer: runs once per worker process. An error here is kept and
+    raised by each item the worker runs: raised from the initializer it would only reach
+    stderr, and the pool would report its worker "terminated abruptly"."""
+    _HELD.clear()
+    try:
+        enter_worker()
+        _HELD["fn"], _HELD["state"] = fn, prepare(shared)
+    except Exception as exc:
+        _HELD["error"] = exc
 
 
 def _run_item(item: Any) -> Any:
-    return _HELD["fn"](_HELD["state"], item)
+    error = _HELD.get("error")
+    try:
+        if error is not None:
+            raise error.with_traceback(error.__traceback__)
+        return _HELD["fn"](_HELD["state"], item)
+    except Exception as exc:
+        portable = portable_error(exc)
+        if portable is exc:
+            raise
+        raise portable from exc
 
 
 class LocalExecutor(Executor):

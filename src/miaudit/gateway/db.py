@@ -292,9 +292,18 @@ class Database:
         return int(done.rowcount)
 
     def released_since(self, since: float) -> set[str]:
-        query = self.alerts.select().where(self.alerts.c.released >= since)
+        return set(self.releases_since(since))
+
+    def releases_since(self, since: float) -> dict[str, float]:
+        """Each key released from ``since`` (Unix time) on, and its latest release time."""
+        table = self.alerts
+        query = (
+            self._sa.select(table.c.key, self._sa.func.max(table.c.released))
+            .where(table.c.released >= since)
+            .group_by(table.c.key)
+        )
         with self.engine.connect() as connection:
-            return {row.key for row in connection.execute(query)}
+            return {key: float(when) for key, when in connection.execute(query)}
 
     def save_states(self, states: dict[str, tuple[float, str]]) -> None:
         """Replace the saved monitor state of each key in ``states`` (time, JSON)."""

@@ -12,29 +12,39 @@ State survives a restart: every key's windows and scores are saved to ``miaudit_
 every ``SNAPSHOT_SECONDS`` and at shutdown, and a restarted gateway replays the query log
 after each key's last saved query, so even a ``kill -9`` loses nothing. The links between keys
 (the ``campaign`` detector) are rebuilt from new traffic.
+
+A release is never undone by a saved state: releases are picked up before every snapshot, a
+state is saved with the time the releases were last read (the monitor's state reflects every
+release made before it), and a restarted gateway discards a key's saved state taken before its
+latest release, and replays none of its queries logged before it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args
 
 from miaudit.errors import InputError
 from miaudit.gateway.db import Database
 from miaudit.monitor.calibrate import Calibration
 from miaudit.monitor.engine import Alert, Monitor
 from miaudit.monitor.index import TrainingIndex
-from miaudit.monitor.webhook import Webhook
+from miaudit.monitor.settings import AlertAction
+from miaudit.monitor.webhook import Webhook, jsonable
 from miaudit.querylog import QueryRecord
 
-ACTIONS = ("label-only", "throttle", "block", "none")
+ACTIONS: tuple[str, ...] = get_args(AlertAction)
 SNAPSHOT_SECONDS = 2.0
 THROTTLE_SECONDS = 10.0
+#: Seconds a release may be stamped before it is visible to the gateway (the release's commit,
+#: clocks): a saved state must be this much newer than a key's latest release to be restored.
+RELEASE_MARGIN = 1.0
 _SCALES = ""  # the state row holding the feature scales (no key has an empty name)
 _STOP = object()
 log = logging.getLogger("miaudit.gateway.monitor")
@@ -60,6 +70,10 @@ class Watch:
         self.snapshot_seconds = snapshot_seconds
         self.flags: dict[str, str] = db.flagged()
         self._started = time.time()  # rows logged from now on come through the queue
+        #: When the releases were last read: the monitor's state reflects every release before.
+        self._synced = self._started
+        #: The latest release of each key recently released that the monitor has applied.
+        self._applied: dict[str, float] = {}
         self._queue: queue.Queue[Any] = queue.Queue()
         self._dirty: set[str] = set()
         self._idle = threading.Event()
@@ -102,13 +116,14 @@ class Watch:
             except queue.Empty:
                 item = None
             if item is _STOP:
+                self._refresh()  # a key released since the last refresh is not saved
                 self._snapshot()
                 return
             if item is not None:
                 self._observe(item)
             if time.monotonic() - last >= self.snapshot_seconds or item is None:
+                self._refresh()  # first: a released key's old state must not be saved again
                 self._snapshot()
-                self._refresh(last)
                 last = time.monotonic()
             if self._queue.empty():
                 self._idle.set()
@@ -121,6 +136,8 @@ class Watch:
 
     def _raise(self, alert: Alert) -> None:
         data = alert.to_dict()
+        with contextlib.suppress(TypeError, ValueError):  # if not JSON, add_alert reports it
+            data = json.loads(json.dumps(data, default=jsonable))  # numpy values: numbers
         for key in alert.keys:
             try:
                 self.db.add_alert(key, alert.detector, self.action, data)
@@ -141,24 +158,32 @@ class Watch:
         if self.webhook is not None and not self.webhook.send(alert):  # queued, never waited on
             log.warning("webhook: alert not queued (%s)", self.webhook.failures[-1])
 
-    def _refresh(self, since_monotonic: float) -> None:
+    def _refresh(self) -> None:
         """Pick up releases made with ``miaudit monitor alerts --release``."""
-        since = time.time() - (time.monotonic() - since_monotonic) - 1.0
+        now = time.time()  # before the reads: a release after it is seen next time
         try:
-            released = self.db.released_since(since)
-            self.flags = self.db.flagged()
-        except Exception:
+            released = self.db.releases_since(self._synced - RELEASE_MARGIN)
+            flags = self.db.flagged()
+        except Exception:  # the database is away: the state keeps its older sync time
             return
-        for key in released:
-            if key not in self.flags:
-                self.monitor.release(key)
+        self.flags = flags
+        for key, when in released.items():
+            if when > self._applied.get(key, -1.0):  # not one applied already (a key that
+                self._applied[key] = when  # queried since must not lose its new state)
+                if key not in flags:
+                    self.monitor.release(key)
+        self._synced = now
+        self._applied = {k: t for k, t in self._applied.items() if t >= now - 2 * RELEASE_MARGIN}
 
     # ------------------------------------------------------------------ persistence
     def _snapshot(self) -> None:
+        """Save the states of the keys seen since the last snapshot, stamped with the time the
+        releases were last read (a release after it voids the state at a restart)."""
         dirty, self._dirty = self._dirty, set()
+        synced = self._synced
         states = {
-            key: (last_time, json.dumps(data))
-            for key, (last_time, data) in self.monitor.snapshot(dirty).items()
+            key: (synced, json.dumps(data))
+            for key, (_, data) in self.monitor.snapshot(dirty).items()
         }
         scales = self.monitor.learned_scales()
         if scales is not None:
@@ -171,14 +196,33 @@ class Watch:
 
     def _restore(self) -> None:
         """Saved states, then the log after each key's last saved query, up to this
-        process's start (what came later is in the queue)."""
-        saved = {key: json.loads(text) for key, (_, text) in self.db.load_states().items()}
+        process's start (what came later is in the queue). A released key resumes from its
+        latest release: a state saved before it is discarded, its older queries not replayed."""
+        alerted: list[tuple[str, str]] = []
+        released: dict[str, float] = {}  # each key's latest release
+        for a in self.db.list_alerts(include_released=True):
+            if a["released"] is None:
+                alerted.append((a["key"], a["detector"]))
+            else:
+                released[a["key"]] = max(released.get(a["key"], 0.0), a["released"])
+        saved: dict[str, Any] = {}
+        stale: set[str] = set()
+        for key, (synced, text) in self.db.load_states().items():
+            if key in released and released[key] >= synced - RELEASE_MARGIN:
+                stale.add(key)  # taken before the release (or too close to tell)
+            else:
+                saved[key] = json.loads(text)
+        if stale:
+            log.info("discarded the saved state of released key(s) %s", ", ".join(sorted(stale)))
         scales = saved.pop(_SCALES, None)
-        alerted = [(a["key"], a["detector"]) for a in self.db.list_alerts()]
+        self._applied = released  # the restored state reflects them all
         upto = self.monitor.restore(saved, alerted, scales)  # each key saved as of
-        since = min(upto.values(), default=None)
+        after = dict(upto)  # replay each key's queries logged after this time
+        for key, when in released.items():
+            after[key] = max(after.get(key, when), when)
+        since = min([*upto.values(), *(after[key] for key in stale)], default=None)
         for record in self.db.records(since):
             if record.time >= self._started:
                 break  # logged by this process: it is in the queue
-            if record.time > upto.get(record.key, -1.0):
+            if record.time > after.get(record.key, -1.0):
                 self._observe([record])

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from miaudit.errors import InputError
+
+#: What the gateway does to a key the monitor flags (``miaudit serve --on-alert``):
+#: ``label-only`` answers it with labels whatever its policy, ``throttle`` slows it, ``block``
+#: refuses it, ``none`` only alerts.
+AlertAction = Literal["label-only", "throttle", "block", "none"]
 
 #: ``similarity = "auto"`` fingerprints inputs of more values than this (images, embeddings).
 HASH_ABOVE = 64

@@ -5,18 +5,27 @@ backoff. :meth:`Webhook.send` only puts the alert on a bounded queue, so a webho
 down or slow never stalls detection (the monitor's worker thread in the gateway, or
 ``miaudit monitor``); what could not be delivered is listed in ``failures``, and
 :meth:`Webhook.close` delivers what is still queued within a time limit and reports the rest.
+
+The body is made in :meth:`Webhook.send`, on the caller's thread (numpy values, which a
+plug-in detector's evidence may hold, become JSON numbers and lists): an alert that is not JSON
+is refused there and reported, and nothing that goes wrong while sending stops the sender.
 """
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
 
 from miaudit.errors import InputError, require
 from miaudit.monitor.engine import Alert
+from miaudit.targets.http import public_url
 
 SCHEMA = "miaudit.alert/1"
 #: Alerts waiting for the sender; beyond this, new ones are reported as not delivered.
@@ -24,6 +33,31 @@ QUEUE_SIZE = 1000
 #: Seconds :meth:`Webhook.close` gives the queue by default.
 CLOSE_SECONDS = 30.0
 _STOP = object()
+_HEADERS = {"Content-Type": "application/json"}
+
+
+def jsonable(value: Any) -> Any:
+    """``json.dumps``'s ``default`` for numpy values (``np.int64(3)`` → ``3``, arrays →
+    lists); anything else is still refused with a ``TypeError``."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def shown(url: str) -> str:
+    """``url`` as it may be printed: no user:password, query string or fragment, even when
+    the URL is malformed."""
+    try:
+        return public_url(url)
+    except ValueError:  # e.g. a port out of range: cut by hand
+        pass
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not even split (an unclosed "[" in the host): show no part of it
+        return "a malformed URL"
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 class Webhook:
@@ -46,8 +80,17 @@ class Webhook:
         post: Callable[..., Any] | None = None,
     ) -> None:
         self._httpx: Any = require("httpx", "http", "The monitor's webhook")
-        if not url.startswith(("http://", "https://")):
-            raise InputError(f"--webhook must be an http:// or https:// URL, got {url!r}")
+        try:
+            parts = urlsplit(url)
+            valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018  (raises ValueError when out of range)
+            self._httpx.URL(url)
+        except (ValueError, self._httpx.InvalidURL):
+            valid = False
+        if not valid:  # the URL may hold a token: never print it whole
+            raise InputError(
+                f"--webhook must be a valid http:// or https:// URL, got {shown(url)!r}"
+            )
         if retries < 1 or queue_size < 1:
             raise InputError(f"a webhook needs retries and queue_size >= 1, got {retries}, "
                              f"{queue_size}")  # fmt: skip
@@ -66,16 +109,23 @@ class Webhook:
 
     def send(self, alert: Alert) -> bool:
         """Queue ``alert`` for delivery, without waiting; False (and a failure) when the queue
-        is full or the webhook closed."""
-        body = {"schema": SCHEMA, "alert": alert.to_dict()}
+        is full, the webhook closed, or the alert cannot be written as JSON."""
+        try:
+            data = {"schema": SCHEMA, "alert": alert.to_dict()}
+            body = json.dumps(data, default=jsonable, allow_nan=False).encode()
+        except (TypeError, ValueError, OverflowError) as exc:  # e.g. a plug-in's evidence
+            problem, body = f"not JSON ({exc})", b""
+        else:
+            problem = ""
         with self._lock:
-            problem = "the webhook is closed" if self._closing.is_set() else ""
+            if not problem and self._closing.is_set():
+                problem = "the webhook is closed"
             if not problem and self._queue.qsize() >= self._size:
                 problem = f"the queue is full ({self._size} alerts waiting)"
             if problem:
                 self._fail(alert, problem)
                 return False
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="miaudit-webhook", daemon=True
                 )
@@ -100,46 +150,64 @@ class Webhook:
             self._queue.put(_STOP)
         if thread is not None:
             thread.join(timeout + self.timeout + 1.0)  # an attempt in flight ends by its timeout
-            if thread.is_alive():  # stuck past its own timeouts: report what is left
-                self._drain("the sender did not finish in time")
+        # whatever is still queued (the sender stuck past its own timeouts, or gone) is
+        # reported, never dropped
+        late = thread is not None and thread.is_alive()
+        self._drain("the sender did not finish in time" if late else "the sender stopped")
+        if late:
+            self._queue.put(_STOP)  # should it come unstuck, it stops (and closes its client)
         return self.failures
 
     # ------------------------------------------------------------------ the sender thread
     def _run(self) -> None:
-        client = None
-        if self._post is None:  # one client: its connections are reused between alerts
-            client = self._httpx.Client()
-            self._post = client.post
+        client, post, broken = None, self._post, ""
+        if post is None:  # one client: its connections are reused between alerts
+            try:
+                client = self._httpx.Client()
+                post = client.post
+            except Exception as exc:  # every alert is then reported, none silently lost
+                broken = f"no HTTP client ({type(exc).__name__})"
+        alert = None  # the one being sent
         try:
             while True:
                 item = self._queue.get()
                 if item is _STOP:
                     return
-                self._deliver(*item)
-        finally:
+                alert, body = item
+                try:
+                    problem = broken or self._deliver(post, body)
+                except Exception as exc:  # the injected sleep or clock: still reported
+                    problem = type(exc).__name__
+                with self._lock:
+                    if problem:
+                        self._fail(alert, problem)
+                    else:
+                        self.delivered += 1
+                alert = None
+        finally:  # stopped, or killed by what no sender survives: nothing left unreported
+            if alert is not None:
+                with self._lock:
+                    self._fail(alert, "the sender stopped")
             if client is not None:
                 client.close()
 
-    def _deliver(self, alert: Alert, body: dict[str, Any]) -> None:
-        assert self._post is not None  # set before the sender's loop
+    def _deliver(self, post: Callable[..., Any] | None, body: bytes) -> str:
+        """Send ``body`` with retries; ``""`` when delivered, else why not."""
+        assert post is not None  # set, or ``broken``, before the sender's loop
         problem = ""
         for attempt in range(self.retries):
             if self._clock() >= self._deadline:
-                problem = f"{problem + '; ' if problem else ''}not sent before shutdown"
-                break
+                return f"{problem + '; ' if problem else ''}not sent before shutdown"
             try:
-                reply = self._post(self.url, json=body, timeout=self.timeout)
+                reply = post(self.url, content=body, headers=_HEADERS, timeout=self.timeout)
                 if reply.status_code < 300:
-                    with self._lock:
-                        self.delivered += 1
-                    return
+                    return ""
                 problem = f"HTTP {reply.status_code}"
-            except self._httpx.HTTPError as exc:
-                problem = type(exc).__name__
+            except Exception as exc:  # any error: reported, and the sender goes on
+                problem = type(exc).__name__  # only the type: a message may show the URL
             if attempt + 1 < self.retries:
                 self._sleep(0.2 * 2**attempt)
-        with self._lock:
-            self._fail(alert, problem)
+        return problem
 
     def _drain(self, why: str) -> None:
         while True:

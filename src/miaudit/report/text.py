@@ -10,6 +10,14 @@ def md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def md_text(text: str) -> str:
+    """Text from outside miaudit's own wording (a section's fields) safe inside a Markdown
+    table cell and as inline text: :func:`md_cell`, with ``&``, ``<`` and ``>`` written as
+    HTML entities, so no markup in it reaches a viewer that renders inline HTML. (miaudit's own
+    text keeps :func:`md_cell`: it writes ``tpr@0.01>0.05`` and ``Nasr & …`` as they are.)"""
+    return md_cell(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
 def pct(x: float | None, digits: int = 1) -> str:
     return "n/a" if x is None else f"{100 * x:.{digits}f}%"
 

@@ -22,7 +22,7 @@ from pydantic import ConfigDict
 from miaudit.metrics import EpsilonBound, Estimate, GdpBound, TprAtFpr
 from miaudit.results.gate import Verdict
 from miaudit.results.sections import Section, sections_in
-from miaudit.results.serial import Serialisable, wire
+from miaudit.results.serial import NON_NEGATIVE, SIGNED_UNIT, UNIT, Serialisable, wire
 from miaudit.targets.exposure import Exposure
 
 SCHEMA = "miaudit.report/1"
@@ -40,9 +40,9 @@ def fpr_key(fpr: float) -> str:
 class ModelUtility(Serialisable):
     """Accuracy on members (train) and non-members (held out), and their difference."""
 
-    train_accuracy: Estimate = field(metadata=wire(flat=True))
-    test_accuracy: Estimate = field(metadata=wire(flat=True))
-    generalization_gap: Estimate = field(metadata=wire(flat=True))
+    train_accuracy: Estimate = field(metadata=wire(flat=True, bounds=UNIT))
+    test_accuracy: Estimate = field(metadata=wire(flat=True, bounds=UNIT))
+    generalization_gap: Estimate = field(metadata=wire(flat=True, bounds=SIGNED_UNIT))
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class RecordRisk(Serialisable):
     id: str
     label: str
     score: float
-    p_value: float
+    p_value: float = field(metadata=wire(bounds=UNIT))
     #: The start of the record's text (language models), for a reader who cannot look ids up.
     snippet: str = field(default="", metadata=wire(omit_default=True))
 
@@ -62,9 +62,9 @@ class ClassSlice(Serialisable):
     """The attack restricted to records of one true class."""
 
     label: str
-    n_members: int
-    n_nonmembers: int
-    auc: Estimate = field(metadata=wire(flat=True, reason_key="reason"))
+    n_members: int = field(metadata=wire(bounds=NON_NEGATIVE))
+    n_nonmembers: int = field(metadata=wire(bounds=NON_NEGATIVE))
+    auc: Estimate = field(metadata=wire(flat=True, reason_key="reason", bounds=UNIT))
 
 
 @dataclass(frozen=True)
@@ -73,18 +73,20 @@ class AttackResult(Serialisable):
 
     name: str
     description: str
-    auc: Estimate = field(metadata=wire(flat=True))
+    auc: Estimate = field(metadata=wire(flat=True, bounds=UNIT))
     tpr_at_fpr: tuple[TprAtFpr, ...] = field(metadata=wire(keyed_by="fpr", key_format=fpr_key))
-    advantage: Estimate = field(metadata=wire(flat=True))
-    balanced_accuracy: Estimate = field(metadata=wire(flat=True))
+    advantage: Estimate = field(metadata=wire(flat=True, bounds=SIGNED_UNIT))
+    balanced_accuracy: Estimate = field(metadata=wire(flat=True, bounds=UNIT))
     advantage_threshold: float
     #: Written with its value repeated first, as ``epsilon_lower_bound``.
     epsilon: EpsilonBound = field(
         metadata=wire(before=(("epsilon_lower_bound", lambda a: a.epsilon.value),))
     )
-    #: The ROC curve, written as ``roc: {fpr, tpr}``.
-    roc_fpr: tuple[float, ...] = field(metadata=wire(key="fpr", group="roc"))
-    roc_tpr: tuple[float, ...] = field(metadata=wire(key="tpr", group="roc"))
+    #: The ROC curve, written as ``roc: {fpr, tpr}`` (as many of each).
+    roc_fpr: tuple[float, ...] = field(metadata=wire(key="fpr", group="roc", bounds=UNIT))
+    roc_tpr: tuple[float, ...] = field(
+        metadata=wire(key="tpr", group="roc", bounds=UNIT, same_length_as="roc_fpr")
+    )
     at_risk: tuple[RecordRisk, ...]
     slices: tuple[ClassSlice, ...]
     #: Where this attack's thresholds were chosen when not where the audit's settings say
@@ -94,7 +96,9 @@ class AttackResult(Serialisable):
     #: "probabilities or logits", ... and whether reference models trained by the auditor),
     #: and how many queries it spends per audited record.
     access: str = field(default="", metadata=wire(omit_default=True))
-    queries_per_record: float | None = field(default=None, metadata=wire(omit_default=True))
+    queries_per_record: float | None = field(
+        default=None, metadata=wire(omit_default=True, bounds=NON_NEGATIVE)
+    )
     #: How an attack that probes the model did so, and how its settings were chosen.
     method: str = field(default="", metadata=wire(omit_default=True))
     #: The ε lower bound read through a Gaussian trade-off curve (sound if the training is
@@ -116,9 +120,9 @@ class SkippedAttack(Serialisable):
 @dataclass(frozen=True)
 class AuditSettings(Serialisable):
     seed: int
-    delta: float
-    confidence: float
-    fprs: tuple[float, ...]
+    delta: float = field(metadata=wire(bounds=UNIT))
+    confidence: float = field(metadata=wire(bounds=UNIT))
+    fprs: tuple[float, ...] = field(metadata=wire(bounds=UNIT))
     calibration: str
 
 
@@ -134,8 +138,10 @@ class ScoreTable:
     scores: dict[str, np.ndarray]
 
 
-def _exposure(target: Mapping[str, Any]) -> Exposure | None:
+def _exposure(target: Any) -> Exposure | None:
     """The typed exposure a report's ``target.exposes`` names (``None`` if it names none)."""
+    if not isinstance(target, Mapping):
+        return None  # refused as the target is read
     try:
         return Exposure.parse(str(target.get("exposes")))
     except ValueError:
@@ -151,6 +157,32 @@ def _access_rank(access: str) -> tuple[int, str]:
     return rank, access
 
 
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _reference_problem(ref: Mapping[str, Any] | None) -> str | None:
+    """What is wrong with a ``reference_models`` object read back (the keys the formats
+    show), if anything."""
+    if not ref:
+        return None
+    source = ref.get("source", "trained")
+    if not isinstance(source, str):
+        return "'source' must be a string"
+    counts = ("n_models", "trained", "cache_hits") if source == "trained" else ("n_models",)
+    for key in counts:
+        if not _count(ref.get(key)):
+            return f"{key!r} must be a count (a whole number, at least 0)"
+    if "train_size" in ref and not _count(ref["train_size"]):
+        return "'train_size' must be a count (a whole number, at least 0)"
+    for key in ("variants", "tuning"):
+        if not isinstance(ref.get(key, {}), Mapping):
+            return f"{key!r} must be an object"
+    if not all(isinstance(t, Mapping) for t in ref.get("tuning", {}).values()):
+        return "each entry of 'tuning' must be an object"
+    return None
+
+
 @dataclass(frozen=True)
 class AuditResult:
     """The outcome of one audit. Render it with :meth:`render` or write it with :meth:`write`."""
@@ -159,23 +191,27 @@ class AuditResult:
     created: str
     target: dict[str, Any]
     model: ModelUtility
-    n_members: int = field(metadata=wire(group="records"))
-    n_nonmembers: int = field(metadata=wire(group="records"))
-    n_population: int = field(metadata=wire(group="records"))
+    n_members: int = field(metadata=wire(group="records", bounds=NON_NEGATIVE))
+    n_nonmembers: int = field(metadata=wire(group="records", bounds=NON_NEGATIVE))
+    n_population: int = field(metadata=wire(group="records", bounds=NON_NEGATIVE))
     attacks: tuple[AttackResult, ...]
     skipped: tuple[SkippedAttack, ...] = field(metadata=wire(key="skipped_attacks"))
     settings: AuditSettings
     declared_dp_epsilon: float | None = field(
-        default=None, metadata=wire(key="declared_epsilon", group="differential_privacy")
+        default=None,
+        metadata=wire(key="declared_epsilon", group="differential_privacy", bounds=NON_NEGATIVE),
     )
     #: The largest ε lower bound an audit of this size can show (perfect separation).
     epsilon_ceiling: float | None = field(
-        default=None, metadata=wire(key="ceiling", group="differential_privacy")
+        default=None,
+        metadata=wire(key="ceiling", group="differential_privacy", bounds=NON_NEGATIVE),
     )
     #: The owner says the training data are sensitive (medical, financial, personal).
     sensitive_data: bool = False
     #: Reference models used, if any: counts, cache hits, and each attack's chosen variant.
-    reference: dict[str, Any] | None = field(default=None, metadata=wire(key="reference_models"))
+    reference: dict[str, Any] | None = field(
+        default=None, metadata=wire(key="reference_models", check=_reference_problem)
+    )
     #: Caveats a reader needs to trust the numbers (e.g. saturated probabilities).
     notes: tuple[str, ...] = ()
     #: The gate's verdict once checked; ``None`` before.
@@ -186,7 +222,7 @@ class AuditResult:
     #: What the audited interface returned (typed; ``target["exposes"]`` is its text, from
     #: which it is read back).
     exposure: Exposure | None = field(
-        default=None, metadata=wire(skip=True, derive=lambda data: _exposure(data["target"]))
+        default=None, metadata=wire(skip=True, derive=lambda data: _exposure(data.get("target")))
     )
     #: Names for class labels, from the data (``{"0": "malignant", "1": "benign"}``).
     class_names: dict[str, str] | None = None

@@ -111,6 +111,12 @@ class HttpTarget(ClassifierTarget):
                 f"endpoint {self.where} returned {len(values)} predictions for {n} records"
             )
         if self.exposes.label_only:
+            if values.size != n:  # e.g. a row of probabilities per record
+                raise InputError(
+                    f"endpoint {self.where} answered shape {tuple(values.shape)} for {n} "
+                    "records; output 'label' expects one label per record — if it answers "
+                    "probabilities, use output 'probabilities'"
+                )
             return values.reshape(n)
         return values.reshape(n, -1)
 

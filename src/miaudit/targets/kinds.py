@@ -72,8 +72,8 @@ def register(kind: TargetKind) -> TargetKind:
     """Add ``kind`` (a name or a suffix already taken is an error: one kind per name/file)."""
     if kind.name in TARGET_KINDS:
         raise ValueError(f"target kind {kind.name!r} is already registered")
-    taken = {s for k in TARGET_KINDS.values() for s in k.suffixes}
-    clash = sorted(taken & set(kind.suffixes))
+    taken = {s.lower() for k in TARGET_KINDS.values() for s in k.suffixes}
+    clash = sorted(taken & {s.lower() for s in kind.suffixes})
     if clash:
         raise ValueError(f"model-file suffix(es) {clash} already belong to another target kind")
     unknown = sorted(set(kind.needs) - set(NEEDS_HINTS))
@@ -107,11 +107,12 @@ def missing_setting(kind: TargetKind, settings: TargetSettings) -> str | None:
 
 
 def kind_of_file(path: str | Path, otherwise: str = "") -> TargetKind:
-    """The kind whose model files end like ``path``; an unknown suffix is an error listing
-    the suffixes every kind reads (and ``otherwise``: what else the user may do)."""
+    """The kind whose model files end like ``path``, in any case (each loader compares its
+    suffix case-insensitively too); an unknown suffix is an error listing the suffixes every
+    kind reads (and ``otherwise``: what else the user may do)."""
     suffix = Path(path).suffix.lower()
     for kind in TARGET_KINDS.values():
-        if suffix in kind.suffixes:
+        if suffix in {s.lower() for s in kind.suffixes}:  # `.PT2` is a `.pt2` file too
             return kind
     known = ", ".join(s for k in TARGET_KINDS.values() for s in k.suffixes)
     raise InputError(

@@ -14,6 +14,7 @@ injectable (``sleep``), so tests need not wait.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
@@ -180,14 +181,19 @@ class KServeClient:
 
 
 def _retry_after(response: Any, default: float) -> float:
-    """Seconds a 429 asks to wait (``Retry-After`` in seconds), capped."""
+    """Seconds a 429 asks to wait (``Retry-After`` in seconds). A missing header, or one that
+    is not a finite number of seconds ≥ 0 (``nan``, ``-5``, an HTTP date), is ignored: the
+    normal backoff ``default`` is used, capped at :data:`MAX_RETRY_AFTER`."""
+    fallback = min(default, MAX_RETRY_AFTER)
     try:
-        seconds = float(response.headers.get("Retry-After", default))
-    except ValueError:
-        return default
+        seconds = float(response.headers.get("Retry-After", fallback))
+    except (TypeError, ValueError):
+        return fallback
+    if not math.isfinite(seconds) or seconds < 0:
+        return fallback
     if seconds > MAX_RETRY_AFTER:
         raise InputError(
             f"the endpoint asks to wait {seconds:g} s (Retry-After); more than "
             f"{MAX_RETRY_AFTER:g} s — lower the request rate or raise the endpoint's limit"
         )
-    return max(seconds, 0.0)
+    return seconds

@@ -69,7 +69,8 @@ class TorchTarget(ClassifierTarget, WhiteBox):
     def from_file(
         cls, path: str | Path, classes: Sequence[Any] | int, trust: bool = False, **kwargs: Any
     ) -> TorchTarget:
-        """Load a ``torch.export`` program (``.pt2``) or a TorchScript file (anything else).
+        """Load a ``torch.export`` program (``.pt2``, in any case) or a TorchScript file (any
+        other suffix).
 
         A model file's code runs when the model is used, so ``trust`` must be set."""
         torch: Any = require("torch", "torch", _FEATURE)
@@ -82,7 +83,7 @@ class TorchTarget(ClassifierTarget, WhiteBox):
         if not path.is_file():
             raise InputError(f"model file not found: {path}")
         try:
-            if path.suffix == ".pt2":
+            if path.suffix.lower() == ".pt2":  # as the file-type table reads it
                 module = torch.export.load(str(path)).module()
             else:
                 module = torch.jit.load(str(path), map_location="cpu")

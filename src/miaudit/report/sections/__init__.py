@@ -35,7 +35,7 @@ from typing import Any, Literal, TypeVar, get_args
 from markupsafe import escape
 
 from miaudit.assess import Assessment
-from miaudit.report.text import md_cell
+from miaudit.report.text import md_text
 from miaudit.results import AuditResult, Section
 
 #: The formats built from sections.
@@ -44,8 +44,8 @@ SECTION_FORMATS: tuple[str, ...] = get_args(SectionFormat)
 
 #: A renderer: ``(data, view)`` → a ``dict`` of ``report.json`` keys (``json``), an HTML
 #: fragment with its text escaped (``html``: ``markupsafe.escape``) or a list of lines
-#: (``md``, ``text``). ``data`` is the section for an extra section, the result itself for a
-#: built-in one.
+#: (``md``, with a section's text escaped by :func:`~miaudit.report.text.md_text`; ``text``).
+#: ``data`` is the section for an extra section, the result itself for a built-in one.
 Renderer = Callable[[Any, "View"], Any]
 R = TypeVar("R", bound=Renderer)
 
@@ -169,7 +169,7 @@ def _generic_html(section: Section, view: View) -> str:
 
 
 def _generic_markdown(section: Section, view: View) -> list[str]:
-    cell = md_cell
+    cell = md_text  # a section's text is not miaudit's: no inline HTML passes through
     rows = [f"| {cell(key)} | {cell(value)} |" for key, value in _fields(section)]
     return ["", f"**{cell(section.title)}**", "", "| field | value |", "|---|---|", *rows]
 

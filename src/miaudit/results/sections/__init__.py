@@ -32,7 +32,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
-from miaudit.results.serial import Serialisable
+from miaudit.results.serial import LoadError, Serialisable
 
 S = TypeVar("S", bound="Section")
 
@@ -78,8 +78,17 @@ def unregister_section(kind: str) -> None:
 
 def sections_in(data: Mapping[str, Any]) -> tuple[Section, ...]:
     """The registered sections a ``report.json`` object holds, in the file's order (keys no
-    registered section claims are the report's own, or a newer miaudit's: left alone)."""
-    return tuple(SECTION_TYPES[k].from_dict(v) for k, v in data.items() if k in SECTION_TYPES)
+    registered section claims are the report's own, or a newer miaudit's: left alone). A
+    section that does not fit its type raises :class:`~miaudit.results.serial.LoadError`
+    naming it (its kind, then the field)."""
+    return tuple(_section(k, v) for k, v in data.items() if k in SECTION_TYPES)
+
+
+def _section(kind: str, raw: Any) -> Section:
+    try:
+        return SECTION_TYPES[kind].from_dict(raw)
+    except LoadError as exc:
+        raise exc.within(kind) from None
 
 
 def _import_package_sections() -> None:
