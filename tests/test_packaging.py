@@ -91,7 +91,8 @@ def test_the_code_is_ruff_formatted_and_clean() -> None:
     import shutil
     import subprocess
 
-    ruff = shutil.which("ruff")
+    # the venv's own ruff, whether or not the venv is on PATH (python -m pytest from outside it)
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     assert ruff is not None, "ruff is part of the test extra"
     paths = [str(ROOT / p) for p in ("src", "tests", "bench")]
     formatted = subprocess.run([ruff, "format", "--check", *paths], capture_output=True, text=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
 import miaudit
+from cli_in_process import run_in_process
 from miaudit.errors import InputError
 from miaudit.targets import CallableTarget
 from miaudit.targets.ensemble import EnsembleTarget
@@ -286,8 +286,7 @@ distill = { teacher = "baseline" }
     )
 
     def run(config: str, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "miaudit", "compare", "--config", config, *args]
-        return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        return run_in_process(["compare", "--config", config, *args], cwd=tmp_path)
 
     done = run("compare.toml", "--out", "out")
     assert done.returncode == 0, done.stderr

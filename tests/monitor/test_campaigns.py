@@ -4,9 +4,7 @@ campaign is caught, few benign keys are flagged; the command line end to end; th
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import ClassVar
 
 import pytest
 
+from cli_in_process import run_in_process
 from miaudit.monitor import calibrate
 from miaudit.monitor.simulate import CAMPAIGNS, simulate, world
 
@@ -71,12 +70,11 @@ class _Hook(BaseHTTPRequestHandler):
 def test_command_line_end_to_end_with_sarif_and_webhook(tmp_path: Path) -> None:
     server = HTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = {**os.environ, "MIAUDIT_INDEX_SECRET": SECRET}
-    run = [sys.executable, "-m", "miaudit", "monitor"]
     sim = tmp_path / "sim"
 
     def miaudit(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*run, *args], capture_output=True, text=True, env=env, timeout=300)
+        """``miaudit monitor ARGS`` in this process (the entry point is tests/cli's)."""
+        return run_in_process(["monitor", *args], env={"MIAUDIT_INDEX_SECRET": SECRET})
 
     made = miaudit("simulate", "--out-dir", str(sim), "--benign-keys", "40",
                    "--campaign-budget", "300")  # fmt: skip

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from cli_in_process import run_in_process
 from miaudit.errors import InputError
 from miaudit.monitor import TrainingIndex, load_secret, overlap_by_key
 from miaudit.querylog import QueryRecord, write_jsonl
@@ -56,24 +54,13 @@ def test_overlap_per_key_from_the_command_line(tmp_path: Path) -> None:
     train, fresh = rng.normal(size=(200, 4)), rng.normal(size=(200, 4))
     frame = pd.DataFrame(train, columns=list("abcd")).assign(y=rng.integers(0, 2, 200))
     frame.to_csv(tmp_path / "train.csv", index=False)
-    env = {**os.environ, "MIAUDIT_INDEX_SECRET": SECRET.decode()}
-    run = [sys.executable, "-m", "miaudit", "monitor"]
-    done = subprocess.run(
-        [
-            *run,
-            "index",
-            "--records",
-            str(tmp_path / "train.csv"),
-            "--label-column",
-            "y",
-            "--out",
-            str(tmp_path / "train.idx.npz"),
-        ],
-        capture_output=True,
-        text=True,
+    env = {"MIAUDIT_INDEX_SECRET": SECRET.decode()}
+    index_file = str(tmp_path / "train.idx.npz")
+    done = run_in_process(
+        ["monitor", "index", "--records", str(tmp_path / "train.csv"), "--label-column", "y",
+         "--out", index_file],
         env=env,
-        timeout=120,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     # an attacker alternating 50 training records with 50 fresh ones; a user on fresh records
     log = (
@@ -105,19 +92,8 @@ def test_overlap_per_key_from_the_command_line(tmp_path: Path) -> None:
     found = {o.key: o for o in overlap_by_key(read_jsonl(tmp_path / "log.jsonl"), index)}
     assert (found["attacker"].queries, found["attacker"].hits) == (100, 50)
     assert found["user"].hits == 0 and "" not in found  # a refused query has no input
-    shown = subprocess.run(
-        [*run, "overlap", str(tmp_path / "log.jsonl"), "--index", str(tmp_path / "train.idx.npz")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    overlap = ["monitor", "overlap", str(tmp_path / "log.jsonl"), "--index", index_file]
+    shown = run_in_process(overlap, env=env)
     assert shown.returncode == 0 and "50.0%" in shown.stdout
-    no_secret = subprocess.run(
-        [*run, "overlap", str(tmp_path / "log.jsonl"), "--index", str(tmp_path / "train.idx.npz")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={k: v for k, v in os.environ.items() if k != "MIAUDIT_INDEX_SECRET"},
-    )
+    no_secret = run_in_process(overlap, env={"MIAUDIT_INDEX_SECRET": None})
     assert no_secret.returncode == 2 and "MIAUDIT_INDEX_SECRET" in no_secret.stderr
