@@ -211,35 +211,6 @@ def test_an_interrupted_comparison_resumes_where_it_stopped(tmp_path: Path) -> N
     assert len(repaired.settings["resumed"]) == 2
 
 
-@pytest.mark.xdist_group("ray")  # one Ray at a time on the machine (conftest.py)
-def test_every_executor_trains_the_same_variants() -> None:
-    ray = pytest.importorskip("ray")
-    x, y = _data(1200)
-    sets = ((x[:400], y[:400]), (x[400:800], y[400:800]), (x[800:], y[800:]))
-    variants = {
-        "baseline": _mlp(),
-        "l2": _mlp(alpha=3.0),
-        "ensemble": EnsembleRecipe(SklearnRecipe(_mlp()), members=2),
-        "rounded API": ("baseline", "round:1"),
-    }
-    kwargs = dict(attacks=["loss", "gap", "lira-offline"], reference_models=2)
-    tables = {}
-    for executor in ("inline", "local", "ray"):
-        if executor == "ray":
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        try:
-            found = miaudit.compare(variants, *sets, executor=executor, **kwargs)
-        finally:
-            if executor == "ray":
-                ray.shutdown()
-        tables[executor] = [
-            {k: v for k, v in row.items() if k != "train_seconds"}
-            for row in found.to_dict()["variants"]
-        ]
-    assert tables["local"] == tables["inline"]
-    assert tables["ray"] == tables["inline"]
-
-
 def _write(path: Path, x: np.ndarray, y: np.ndarray) -> None:
     frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])])
     frame["label"] = y

@@ -1,7 +1,9 @@
-"""Ray as teams run it: a cluster started beforehand (``ray start --head``, a second node with
-``ray start --address``), token authentication on, and ``miaudit audit --executor ray
---ray-address HOST:PORT`` from another process — quiet, and giving the local executor's
-scores."""
+"""Ray, the one module that starts it (``--dist loadfile`` runs a module's tests in one worker,
+so two Rays never share the machine): first a local Ray started in the test process
+(``ray.init``) under ``audit`` and ``compare``; then Ray as teams run it — a cluster started
+beforehand (``ray start --head``, a second node with ``ray start --address``), token
+authentication on, and ``miaudit audit --executor ray --ray-address HOST:PORT`` from another
+process — quiet, and giving the local executor's scores."""
 
 from __future__ import annotations
 
@@ -14,15 +16,103 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import joblib
+import numpy as np
 import pandas as pd
 import pytest
+from overfit import overfit_task
+from sklearn.neural_network import MLPClassifier
+
+import miaudit
+from miaudit import audit
+from miaudit.errors import InputError
+from miaudit.training import EnsembleRecipe, SklearnRecipe
 
 # never skipped: ray is a test extra, and its command lies beside this Python
 RAY = shutil.which("ray", path=str(Path(sys.executable).parent))
-#: one Ray at a time on the machine: every test that starts Ray shares a test worker (conftest.py)
-pytestmark = pytest.mark.xdist_group("ray")
 if RAY is None:
     raise RuntimeError("the ray command is missing: pip install -c constraints.txt -e '.[test]'")
+
+
+def test_ray_executor_gives_the_same_scores_as_local() -> None:
+    ray = pytest.importorskip("ray")
+    target, members, nonmembers, population = overfit_task(0)
+    kwargs = dict(attacks=["lira-online", "rmia-offline", "shadow"], reference_models=4, seed=0)
+    local = audit(target, members, nonmembers, population, executor="local", **kwargs)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        on_ray = audit(target, members, nonmembers, population, executor="ray", **kwargs)
+    finally:
+        ray.shutdown()
+    assert on_ray.reference["trained"] == 4
+    for name in kwargs["attacks"]:
+        np.testing.assert_array_equal(
+            on_ray.score_table.scores[name], local.score_table.scores[name]
+        )
+    with pytest.raises(InputError, match="not 'local'"):
+        audit(
+            target,
+            members,
+            nonmembers,
+            population,
+            executor="local",
+            ray_address="127.0.0.1:1",
+            **kwargs,
+        )
+    # an address nobody answers at fails at once (ray.init alone would retry forever)
+    for address, message in [
+        ("127.0.0.1:1", "cannot reach the Ray cluster"),
+        ("head-node", "expected HOST:PORT"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            audit(
+                target,
+                members,
+                nonmembers,
+                population,
+                executor="ray",
+                ray_address=address,
+                **kwargs,
+            )
+
+
+def _purchase_like(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Binary records around 10 prototypes (as in tests/defences/test_compare.py)."""
+    rng = np.random.default_rng(0)
+    prototypes = rng.random((10, 60)) < 0.25
+    y = rng.integers(0, 10, n)
+    return (prototypes[y] ^ (rng.random((n, 60)) < 0.3)).astype(np.float64), y
+
+
+def _mlp(alpha: float = 0.0) -> MLPClassifier:
+    return MLPClassifier((32,), alpha=alpha, max_iter=150, random_state=0)
+
+
+def test_every_executor_trains_the_same_variants() -> None:
+    ray = pytest.importorskip("ray")
+    x, y = _purchase_like(1200)
+    sets = ((x[:400], y[:400]), (x[400:800], y[400:800]), (x[800:], y[800:]))
+    variants = {
+        "baseline": _mlp(),
+        "l2": _mlp(alpha=3.0),
+        "ensemble": EnsembleRecipe(SklearnRecipe(_mlp()), members=2),
+        "rounded API": ("baseline", "round:1"),
+    }
+    kwargs = dict(attacks=["loss", "gap", "lira-offline"], reference_models=2)
+    tables = {}
+    for executor in ("inline", "local", "ray"):
+        if executor == "ray":
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            found = miaudit.compare(variants, *sets, executor=executor, **kwargs)
+        finally:
+            if executor == "ray":
+                ray.shutdown()
+        tables[executor] = [
+            {k: v for k, v in row.items() if k != "train_seconds"}
+            for row in found.to_dict()["variants"]
+        ]
+    assert tables["local"] == tables["inline"]
+    assert tables["ray"] == tables["inline"]
 
 
 def _free_port() -> int:
@@ -173,3 +263,16 @@ def test_a_refused_token_is_explained() -> None:
     assert "RAY_AUTH_TOKEN" in message
     other = _explain("127.0.0.1:6379", ConnectionError("boom"), "some other line\n")
     assert "cannot connect" in other and "some other line" in other
+
+
+def test_no_other_module_starts_ray() -> None:
+    """The other half of the one-Ray rule: ``ray.init`` and ``ray start`` appear in this
+    module only (other tests may name the executor, but only to see it refused)."""
+    here = Path(__file__).resolve()
+    starts = [
+        path.relative_to(here.parents[2])
+        for path in here.parents[1].rglob("*.py")
+        if path != here
+        and ("ray.init(" in path.read_text() or '"start", "--head"' in path.read_text())
+    ]
+    assert starts == [], f"move these Ray tests into {here.name}: {starts}"

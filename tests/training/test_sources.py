@@ -105,49 +105,6 @@ def test_torch_recipe_is_seeded_and_runs_in_worker_processes() -> None:
         TorchRecipe(functools.partial(_torch_mlp, 8), optimizer="lbfgs")
 
 
-@pytest.mark.xdist_group("ray")  # one Ray at a time on the machine (conftest.py)
-def test_ray_executor_gives_the_same_scores_as_local() -> None:
-    ray = pytest.importorskip("ray")
-    target, members, nonmembers, population = overfit_task(0)
-    kwargs = dict(attacks=["lira-online", "rmia-offline", "shadow"], reference_models=4, seed=0)
-    local = audit(target, members, nonmembers, population, executor="local", **kwargs)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        on_ray = audit(target, members, nonmembers, population, executor="ray", **kwargs)
-    finally:
-        ray.shutdown()
-    assert on_ray.reference["trained"] == 4
-    for name in kwargs["attacks"]:
-        np.testing.assert_array_equal(
-            on_ray.score_table.scores[name], local.score_table.scores[name]
-        )
-    with pytest.raises(InputError, match="not 'local'"):
-        audit(
-            target,
-            members,
-            nonmembers,
-            population,
-            executor="local",
-            ray_address="127.0.0.1:1",
-            **kwargs,
-        )
-    # an address nobody answers at fails at once (ray.init alone would retry forever)
-    for address, message in [
-        ("127.0.0.1:1", "cannot reach the Ray cluster"),
-        ("head-node", "expected HOST:PORT"),
-    ]:
-        with pytest.raises(InputError, match=message):
-            audit(
-                target,
-                members,
-                nonmembers,
-                population,
-                executor="ray",
-                ray_address=address,
-                **kwargs,
-            )
-
-
 def _trained_elsewhere(
     members: tuple, nonmembers: tuple, population: tuple, n_models: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
