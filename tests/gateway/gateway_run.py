@@ -1,5 +1,5 @@
-"""Helpers for the gateway tests: the ``miaudit`` command line, keys, and a real ``miaudit serve``
-process on 127.0.0.1."""
+"""Helpers for the gateway tests: the ``miaudit`` command line, keys, ``serve``'s refusals in
+process, and a real ``miaudit serve`` process on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -31,6 +31,22 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     if args[:1] == ("serve",):
         return subprocess.run([*MIAUDIT, *args], capture_output=True, text=True, timeout=120)
     return run_in_process(args)
+
+
+def refused(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``miaudit serve ARGS`` for a setup it must refuse before it serves: in this process (no
+    interpreter to start), in a thread that must end within ``timeout`` seconds — a serve that
+    failed to refuse would serve for ever, and fails the test instead."""
+    import threading
+
+    done: list[subprocess.CompletedProcess] = []
+    thread = threading.Thread(target=lambda: done.append(run_in_process(["serve", *args])))
+    thread.daemon = True
+    thread.start()
+    thread.join(timeout)
+    if not done:
+        raise AssertionError(f"miaudit serve {' '.join(args)} did not refuse: it is serving")
+    return done[0]
 
 
 def add_key(

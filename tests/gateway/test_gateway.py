@@ -14,7 +14,7 @@ import fastapi  # noqa: F401  (the serve extra is in [test]: missing means a fai
 import httpx
 import numpy as np
 import pytest
-from gateway_run import Postgres, add_key, cli
+from gateway_run import Postgres, add_key, cli, refused
 
 from miaudit.gateway import ApiKey, Backend, Database, Gateway, MemoryLimiter, create_app
 from miaudit.gateway.app import KEY_CACHE_SECONDS
@@ -183,7 +183,7 @@ def test_two_replicas_sharing_redis_keep_one_bucket(
     # one bucket of 6 across both replicas (each alone would let 6 through: 12)
     assert 6 <= codes.count(200) <= 7, codes
     assert codes.count(429) == 30 - codes.count(200)
-    bad = cli("serve", str(path), "--db", postgres, "--redis", "redis://127.0.0.1:1/0")
+    bad = refused(str(path), "--db", postgres, "--redis", "redis://127.0.0.1:1/0")
     assert bad.returncode == 2 and "cannot reach Redis" in bad.stderr
 
 
@@ -227,7 +227,7 @@ def test_serve_refuses_bad_setups_clearly(tmp_path: Path, iris_model: tuple) -> 
         ([str(path), "--db", "postgresql+nodriver://u:secret@127.0.0.1/x"], "cannot open"),
     ]
     for args, message in cases:
-        done = cli("serve", *args)
+        done = refused(*args)
         assert done.returncode == 2, done.stderr
         assert message in done.stderr and "Traceback" not in done.stderr
         assert "secret" not in done.stderr  # a password in a URL is never printed

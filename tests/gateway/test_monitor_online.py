@@ -29,7 +29,7 @@ SECRET = "0123456789abcdef-test-secret"
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A model file, its training index, and thresholds calibrated on simulated benign
-    traffic (100 keys)."""
+    traffic (50 keys)."""
     skops = pytest.importorskip("skops.io")
     folder = tmp_path_factory.mktemp("deployment")
     made = world(0, members=1000)
@@ -39,7 +39,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> dict:
     TrainingIndex.build(made.members.tolist(), SECRET.encode()).save(folder / "idx.npz")
     (folder / "secret").write_text(SECRET + "\n")
     index = TrainingIndex.load(folder / "idx.npz", SECRET.encode())
-    baseline = simulate(made, benign_keys=100, campaigns=(), seed=5)
+    baseline = simulate(made, benign_keys=50, campaigns=(), seed=5)
     calibrate(lambda: baseline.records, index, 0.01).save(folder / "cal.json")
     return {"world": made, "folder": folder, "index": index}
 

@@ -17,7 +17,7 @@ import fastapi  # noqa: F401  (the serve extra is in [test]: missing means a fai
 import numpy as np
 import pandas as pd
 import pytest
-from gateway_run import add_key, cli, predict_url
+from gateway_run import add_key, cli, predict_url, refused
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
@@ -230,8 +230,8 @@ def test_the_gateway_serves_a_torch_export_file(tmp_path: Path, server_factory) 
     torch.export.save(program, tmp_path / "net.pt2")
     db = str(tmp_path / "g.db")
     key = add_key(db, "torch", "full")
-    refused = cli("serve", str(tmp_path / "net.pt2"), "--classes", "3", "--db", db)
-    assert refused.returncode == 2 and "--trust-model-file" in refused.stderr  # code runs
+    refusal = refused(str(tmp_path / "net.pt2"), "--classes", "3", "--db", db)
+    assert refusal.returncode == 2 and "--trust-model-file" in refusal.stderr  # code runs
     server = server_factory(
         str(tmp_path / "net.pt2"),
         "--classes",

@@ -24,24 +24,25 @@ AS_SENT = ("threshold", "lira", "rmia", "label-noise", "label-boundary", "multi-
 @pytest.fixture(scope="module")
 def deployment():
     made = world(0)
-    baseline = simulate(made, benign_keys=200, campaigns=(), seed=1)
+    baseline = simulate(made, benign_keys=100, campaigns=(), seed=1)
     calibration = calibrate(lambda: baseline.records, made.index, false_alarm_rate=0.01)
     return made, calibration
 
 
 def test_campaigns_are_caught_and_benign_keys_are_not(deployment) -> None:
     made, calibration = deployment
-    traffic = simulate(made, benign_keys=200, seed=2)  # other clients than the baseline's
+    traffic = simulate(made, benign_keys=100, seed=2)  # other clients than the baseline's
     caught, flagged = traffic.score(calibration.monitor(made.index))
     assert set(caught) == set(CAMPAIGNS), f"missed: {set(CAMPAIGNS) - set(caught)}"
     for name in AS_SENT:
         assert caught[name][0] <= 100, (name, caught[name])
-    # 200 baseline keys cannot reach 1%: every detector whose benign peaks pass its floor
-    # costs 1/201 at least; the calibration says so and bounds the rate instead
+    # 100 baseline keys cannot reach 1%: every detector whose benign peaks pass its floor
+    # costs 1/101 at least; the calibration says so and bounds the rate instead (4/101 here)
     bound = calibration.expected_false_alarms
-    assert 0.01 < bound <= 0.03 and "too small" in calibration.note
-    # at the bound (at most 3%), 13 or more of 200 flagged has probability under 3%
-    assert len(flagged) <= 12, flagged
+    assert 0.01 < bound <= 0.04 and "too small" in calibration.note
+    # at the bound (at most 4%), 9 or more of 100 new benign keys flagged has probability under
+    # 2% (binomial); this seed flags 3
+    assert len(flagged) <= 8, flagged
 
 
 def test_a_small_baseline_says_it_cannot_reach_the_rate() -> None:

@@ -23,6 +23,7 @@ from overfit import overfit_task
 from sklearn.neural_network import MLPClassifier
 
 import miaudit
+from cli_in_process import run_in_process
 from miaudit import audit
 from miaudit.errors import InputError
 from miaudit.training import EnsembleRecipe, SklearnRecipe
@@ -33,46 +34,14 @@ if RAY is None:
     raise RuntimeError("the ray command is missing: pip install -c constraints.txt -e '.[test]'")
 
 
-def test_ray_executor_gives_the_same_scores_as_local() -> None:
+@pytest.fixture(scope="class")
+def local_ray() -> Iterator[None]:
+    """A local Ray in the test process (``ray.init``), shared by the tests of one class and
+    shut down before the cluster below starts."""
     ray = pytest.importorskip("ray")
-    target, members, nonmembers, population = overfit_task(0)
-    kwargs = dict(attacks=["lira-online", "rmia-offline", "shadow"], reference_models=4, seed=0)
-    local = audit(target, members, nonmembers, population, executor="local", **kwargs)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        on_ray = audit(target, members, nonmembers, population, executor="ray", **kwargs)
-    finally:
-        ray.shutdown()
-    assert on_ray.reference["trained"] == 4
-    for name in kwargs["attacks"]:
-        np.testing.assert_array_equal(
-            on_ray.score_table.scores[name], local.score_table.scores[name]
-        )
-    with pytest.raises(InputError, match="not 'local'"):
-        audit(
-            target,
-            members,
-            nonmembers,
-            population,
-            executor="local",
-            ray_address="127.0.0.1:1",
-            **kwargs,
-        )
-    # an address nobody answers at fails at once (ray.init alone would retry forever)
-    for address, message in [
-        ("127.0.0.1:1", "cannot reach the Ray cluster"),
-        ("head-node", "expected HOST:PORT"),
-    ]:
-        with pytest.raises(InputError, match=message):
-            audit(
-                target,
-                members,
-                nonmembers,
-                population,
-                executor="ray",
-                ray_address=address,
-                **kwargs,
-            )
+    yield
+    ray.shutdown()
 
 
 def _purchase_like(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,32 +56,55 @@ def _mlp(alpha: float = 0.0) -> MLPClassifier:
     return MLPClassifier((32,), alpha=alpha, max_iter=150, random_state=0)
 
 
-def test_every_executor_trains_the_same_variants() -> None:
-    ray = pytest.importorskip("ray")
-    x, y = _purchase_like(1200)
-    sets = ((x[:400], y[:400]), (x[400:800], y[400:800]), (x[800:], y[800:]))
-    variants = {
-        "baseline": _mlp(),
-        "l2": _mlp(alpha=3.0),
-        "ensemble": EnsembleRecipe(SklearnRecipe(_mlp()), members=2),
-        "rounded API": ("baseline", "round:1"),
-    }
-    kwargs = dict(attacks=["loss", "gap", "lira-offline"], reference_models=2)
-    tables = {}
-    for executor in ("inline", "local", "ray"):
-        if executor == "ray":
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        try:
+@pytest.mark.usefixtures("local_ray")
+class TestLocalRay:
+    def test_audit_gives_the_same_scores_as_inline(self) -> None:
+        task = overfit_task(0)  # target, members, non-members, population
+        kwargs = dict(attacks=["lira-online", "rmia-offline", "shadow"], reference_models=4, seed=0)
+        inline = audit(*task, executor="inline", **kwargs)
+        on_ray = audit(*task, executor="ray", **kwargs)
+        assert on_ray.reference["trained"] == 4
+        for name in kwargs["attacks"]:
+            np.testing.assert_array_equal(
+                on_ray.score_table.scores[name], inline.score_table.scores[name]
+            )
+        with pytest.raises(InputError, match="not 'local'"):
+            audit(*task, executor="local", ray_address="127.0.0.1:1", **kwargs)
+        # connected already (the fixture's Ray), asked for another cluster: never a silent run
+        # on the wrong one
+        with socket.socket() as other:
+            other.bind(("127.0.0.1", 0))
+            other.listen()
+            elsewhere = f"127.0.0.1:{other.getsockname()[1]}"
+            with pytest.raises(InputError, match="already connected to the Ray cluster at"):
+                audit(*task, executor="ray", ray_address=elsewhere, **kwargs)
+        # an address nobody answers at fails at once (ray.init alone would retry forever)
+        for address, message in [
+            ("127.0.0.1:1", "cannot reach the Ray cluster"),
+            ("head-node", "expected HOST:PORT"),
+        ]:
+            with pytest.raises(InputError, match=message):
+                audit(*task, executor="ray", ray_address=address, **kwargs)
+
+    def test_every_executor_trains_the_same_variants(self) -> None:
+        x, y = _purchase_like(1200)
+        sets = ((x[:400], y[:400]), (x[400:800], y[400:800]), (x[800:], y[800:]))
+        variants = {
+            "baseline": _mlp(),
+            "l2": _mlp(alpha=3.0),
+            "ensemble": EnsembleRecipe(SklearnRecipe(_mlp()), members=2),
+            "rounded API": ("baseline", "round:1"),
+        }
+        kwargs = dict(attacks=["loss", "gap", "lira-offline"], reference_models=2)
+        tables = {}
+        for executor in ("inline", "local", "ray"):
             found = miaudit.compare(variants, *sets, executor=executor, **kwargs)
-        finally:
-            if executor == "ray":
-                ray.shutdown()
-        tables[executor] = [
-            {k: v for k, v in row.items() if k != "train_seconds"}
-            for row in found.to_dict()["variants"]
-        ]
-    assert tables["local"] == tables["inline"]
-    assert tables["ray"] == tables["inline"]
+            tables[executor] = [
+                {k: v for k, v in row.items() if k != "train_seconds"}
+                for row in found.to_dict()["variants"]
+            ]
+        assert tables["local"] == tables["inline"]
+        assert tables["ray"] == tables["inline"]
 
 
 def _free_port() -> int:
@@ -174,14 +166,18 @@ def records(tmp_path_factory: pytest.TempPathFactory, overfit_model: tuple) -> P
     return root
 
 
-def _audit(root: Path, env: dict[str, str], out: Path, *extra: str) -> subprocess.CompletedProcess:
-    args = [
-        sys.executable, "-m", "miaudit", "audit", "--model", str(root / "model.joblib"),
+def _audit_args(root: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "audit", "--model", str(root / "model.joblib"),
         "--trust-model-file", "--members", str(root / "members.csv"), "--nonmembers",
         str(root / "nonmembers.csv"), "--reference-models", "4", "--attacks",
         "loss,shadow,lira-offline", "--no-tune", "--format", "csv", "--quiet", "--out", str(out),
         *extra,
     ]  # fmt: skip
+
+
+def _audit(root: Path, env: dict[str, str], out: Path, *extra: str) -> subprocess.CompletedProcess:
+    args = [sys.executable, "-m", "miaudit", *_audit_args(root, out, *extra)]
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -193,7 +189,8 @@ def test_an_audit_on_a_running_cluster_by_address(
     # RAY_AUTH_MODE is not set: miaudit finds the token and sends it
     assert on_ray.returncode == 0, on_ray.stderr
     assert on_ray.stderr == "", on_ray.stderr  # --quiet: not one Ray log line
-    local = _audit(records, env, tmp_path / "local", "--executor", "local")
+    # the same audit here, in this process, without Ray (the executors agree: tests/executors)
+    local = run_in_process(_audit_args(records, tmp_path / "local", "--executor", "inline"))
     assert local.returncode == 0, local.stderr
     scores = pd.read_csv(tmp_path / "ray" / "scores.csv")
     pd.testing.assert_frame_equal(scores, pd.read_csv(tmp_path / "local" / "scores.csv"))

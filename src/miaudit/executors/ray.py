@@ -46,6 +46,8 @@ def ray_session(address: str | None) -> Iterator[Any]:
     connected to, or (neither) to a local one started for this run and stopped after it."""
     ray: Any = require("ray", "ray", "The Ray executor")
     started = not ray.is_initialized()
+    if not started and address not in (None, "auto", "local"):
+        _check_connected(ray, address)
     if started:
         address = address or os.environ.get("RAY_ADDRESS")
         check_reachable(address)
@@ -68,6 +70,40 @@ def ray_session(address: str | None) -> Iterator[Any]:
     finally:
         if started:
             ray.shutdown()
+
+
+def _check_connected(ray: Any, address: str) -> None:
+    """This process is connected to a Ray already and ``address`` names a cluster: it must be
+    that one (never a silent run on another cluster than the one asked for)."""
+    check_reachable(address)
+    try:
+        connected = ray.get_runtime_context().gcs_address
+    except (AttributeError, RuntimeError):  # an older Ray: nothing to compare with
+        return
+    if address.startswith("ray://") or not connected:
+        return
+    host, _, port = address.rpartition(":")
+    c_host, _, c_port = str(connected).rpartition(":")
+    if port != c_port or _ip(host) != _ip(c_host):
+        raise InputError(
+            f"this process is already connected to the Ray cluster at {connected}, not "
+            f"{address!r}: call ray.shutdown() first, or leave the address out to use that one"
+        )
+
+
+def _ip(host: str) -> str:
+    """``host`` as an address; all of this machine's names and addresses as one (an address
+    this machine can bind is its own)."""
+    try:
+        found = socket.gethostbyname(host)
+    except OSError:
+        return host
+    try:
+        with socket.socket() as probe:
+            probe.bind((found, 0))
+    except OSError:
+        return found
+    return "this machine"
 
 
 def _token_mode() -> None:
