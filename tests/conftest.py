@@ -97,9 +97,11 @@ def overfit_model() -> tuple[MLPClassifier, tuple[np.ndarray, ...]]:
 
 
 @pytest.fixture(scope="session")
-def tiny_lm() -> DemoLM:
-    """The tiny causal language model of ``miaudit demo llm``, trained once per session (8 s on
-    one idle core) and shared by every language-model test.
+def tiny_lm(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoLM:
+    """The tiny causal language model of ``miaudit demo llm``, trained once per run (8 s on one
+    idle core) and shared by every language-model test — and by every test worker: the first
+    to need it trains and saves it (``safetensors``, under a lock in the run's temporary
+    folder), the others load it.
 
     A :class:`miaudit.demo.lm.DemoLM`, which unpacks as ``target, members, nonmembers, other``:
     ``target`` is a ``CausalLMTarget`` (GPT-2 style, 2 layers, width 64, batch size 32) trained
@@ -113,14 +115,30 @@ def tiny_lm() -> DemoLM:
     and auditing it are fine. Take ``members[:n]`` / ``nonmembers[:n]`` for a cheaper audit."""
     pytest.importorskip("transformers")
     torch = pytest.importorskip("torch")
-    from miaudit.demo.lm import demo_lm
+    from filelock import FileLock
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the same weights whatever OMP_NUM_THREADS says
-    try:
-        return demo_lm(seed=0)  # the defaults of `miaudit demo llm`: n=200, epochs=30
-    finally:
-        torch.set_num_threads(threads)
+    from miaudit.demo.lm import DemoLM, demo_lm, ledger_texts
+    from miaudit.targets.lm import CausalLMTarget
+
+    # the run's folder (shared by the workers of this run only), or this session's without xdist
+    base = tmp_path_factory.getbasetemp()
+    run = base.parent if worker_id != "master" else base
+    folder = run / "tiny-lm"
+    with FileLock(str(run / "tiny-lm.lock")):
+        if not (folder / "complete").exists():
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)  # the same weights whatever OMP_NUM_THREADS says
+            try:
+                made = demo_lm(seed=0)  # the defaults of `miaudit demo llm`: n=200, epochs=30
+            finally:
+                torch.set_num_threads(threads)
+            made.target.model.save_pretrained(folder)
+            made.target.tokenizer.save_pretrained(folder)
+            (folder / "complete").touch()
+            return made
+    texts = ledger_texts(600, 0)  # demo_lm(seed=0)'s records
+    target = CausalLMTarget.from_pretrained(folder, batch_size=32)
+    return DemoLM(target, texts[:200], texts[200:400], texts[400:])
 
 
 #: ``cli(*args, cwd=None, env=None)``: see :func:`cli`

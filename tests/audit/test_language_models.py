@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
 
+from cli_in_process import run_in_process  # noqa: E402
 from miaudit import audit  # noqa: E402
 from miaudit.data.texts import TextRecords  # noqa: E402
 from miaudit.demo.lm import DemoLM, ledger_texts, train_tiny_lm, train_tiny_mlm  # noqa: E402
@@ -312,23 +312,9 @@ def test_neighbourhood_attack_compares_with_masked_lm_neighbours(
 
 
 def _audit_from_config(config: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    """``miaudit audit --config CONFIG`` in a subprocess, as a user runs it."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "miaudit",
-            "audit",
-            "--config",
-            str(config),
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """``miaudit audit --config CONFIG``, in this process (torch and transformers are imported
+    already; the entry point is tests/cli's)."""
+    return run_in_process(["audit", "--config", str(config), "--out", str(out), "--quiet"])
 
 
 def test_audit_a_checkpoint_from_a_config_file(tiny_lm: DemoLM, tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ tests/cli/test_cli.py proves the entry point itself in a subprocess)."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,16 +24,9 @@ def write_records(folder: Path, name: str, x: np.ndarray, y: np.ndarray) -> Path
 def audit_cli(
     cwd: Path, *args: str, formats: str = "json", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``miaudit audit ARGS --quiet --format FORMATS`` in ``cwd``, in process; with ``env``
-    (the command's whole environment) in a real subprocess, as the caller asked: its own
-    environment, and its stderr apart from any server thread the test runs here."""
+    """``miaudit audit ARGS --quiet --format FORMATS`` in ``cwd``, in process; ``env``, if
+    given, is the command's whole environment (as ``subprocess.run`` takes it)."""
     command = ["audit", *args, "--quiet", "--format", formats]
     if env is not None:
-        return subprocess.run(
-            [sys.executable, "-m", "miaudit", *command],
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            env=env,
-        )
+        return run_in_process(command, cwd=cwd, env=env, replace_env=True)
     return run_in_process(command, cwd=cwd)
