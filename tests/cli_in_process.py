@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import traceback
 from collections.abc import Mapping, Sequence
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 
@@ -49,3 +51,16 @@ def run_in_process(
             traceback.format_exception(result.exception)
         )
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, stderr)
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """An HTTP server for a thread beside a command run in process: what a request thread
+    raises (a client that gave up leaves a broken pipe behind) goes to ``errors``, not to
+    stderr — which the runner is capturing as the command's own."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.errors: list[BaseException | None] = []
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        self.errors.append(sys.exc_info()[1])

@@ -9,7 +9,7 @@ import json
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ import pytest
 from gateway_run import add_key, cli, predict_url, refused
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
+
+from cli_in_process import QuietHTTPServer
 
 X, Y = load_iris(return_X_y=True)
 MODEL = LogisticRegression(max_iter=500).fit(X, Y)
@@ -64,7 +66,7 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def bare_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), Handler)  # scan runs in process: its stderr
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
-from cli_in_process import run_in_process
+from cli_in_process import QuietHTTPServer, run_in_process
 from miaudit.monitor import calibrate
 from miaudit.monitor.simulate import CAMPAIGNS, simulate, world
 
@@ -69,7 +69,7 @@ class _Hook(BaseHTTPRequestHandler):
 
 
 def test_command_line_end_to_end_with_sarif_and_webhook(tmp_path: Path) -> None:
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    server = QuietHTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     sim = tmp_path / "sim"
 
