@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,14 +34,16 @@ def _spin() -> None:  # pragma: no cover - runs in the load processes
         pass
 
 
-def run_suite(load: int, extra: list[str]) -> tuple[float, int, str, list[str]]:
-    """(seconds, exit code, pytest's last line, the FAILED lines) for one run of the suite
-    beside ``load`` spinning processes; pytest's whole output is kept in
-    ``bench/results/suite_time.load{load}.log``."""
+def run_suite(load: int, extra: list[str]) -> tuple[float, float, int, str, list[str]]:
+    """(seconds, CPU seconds, exit code, pytest's last line, the FAILED lines) for one run of
+    the suite beside ``load`` spinning processes; pytest's whole output is kept in
+    ``bench/results/suite_time.load{load}.log``. CPU seconds: user + system time of pytest and
+    every process it waited for (read before the spinners are reaped, so theirs is not in it)."""
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(load)]
     for process in spinners:
         process.start()
     try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra],
@@ -50,6 +53,8 @@ def run_suite(load: int, extra: list[str]) -> tuple[float, int, str, list[str]]:
             check=False,
         )
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     finally:
         for process in spinners:
             process.terminate()
@@ -57,7 +62,7 @@ def run_suite(load: int, extra: list[str]) -> tuple[float, int, str, list[str]]:
     RESULTS.with_name(f"suite_time.load{load}.log").write_text(done.stdout + done.stderr)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     failed = [line for line in lines if line.startswith("FAILED ")]
-    return seconds, done.returncode, lines[-1] if lines else done.stderr[-300:], failed
+    return seconds, cpu, done.returncode, lines[-1] if lines else done.stderr[-300:], failed
 
 
 def main() -> None:
@@ -72,21 +77,34 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for load in loads:
-        times, failures = [], []
+        times, cpus, failures = [], [], []
         for _ in range(args.runs):
-            seconds, code, last, failed = run_suite(load, args.pytest_args)
-            print(f"load {load}: {seconds:7.1f} s  exit {code}  {last}", flush=True)
+            seconds, cpu, code, last, failed = run_suite(load, args.pytest_args)
+            line = f"load {load}: {seconds:7.1f} s  cpu {cpu:7.1f} s  exit {code}  {last}"
+            print(line, flush=True)
             print("".join(f"  {line}\n" for line in failed), end="")
             times.append(seconds)
+            cpus.append(cpu)
             failures += failed
         rows.append(
-            {"load": load, "runs": times, "median_s": statistics.median(times), "failed": failures}
+            {
+                "load": load,
+                "runs": times,
+                "median_s": statistics.median(times),
+                "cpu_s": cpus,
+                "median_cpu_s": statistics.median(cpus),
+                "failed": failures,
+            }
         )
-    idle = next((r["median_s"] for r in rows if r["load"] == 0), None)
-    print(f"\n{'load':>4} {'median':>9} {'runs':>5} {'× idle':>7}")
+    idle = next((r for r in rows if r["load"] == 0), None)
+    cores = os.cpu_count() or 1
+    print(f"\n{'load':>4} {'median':>9} {'cpu':>8} {'runs':>5} {'× idle':>7} {'fair share':>11}")
     for row in rows:
-        ratio = f"{row['median_s'] / idle:.2f}" if idle else "-"
-        print(f"{row['load']:>4} {row['median_s']:>8.1f}s {len(row['runs']):>5} {ratio:>7}")
+        ratio = f"{row['median_s'] / idle['median_s']:.2f}" if idle else "-"
+        print(
+            f"{row['load']:>4} {row['median_s']:>8.1f}s {row['median_cpu_s']:>7.0f}s "
+            f"{len(row['runs']):>5} {ratio:>7} {_fair_share(idle, row['load'], cores):>11}"
+        )
     RESULTS.write_text(
         json.dumps(
             {
@@ -102,6 +120,16 @@ def main() -> None:
         encoding="utf-8",
     )
     print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def _fair_share(idle: dict | None, load: int, cores: int) -> str:
+    """The least × idle a run beside ``load`` spinners can take when the scheduler shares the
+    cores fairly among runnable processes: the suite's idle CPU seconds at the share its two
+    workers get (2 of ``2 + load`` runnable processes, at most one core each)."""
+    if idle is None:
+        return "-"
+    share = min(2.0, cores * 2 / (2 + load))  # cores the two workers get
+    return f"≥ {idle['median_cpu_s'] / share / idle['median_s']:.2f}"
 
 
 if __name__ == "__main__":

@@ -45,15 +45,18 @@ TEST_THREADS = int(os.environ["OMP_NUM_THREADS"])
 #: the order changes; a module missing here runs after them in the usual order.
 SLOWEST_FIRST = (
     "tests/training/test_ray_cluster.py",
-    "tests/gateway/test_gateway.py",
     "tests/monitor/test_campaigns.py",
-    "tests/audit/test_language_models.py",
-    "tests/gateway/test_monitor_online.py",
     "tests/gateway/test_scan.py",
+    "tests/gateway/test_gateway.py",
+    "tests/audit/test_language_models.py",
     "tests/training/test_reference.py",
-    "tests/report/test_browser.py",
-    "tests/defences/test_one_run.py",
+    "tests/gateway/test_monitor_online.py",
+    "tests/cli/test_cli.py",
+    "tests/cli/test_ci.py",
     "tests/training/test_sources.py",
+    "tests/report/test_browser.py",
+    "tests/cli/test_fuzz.py",
+    "tests/attacks/test_tuning.py",
     "tests/defences/test_compare.py",
 )
 
