@@ -251,8 +251,9 @@ def test_canary_exposure_separates_inserted_canaries(tmp_path: Path) -> None:
     inserted, kept_aside = canaries[:30], canaries[30:]
     corpus = ledger_texts(400, seed=11)
     tokenizer = train_tokenizer(corpus[200:] + fmt.sample(200, seed=6, exclude=canaries))
-    # each inserted canary appears 3 times among 200 ordinary records, 30 epochs
-    lm = train_tiny_lm(corpus[:200] + inserted * 3, tokenizer, epochs=30, seed=0)
+    # each inserted canary appears 3 times among 100 ordinary records, 30 epochs (observed:
+    # inserted canaries at the 9-bit ceiling, kept-aside ones at 0.7 bits, lm-loss AUC 1.0)
+    lm = train_tiny_lm(corpus[:100] + inserted * 3, tokenizer, epochs=30, seed=0)
     target = CausalLMTarget(lm.model, lm.tokenizer, batch_size=64)
     report = canary_exposure(target, fmt, inserted, kept_aside, alternatives=500, seed=0)
     exposure = {c.text: c for c in report.canaries}
