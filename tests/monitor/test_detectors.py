@@ -76,6 +76,18 @@ def test_training_overlap_counts_distinct_records_only(world) -> None:
     )
 
 
+def test_an_index_rounded_otherwise_than_the_monitor_still_matches(world) -> None:
+    """An index built with --decimals 2 (the monitor rounds to 4 places by default) used to
+    match nothing: every lookup goes through the index's own rounding."""
+    log, train, _ = world
+    index = TrainingIndex.build(train.tolist(), SECRET, decimals=2)
+    monitor = Monitor(index=index, scales=_unit_scales())
+    feed(monitor, [log.query("attacker", row) for row in train[:40]])
+    feed(monitor, [log.query("user", row) for row in log.fresh(40)])
+    assert monitor.keys["attacker"].state("training-overlap").hits == 40
+    assert monitor.keys["user"].state("training-overlap").hits == 0
+
+
 def test_calibration_sees_alternation(world) -> None:
     log, train, index = world
     monitor = Monitor(index=index, scales=_unit_scales())

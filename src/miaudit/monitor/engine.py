@@ -179,8 +179,9 @@ class Monitor:
         if canon is not None:
             digest = int.from_bytes(hashlib.blake2b(canon, digest_size=8).digest(), "big")
             new = state.remember(digest, self.settings.seen)
-            if new and self.index is not None:
-                hit = self.index.contains_canonical(canon)
+            if new and self.index is not None:  # in the index's own rounding, not ours
+                same = self.index.decimals == self.settings.decimals or isinstance(value, str)
+                hit = self.index.contains_canonical(canon) if same else self.index.contains(value)
             if isinstance(value, list) and new:  # a repeat of a recent record adds no copy
                 neighbour = self._place(state, np.asarray(value, dtype=np.float64), record)
         full = new and _full(record.output)

@@ -1,0 +1,207 @@
+"""Membership by proximity: a keyed locality-sensitive index of numeric training records, so a
+query that is a *near* copy of a training record (a candidate nudged before it is sent) still
+counts as a training hit, without the monitor holding the training data.
+
+Records are standardised (each feature by the training records' mean and standard deviation,
+stored in the index), then hashed by ``tables`` independent hash functions of ``projections``
+quantised random projections each (E2LSH, Datar et al. 2004): ``floor((a·z + b) / width)``
+with ``a`` Gaussian and ``b`` uniform in ``[0, width)``. Two records at Euclidean distance
+``c`` share a projection's bucket with probability
+
+    p(c) = 1 - 2 Φ(-w/c) - 2 c / (√(2π) w) · (1 - exp(-w² / 2c²)),
+
+a table's bucket with ``p(c)^projections``, and at least one of the tables' buckets with
+``1 - (1 - p(c)^projections)^tables``: near copies hit, records far from every training record
+almost never do. The radius is a setting in standard deviations (root-mean-square over the
+features, as the monitor's other radii): ``width`` is ``WIDTH_PER_RADIUS`` radii, scaled to the
+Euclidean distance of the features.
+
+Keyed: the projections are drawn from a seed derived from the secret, and each bucket is kept
+only as ``BLAKE2b(key=secret, table ‖ bucket)`` truncated to 8 bytes. Without the secret the
+file says which buckets are occupied under hash functions nobody can compute; with it one can
+test candidates (as with the exact index), and learn which stored buckets two candidates
+share. The file does reveal, in the clear, the features' count, means and standard deviations
+over the training records (what the standardisation needs), and how many records it holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from miaudit.errors import InputError
+
+#: Bucket width per radius (in the features' Euclidean scale); see :func:`collision`.
+WIDTH_PER_RADIUS = 4.0
+_SEED_LABEL = b"miaudit proximity projections"
+_BUCKET_BYTES = 8
+
+
+@dataclass(frozen=True)
+class ProximityParams:
+    """How near a query must be to a training record to count as it, and the hash shape."""
+
+    #: Root-mean-square distance over the standardised features (standard deviations).
+    radius: float = 0.1
+    #: Independent hash tables (a near copy must share a bucket in one of them).
+    tables: int = 24
+    #: Quantised projections per table.
+    projections: int = 10
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.radius, int | float) and 0 < self.radius <= 10):
+            raise InputError(
+                f"proximity radius must be in (0, 10] standard deviations, got {self.radius}"
+            )
+        for name, top in (("tables", 256), ("projections", 64)):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and 1 <= value <= top):
+                raise InputError(
+                    f"proximity {name} must be an integer in [1, {top}], got {value!r}"
+                )
+
+    def width(self, features: int) -> float:
+        return WIDTH_PER_RADIUS * self.radius * math.sqrt(features)
+
+
+def collision(distance: float | np.ndarray, width: float) -> np.ndarray:
+    """``p(c)``: the probability that one quantised Gaussian projection of width ``width`` puts
+    two points at Euclidean distance ``distance`` in the same bucket."""
+    c = np.maximum(np.asarray(distance, dtype=np.float64), 1e-300)
+    r = width / c
+    return 1 - 2 * stats.norm.cdf(-r) - 2 / (math.sqrt(2 * math.pi) * r) * (1 - np.exp(-(r**2) / 2))
+
+
+def hit_probability(rms: float | np.ndarray, params: ProximityParams, features: int) -> np.ndarray:
+    """The chance that a query at root-mean-square distance ``rms`` (standard deviations) of
+    one training record shares a bucket with it in at least one table."""
+    p = collision(np.asarray(rms, dtype=np.float64) * math.sqrt(features), params.width(features))
+    return 1 - (1 - p**params.projections) ** params.tables
+
+
+class ProximityIndex:
+    """The keyed LSH tables of a set of numeric records (see the module's text)."""
+
+    def __init__(
+        self,
+        params: ProximityParams,
+        mean: np.ndarray,
+        scale: np.ndarray,
+        buckets: np.ndarray,
+        secret: bytes,
+    ) -> None:
+        self.params, self._secret = params, secret
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+        self.features = len(self.mean)
+        #: every (table, bucket) key of the records, sorted, as unsigned 64-bit integers
+        self.buckets = np.unique(np.asarray(buckets, dtype=np.uint64))
+        width = params.width(self.features)
+        rng = np.random.default_rng(_seed(secret))
+        n = params.tables * params.projections
+        self._a = rng.normal(size=(self.features, n))
+        self._b = rng.uniform(0.0, width, size=n)
+        self._width = width
+
+    @classmethod
+    def build(
+        cls, records: Any, secret: bytes, params: ProximityParams | None = None
+    ) -> ProximityIndex:
+        params = params or ProximityParams()
+        x = _matrix(records)
+        if len(x) == 0:
+            raise InputError("a proximity index needs at least one numeric record")
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)  # a constant feature: any unit will do
+        empty = cls(params, mean, scale, np.zeros(0, dtype=np.uint64), secret)
+        keys = np.concatenate([empty.keys(chunk) for chunk in _chunks(x)])
+        return cls(params, mean, scale, keys.ravel(), secret)
+
+    def keys(self, records: Any) -> np.ndarray:
+        """(N, tables) bucket keys of ``records`` (N × features)."""
+        x = _matrix(records)
+        if x.shape[1] != self.features:
+            raise InputError(f"records of {x.shape[1]} values, but the index has {self.features}")
+        z = (x - self.mean) / self.scale
+        cells = np.floor((z @ self._a + self._b) / self._width).astype(np.int64)
+        per_table = cells.reshape(len(x), self.params.tables, self.params.projections)
+        out = np.empty((len(x), self.params.tables), dtype=np.uint64)
+        for i in range(len(x)):
+            for t in range(self.params.tables):
+                digest = hashlib.blake2b(
+                    t.to_bytes(2, "little") + per_table[i, t].tobytes(),
+                    digest_size=_BUCKET_BYTES,
+                    key=self._secret[:64],
+                ).digest()
+                out[i, t] = int.from_bytes(digest, "little")
+        return out
+
+    def matches(self, records: Any) -> np.ndarray:
+        """(N, tables) booleans: which of each record's buckets hold a training record."""
+        found = self.keys(records)
+        where = np.searchsorted(self.buckets, found)
+        where = np.minimum(where, max(len(self.buckets) - 1, 0))
+        if len(self.buckets) == 0:
+            return np.zeros(found.shape, dtype=bool)
+        return self.buckets[where] == found
+
+    def near(self, records: Any) -> np.ndarray:
+        """Whether each record is, by the index, a near copy of a training record."""
+        return self.matches(records).any(axis=1)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What the index file stores of it."""
+        return {"proximity_buckets": self.buckets, "proximity_mean": self.mean,
+                "proximity_scale": self.scale}  # fmt: skip
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "radius": self.params.radius,
+            "tables": self.params.tables,
+            "projections": self.params.projections,
+            "width_per_radius": WIDTH_PER_RADIUS,
+            "features": self.features,
+        }
+
+    @classmethod
+    def from_saved(cls, meta: dict[str, Any], arrays: Any, secret: bytes) -> ProximityIndex:
+        try:
+            params = ProximityParams(
+                float(meta["radius"]), int(meta["tables"]), int(meta["projections"])
+            )
+            if float(meta.get("width_per_radius", WIDTH_PER_RADIUS)) != WIDTH_PER_RADIUS:
+                raise InputError(
+                    "the index's proximity tables were made by another miaudit version "
+                    "(another bucket width): build the index again with 'miaudit monitor index'"
+                )
+            return cls(params, arrays["proximity_mean"], arrays["proximity_scale"],
+                       arrays["proximity_buckets"], secret)  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"a broken proximity index ({exc})") from None
+
+
+def _seed(secret: bytes) -> int:
+    return int.from_bytes(hmac.new(secret, _SEED_LABEL, hashlib.sha256).digest()[:8], "little")
+
+
+def _matrix(records: Any) -> np.ndarray:
+    try:
+        x = np.asarray(records, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError("a proximity index takes numeric records of one length") from None
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or not np.isfinite(x).all():
+        raise InputError("a proximity index takes finite numeric records of one length")
+    return x
+
+
+def _chunks(x: np.ndarray, size: int = 4096) -> list[np.ndarray]:
+    return [x[i : i + size] for i in range(0, len(x), size)]
