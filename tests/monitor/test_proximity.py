@@ -74,5 +74,19 @@ def test_bad_records_and_settings_are_clear_errors(data) -> None:
         ProximityParams(radius=0)
     with pytest.raises(InputError, match="tables"):
         ProximityParams(tables=0)
-    with pytest.raises(InputError, match="at least one"):
-        ProximityIndex.build(np.zeros((0, 4)), SECRET)
+    with pytest.raises(InputError, match="at least 20 records"):
+        ProximityIndex.build(train[:2], SECRET)  # their means and stds would give them away
+    with pytest.raises(InputError, match="rows of a matrix"):
+        ProximityIndex.build(train[0], SECRET)  # one record, not ten of one feature
+    with pytest.raises(InputError, match="rows of a matrix"):
+        ProximityIndex.build(np.zeros((30, 0)), SECRET)
+    with pytest.raises(InputError, match="secret of 16"):
+        ProximityIndex.build(train, b"")
+    with pytest.raises(InputError, match="finite"):
+        ProximityIndex.build(np.full((30, 2), 1.7e308), SECRET)  # the mean overflows
+    with pytest.raises(InputError, match="too far"):
+        index.near(np.full((1, 10), 1e300))
+    assert ProximityParams(0.1, np.int64(24), np.int64(10)).tables == 24
+    broken = {**index.arrays(), "proximity_scale": index.scale[:3]}
+    with pytest.raises(InputError, match="broken proximity index"):
+        ProximityIndex.from_saved(index.meta(), broken, SECRET)

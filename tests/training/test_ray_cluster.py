@@ -78,8 +78,9 @@ class TestLocalRay:
             other.bind(("127.0.0.1", 0))
             other.listen()
             elsewhere = f"127.0.0.1:{other.getsockname()[1]}"
-            with pytest.raises(InputError, match="already connected to the Ray cluster at"):
-                audit(*task, executor="ray", ray_address=elsewhere, **kwargs)
+            for address in (elsewhere, f"ray://{elsewhere}"):  # a client port: unverifiable
+                with pytest.raises(InputError, match="already connected to the Ray cluster at"):
+                    audit(*task, executor="ray", ray_address=address, **kwargs)
         # an address nobody answers at fails at once (ray.init alone would retry forever)
         for address, message in [
             ("127.0.0.1:1", "cannot reach the Ray cluster"),

@@ -80,10 +80,16 @@ def _check_connected(ray: Any, address: str) -> None:
         connected = ray.get_runtime_context().gcs_address
     except (AttributeError, RuntimeError):  # an older Ray: nothing to compare with
         return
-    if address.startswith("ray://") or not connected:
+    if not connected:
         return
-    host, _, port = address.rpartition(":")
-    c_host, _, c_port = str(connected).rpartition(":")
+    if address.startswith("ray://"):  # a client port: nothing to compare it with
+        raise InputError(
+            f"this process is already connected to the Ray cluster at {connected}; a ray:// "
+            f"address ({address!r}) cannot be checked against it: call ray.shutdown() first, "
+            "or leave the address out to use that one"
+        )
+    host, port = _split(address)
+    c_host, c_port = _split(str(connected))
     if port != c_port or _ip(host) != _ip(c_host):
         raise InputError(
             f"this process is already connected to the Ray cluster at {connected}, not "
@@ -95,11 +101,12 @@ def _ip(host: str) -> str:
     """``host`` as an address; all of this machine's names and addresses as one (an address
     this machine can bind is its own)."""
     try:
-        found = socket.gethostbyname(host)
-    except OSError:
+        family, _, _, _, where = socket.getaddrinfo(host, None)[0]
+    except (OSError, UnicodeError):
         return host
+    found = str(where[0])
     try:
-        with socket.socket() as probe:
+        with socket.socket(family) as probe:
             probe.bind((found, 0))
     except OSError:
         return found
@@ -160,13 +167,20 @@ def check_reachable(address: str | None, timeout: float = 5.0) -> None:
     """Fail fast on a cluster address nobody answers at: ``ray.init`` retries it forever."""
     if address is None or address in ("auto", "local"):
         return
-    host, _, port = address.removeprefix("ray://").rpartition(":")
-    if not host or not port.isdigit():
-        raise InputError(f"Ray address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+    host, port = _split(address)
     try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as exc:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a host name IDNA cannot encode
         raise InputError(f"cannot reach the Ray cluster at {address!r}: {exc}") from exc
+
+
+def _split(address: str) -> tuple[str, int]:
+    """``(host, port)`` of ``HOST:PORT``, ``[IPv6]:PORT`` or ``ray://`` either."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"Ray address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+    return host, int(port)
 
 
 # ------------------------------------------------------------------ the executor

@@ -21,7 +21,9 @@ only as ``BLAKE2b(key=secret, table ‖ bucket)`` truncated to 8 bytes. Without 
 file says which buckets are occupied under hash functions nobody can compute; with it one can
 test candidates (as with the exact index), and learn which stored buckets two candidates
 share. The file does reveal, in the clear, the features' count, means and standard deviations
-over the training records (what the standardisation needs), and how many records it holds.
+over the training records (what the standardisation needs; hence at least ``MIN_RECORDS``
+records), and how many distinct buckets the records fill: fewer than ``tables`` × records tells
+that some records are near copies of each other (duplicates, tight clusters).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +43,9 @@ from miaudit.errors import InputError
 #: Bucket width per radius (in the features' Euclidean scale); see :func:`collision`.
 WIDTH_PER_RADIUS = 4.0
 _SEED_LABEL = b"miaudit proximity projections"
+#: Fewer records would be revealed by the stored means and standard deviations themselves.
+MIN_RECORDS = 20
+MIN_SECRET_BYTES = 16
 _BUCKET_BYTES = 8
 
 
@@ -55,13 +61,13 @@ class ProximityParams:
     projections: int = 10
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.radius, int | float) and 0 < self.radius <= 10):
+        if not (isinstance(self.radius, numbers.Real) and 0 < self.radius <= 10):
             raise InputError(
                 f"proximity radius must be in (0, 10] standard deviations, got {self.radius}"
             )
         for name, top in (("tables", 256), ("projections", 64)):
             value = getattr(self, name)
-            if not (isinstance(value, int) and 1 <= value <= top):
+            if not (isinstance(value, numbers.Integral) and 1 <= value <= top):
                 raise InputError(
                     f"proximity {name} must be an integer in [1, {top}], got {value!r}"
                 )
@@ -96,9 +102,22 @@ class ProximityIndex:
         buckets: np.ndarray,
         secret: bytes,
     ) -> None:
+        if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
+            raise InputError(f"the proximity index needs a secret of {MIN_SECRET_BYTES}+ bytes")
         self.params, self._secret = params, secret
         self.mean = np.asarray(mean, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
+        if (
+            self.mean.ndim != 1
+            or self.mean.shape != self.scale.shape
+            or len(self.mean) == 0
+            or not np.isfinite(self.mean).all()
+            or not (np.isfinite(self.scale) & (self.scale > 0)).all()
+        ):
+            raise InputError(
+                "a broken proximity index: the features' means and scales must be finite, of "
+                "one length, the scales positive (build the index again)"
+            )
         self.features = len(self.mean)
         #: every (table, bucket) key of the records, sorted, as unsigned 64-bit integers
         self.buckets = np.unique(np.asarray(buckets, dtype=np.uint64))
@@ -114,11 +133,15 @@ class ProximityIndex:
         cls, records: Any, secret: bytes, params: ProximityParams | None = None
     ) -> ProximityIndex:
         params = params or ProximityParams()
-        x = _matrix(records)
-        if len(x) == 0:
-            raise InputError("a proximity index needs at least one numeric record")
-        mean = x.mean(axis=0)
-        scale = x.std(axis=0)
+        x = _matrix(records, one_record=False)
+        if len(x) < MIN_RECORDS:
+            raise InputError(
+                f"a proximity index needs at least {MIN_RECORDS} records (the features' means "
+                f"and standard deviations it stores would reveal fewer), got {len(x)}"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow: refused as not finite
+            mean = x.mean(axis=0)
+            scale = x.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)  # a constant feature: any unit will do
         empty = cls(params, mean, scale, np.zeros(0, dtype=np.uint64), secret)
         keys = np.concatenate([empty.keys(chunk) for chunk in _chunks(x)])
@@ -129,8 +152,14 @@ class ProximityIndex:
         x = _matrix(records)
         if x.shape[1] != self.features:
             raise InputError(f"records of {x.shape[1]} values, but the index has {self.features}")
-        z = (x - self.mean) / self.scale
-        cells = np.floor((z @ self._a + self._b) / self._width).astype(np.int64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            cells = np.floor(((x - self.mean) / self.scale @ self._a + self._b) / self._width)
+        if not (np.abs(cells) < 2.0**62).all():  # beyond any bucket: never one of the records'
+            raise InputError(
+                "a record is too far from the training records' range to look up (values "
+                "beyond what the index can place)"
+            )
+        cells = cells.astype(np.int64)
         per_table = cells.reshape(len(x), self.params.tables, self.params.projections)
         out = np.empty((len(x), self.params.tables), dtype=np.uint64)
         for i in range(len(x)):
@@ -181,25 +210,33 @@ class ProximityIndex:
                     "the index's proximity tables were made by another miaudit version "
                     "(another bucket width): build the index again with 'miaudit monitor index'"
                 )
-            return cls(params, arrays["proximity_mean"], arrays["proximity_scale"],
-                       arrays["proximity_buckets"], secret)  # fmt: skip
+            index = cls(params, arrays["proximity_mean"], arrays["proximity_scale"],
+                        arrays["proximity_buckets"], secret)  # fmt: skip
+            features = int(meta.get("features", index.features))
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"a broken proximity index ({exc})") from None
+        if features != index.features:
+            raise InputError("a broken proximity index: its feature count does not match")
+        return index
 
 
 def _seed(secret: bytes) -> int:
     return int.from_bytes(hmac.new(secret, _SEED_LABEL, hashlib.sha256).digest()[:8], "little")
 
 
-def _matrix(records: Any) -> np.ndarray:
+def _matrix(records: Any, one_record: bool = True) -> np.ndarray:
+    """Records as an (N, features) matrix; a 1-D input is one record where ``one_record``."""
     try:
         x = np.asarray(records, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError("a proximity index takes numeric records of one length") from None
-    if x.ndim == 1:
+    if x.ndim == 1 and one_record:
         x = x[None, :]
-    if x.ndim != 2 or not np.isfinite(x).all():
-        raise InputError("a proximity index takes finite numeric records of one length")
+    if x.ndim != 2 or x.shape[1] == 0 or not np.isfinite(x).all():
+        raise InputError(
+            "a proximity index takes finite numeric records of one length, at least one value "
+            "each, as rows of a matrix"
+        )
     return x
 
 
