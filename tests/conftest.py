@@ -120,7 +120,7 @@ def tiny_lm(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoLM:
     torch = pytest.importorskip("torch")
     from filelock import FileLock
 
-    from miaudit.demo.lm import DemoLM, demo_lm, ledger_texts
+    from miaudit.demo.lm import DemoLM, demo_lm, demo_texts
     from miaudit.targets.lm import CausalLMTarget
 
     # the run's folder (shared by the workers of this run only), or this session's without xdist
@@ -139,9 +139,8 @@ def tiny_lm(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoLM:
             made.target.tokenizer.save_pretrained(folder)
             (folder / "complete").touch()
             return made
-    texts = ledger_texts(600, 0)  # demo_lm(seed=0)'s records
     target = CausalLMTarget.from_pretrained(folder, batch_size=32)
-    return DemoLM(target, texts[:200], texts[200:400], texts[400:])
+    return DemoLM(target, *demo_texts(seed=0))  # demo_lm(seed=0)'s records
 
 
 #: ``cli(*args, cwd=None, env=None)``: see :func:`cli`

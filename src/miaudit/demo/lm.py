@@ -176,12 +176,18 @@ class DemoLM(NamedTuple):
     other: list[str]
 
 
+def demo_texts(seed: int = 0, n: int = 200) -> tuple[list[str], list[str], list[str]]:
+    """The records of :func:`demo_lm` with the same ``seed`` and ``n``: members, non-members
+    and the other texts (e.g. to pair them with a saved copy of its model)."""
+    texts = ledger_texts(3 * n, seed)
+    return texts[:n], texts[n : 2 * n], texts[2 * n :]
+
+
 def demo_lm(seed: int = 0, n: int = 200, epochs: int = 30) -> DemoLM:
     """The tiny LM target of ``miaudit demo llm`` and its records (see :class:`DemoLM`)."""
     from miaudit.targets.lm import CausalLMTarget
 
-    texts = ledger_texts(3 * n, seed)
-    members, nonmembers, other = texts[:n], texts[n : 2 * n], texts[2 * n :]
+    members, nonmembers, other = demo_texts(seed, n)
     tokenizer = train_tokenizer(other)  # the tokenizer never sees members or non-members
     lm = train_tiny_lm(members, tokenizer, epochs=epochs, seed=seed)
     return DemoLM(CausalLMTarget(lm.model, lm.tokenizer, batch_size=32), members, nonmembers, other)
