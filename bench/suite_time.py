@@ -34,24 +34,34 @@ def _spin() -> None:  # pragma: no cover - runs in the load processes
         pass
 
 
-def run_suite(load: int, extra: list[str]) -> tuple[float, float, int, str, list[str]]:
-    """(seconds, CPU seconds, exit code, pytest's last line, the FAILED lines) for one run of
-    the suite beside ``load`` spinning processes; pytest's whole output is kept in
-    ``bench/results/suite_time.load{load}.log``. CPU seconds: user + system time of pytest and
-    every process it waited for (read before the spinners are reaped, so theirs is not in it)."""
+def run_suite(load: int, extra: list[str]) -> tuple[float, float, int, str, list[str], list[str]]:
+    """(seconds, CPU seconds, exit code, pytest's last line, the FAILED lines, the processes
+    the suite left running) for one run of the suite beside ``load`` spinning processes;
+    pytest's whole output is kept in ``bench/results/suite_time.load{load}.log``.
+
+    Seconds: until pytest exits, as a shell's ``time pytest -q`` counts (its output goes to a
+    file, so a process it left behind holding a copy of the output cannot stretch the time, as
+    a pipe would). Left running: every process still alive after pytest exited that carries
+    this run's marker in its environment (so inherited from the suite), by command line; they
+    are killed. CPU seconds: user + system time of pytest and every process it waited for
+    (read before the spinners are reaped, so theirs is not in it)."""
+    marker = f"suite-time-{os.getpid()}-{time.time_ns()}"
+    log = RESULTS.with_name(f"suite_time.load{load}.log")
     spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(load)]
     for process in spinners:
         process.start()
     try:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        with log.open("w") as out:
+            code = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra],
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "MIAUDIT_SUITE_RUN": marker},
+                check=False,
+            ).returncode
         seconds = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -59,10 +69,27 @@ def run_suite(load: int, extra: list[str]) -> tuple[float, float, int, str, list
         for process in spinners:
             process.terminate()
             process.join()
-    RESULTS.with_name(f"suite_time.load{load}.log").write_text(done.stdout + done.stderr)
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    left = _left_running(marker)
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
     failed = [line for line in lines if line.startswith("FAILED ")]
-    return seconds, cpu, done.returncode, lines[-1] if lines else done.stderr[-300:], failed
+    return seconds, cpu, code, lines[-1] if lines else "(no output)", failed, left
+
+
+def _left_running(marker: str) -> list[str]:
+    """The command lines of live processes whose environment holds ``marker``; killed."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() not in (proc / "environ").read_bytes():
+                continue
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+            os.kill(int(proc.name), 9)
+        except (OSError, ProcessLookupError):
+            continue
+        found.append(command.strip())
+    return found
 
 
 def main() -> None:
@@ -77,15 +104,17 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for load in loads:
-        times, cpus, failures = [], [], []
+        times, cpus, failures, leftovers = [], [], [], []
         for _ in range(args.runs):
-            seconds, cpu, code, last, failed = run_suite(load, args.pytest_args)
+            seconds, cpu, code, last, failed, left = run_suite(load, args.pytest_args)
             line = f"load {load}: {seconds:7.1f} s  cpu {cpu:7.1f} s  exit {code}  {last}"
             print(line, flush=True)
             print("".join(f"  {line}\n" for line in failed), end="")
+            print("".join(f"  left running: {command}\n" for command in left), end="")
             times.append(seconds)
             cpus.append(cpu)
             failures += failed
+            leftovers += left
         rows.append(
             {
                 "load": load,
@@ -94,6 +123,7 @@ def main() -> None:
                 "cpu_s": cpus,
                 "median_cpu_s": statistics.median(cpus),
                 "failed": failures,
+                "left_running": leftovers,
             }
         )
     idle = next((r for r in rows if r["load"] == 0), None)
