@@ -78,6 +78,111 @@ def detection(runs: int, benign_keys: int) -> dict:
     return {"runs": found, "summary": table, "median_thresholds": medians}
 
 
+def adaptive(runs: int, benign_keys: int) -> dict:
+    """The campaigns of an attacker who has read the monitor (``ADAPTIVE``, issue 24), each
+    seed on a log of its own: calibrated at 1% on one benign log, scored on another (other
+    benign clients plus one run of every adaptive campaign). Per campaign: caught in how many
+    seeds, the queries it had sent at the first alert, and the share of its answers that were
+    given before it; the benign keys flagged."""
+    from miaudit.monitor import calibrate
+    from miaudit.monitor.simulate import ADAPTIVE, simulate, world
+
+    made = world(0)
+    rows = []
+    for run in range(runs):
+        baseline = simulate(made, benign_keys, campaigns=(), seed=3000 + run)
+        calibration = calibrate(lambda b=baseline: b.records, made.index, 0.01)
+        traffic = simulate(made, benign_keys, campaigns=ADAPTIVE, seed=4000 + run)
+        caught, flagged = traffic.score(calibration.monitor(made.index))
+        owner = {key: name for name, keys in traffic.campaigns.items() for key in keys}
+        sent = Counter(owner[r.key] for r in traffic.records if r.key in owner)
+        rows.append(
+            {
+                "caught": caught,
+                "sent": dict(sent),
+                "flagged": len(flagged),
+                "flagged_kinds": dict(Counter(traffic.benign[k] for k in flagged)),
+                "flagged_by": dict(Counter(flagged.values())),
+                "benign": len(traffic.benign),
+                "expected_false_alarms": calibration.expected_false_alarms,
+                "settings": {
+                    "baseline_rate": calibration.settings.baseline_rate,
+                    "baseline_concentration": calibration.settings.baseline_concentration,
+                },
+                "thresholds": calibration.thresholds,
+            }
+        )
+        hit = ", ".join(sorted(caught))
+        print(f"  run {run + 1}/{runs}: caught {hit or 'none'}; {len(flagged)} benign flagged",
+              flush=True)  # fmt: skip
+    table = summarise(rows, ADAPTIVE)
+    for name in ADAPTIVE:
+        shares = [r["caught"][name][0] / r["sent"][name] for r in rows if name in r["caught"]]
+        table[name]["median_share_answered_before_alert"] = (
+            float(np.median(shares)) if shares else None
+        )
+        table[name]["median_sent"] = float(np.median([r["sent"].get(name, 0) for r in rows]))
+    return {"runs": rows, "summary": table}
+
+
+def power(runs: int, benign_keys: int, limit: int = 4000) -> dict:
+    """The power curve of ``training-overlap``: queries to its first alert against a key's
+    training share, at thresholds calibrated at 1% on benign traffic whose clients' training
+    share is 5% (the simulator's default) or 1%. Each key sends distinct records (fresh ones,
+    and training records at its share, nudged by 1e-3 standard deviations), full outputs, up to
+    ``limit`` queries; ``runs`` keys per share, each with its own calibration seed."""
+    from miaudit.monitor import calibrate
+    from miaudit.monitor.simulate import START, simulate, world
+    from miaudit.querylog import QueryRecord
+
+    made = world(0)
+    scale = made.population.std(axis=0)
+    curves: dict[str, dict] = {}
+    for benign_share in (0.05, 0.01):
+        rows: dict[str, list] = {}
+        fitted = []
+        for run in range(runs):
+            baseline = simulate(made, benign_keys, campaigns=(), seed=5000 + run,
+                                train_share=benign_share)  # fmt: skip
+            calibration = calibrate(lambda b=baseline: b.records, made.index, 0.01)
+            fitted.append((calibration.settings.baseline_rate,
+                           calibration.settings.baseline_concentration,
+                           calibration.thresholds["training-overlap"]))  # fmt: skip
+            rng = np.random.default_rng(6000 + run)
+            for share in (0.03, 0.05, 0.1, 0.25, 0.5):
+                monitor = calibration.monitor(made.index)
+                members = rng.random(limit) < share
+                data = made.fresh(rng, limit)
+                picked = rng.choice(len(made.members), int(members.sum()), replace=False)
+                data[members] = made.members[picked] + rng.normal(
+                    size=(int(members.sum()), data.shape[1])) * 1e-3 * scale  # fmt: skip
+                first = None
+                for i, row in enumerate(data):
+                    record = QueryRecord(START + i, "k", str(i), "m", row.tolist(),
+                                         [0.5, 0.5], "full", 200)  # fmt: skip
+                    if any(a.detector == "training-overlap" for a in monitor.observe(record)):
+                        first = i + 1
+                        break
+                rows.setdefault(str(share), []).append(first)
+        curves[f"benign share {benign_share}"] = {
+            "fitted (rate, concentration, threshold)": fitted,
+            "queries_to_alert": rows,
+            "median": {
+                k: (
+                    float(np.median([q for q in v if q]))
+                    if sum(q is not None for q in v) > len(v) / 2
+                    else None
+                )
+                for k, v in rows.items()
+            },
+            "caught": {k: f"{sum(q is not None for q in v)}/{len(v)}" for k, v in rows.items()},
+        }
+        curve = curves[f"benign share {benign_share}"]
+        print(f"  benign share {benign_share}: caught {curve['caught']}, median queries "
+              f"{curve['median']}", flush=True)  # fmt: skip
+    return {"limit": limit, "curves": curves}
+
+
 def summarise(rows: list[dict], campaigns: tuple[str, ...]) -> dict:
     out = {}
     for name in campaigns:
@@ -239,6 +344,24 @@ def show_detection(result: dict) -> None:
         )
 
 
+def show_adaptive(found: dict) -> None:
+    summary = found["summary"]
+    print(f"{'campaign':<20} {'caught':>8} {'median q':>9} {'sent':>6} {'answered before':>16}")
+    for name, row in summary.items():
+        if name == "benign":
+            continue
+        share = row["median_share_answered_before_alert"]
+        print(
+            f"{name:<20} {row['caught']:>3}/{row['runs']:<4} "
+            f"{row['median_queries'] if row['median_queries'] is not None else '-':>9} "
+            f"{row['median_sent']:>6.0f} {f'{share:.0%}' if share is not None else '-':>16}"
+        )
+    b = summary["benign"]
+    low, high = b["interval"]
+    print(f"benign flagged: {b['flagged']}/{b['keys']} = {b['rate']:.2%} "
+          f"(95% CI {low:.2%}-{high:.2%}); by kind {b['by_kind']}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -247,7 +370,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--adaptive-runs", type=int, default=20)
     parser.add_argument("--skip-detection", action="store_true")
+    parser.add_argument("--skip-adaptive", action="store_true")
+    parser.add_argument("--power-runs", type=int, default=5)
+    parser.add_argument("--skip-power", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-online", action="store_true")
     args = parser.parse_args()
@@ -260,6 +387,15 @@ def main() -> None:
         print(f"detection: {args.runs} runs × {args.benign_keys} benign keys", flush=True)
         payload["detection"] = detection(args.runs, args.benign_keys)
         show_detection(payload["detection"])
+        path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    if not args.skip_adaptive:
+        print(f"\nadaptive: {args.adaptive_runs} runs × {args.benign_keys} benign keys", flush=True)
+        payload["adaptive"] = adaptive(args.adaptive_runs, args.benign_keys)
+        show_adaptive(payload["adaptive"])
+        path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    if not args.skip_power:
+        print(f"\npower: training-overlap, {args.power_runs} keys per share", flush=True)
+        payload["power"] = power(args.power_runs, args.benign_keys)
         path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     if not args.skip_throughput:
         days = sorted({1, max(1, args.days // 3), args.days})

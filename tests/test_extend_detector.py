@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from miaudit.cli import main
+from miaudit.errors import InputError
 from miaudit.monitor import Monitor, calibrate
 from miaudit.monitor.detectors import DETECTORS, RULE_IDS, detector, unregister
 from miaudit.monitor.state import KeyState
@@ -106,9 +107,14 @@ def test_a_detector_in_its_own_module_runs_end_to_end(echo: ModuleType, tmp_path
 
 def test_it_is_calibrated_and_its_state_is_saved(echo: ModuleType) -> None:
     baseline = _log(n_user=30)
-    calibration = calibrate(lambda: baseline, None, 0.2)
-    # two keys, a 20% rate: no budget to lower any threshold below its highest benign peak
+    # two keys certify a false-alarm rate of 1/3 at best: 20% is refused
+    with pytest.raises(InputError, match="needs at least 4"):
+        calibrate(lambda: baseline, None, 0.2)
+    calibration = calibrate(lambda: baseline, None, 0.34)
+    # two keys, a budget of one, already spent by the count detectors at their highest peaks:
+    # no threshold goes below its highest benign peak, and the note says so
     assert calibration.thresholds["echo"] == 9.0
+    assert calibration.benign_at_threshold > 1 and "too small" in calibration.note
     monitor = Monitor(thresholds={"echo": 3.0})
     records = _log()
     alerts = [a for r in records[:3] for a in monitor.observe(r)]

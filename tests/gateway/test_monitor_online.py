@@ -40,7 +40,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (folder / "secret").write_text(SECRET + "\n")
     index = TrainingIndex.load(folder / "idx.npz", SECRET.encode())
     baseline = simulate(made, benign_keys=50, campaigns=(), seed=5)
-    calibrate(lambda: baseline.records, index, 0.01).save(folder / "cal.json")
+    # 50 keys certify a rate of 1/51 at best: 2%
+    calibrate(lambda: baseline.records, index, 0.02).save(folder / "cal.json")
     return {"world": made, "folder": folder, "index": index}
 
 

@@ -20,16 +20,30 @@ def test_near_matches_hit_and_others_miss(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     train, fresh = rng.normal(size=(500, 6)), rng.normal(size=(500, 6))
     index = TrainingIndex.build(train.tolist(), SECRET, decimals=4)
-    assert all(index.contains(r) for r in train.tolist())
-    assert all(index.contains(r) for r in (train + 1e-9).tolist())  # float noise
-    assert not any(index.contains(r) for r in fresh.tolist())
+    assert all(index.contains_exact(r) for r in train.tolist())
+    assert all(index.contains_exact(r) for r in (train + 1e-9).tolist())  # float noise
+    assert not any(index.contains_exact(r) for r in fresh.tolist())
     assert not index.contains(None)
+    # by proximity (radius 0.1 sd): near copies hit, fresh records rarely do. Measured on this
+    # seed: 500/500 at 0.02 sd, 13/500 fresh (the bench's curve: about 2-3% at 6-30 features);
+    # the bounds leave room for another seed of the projections
+    assert index.radius == 0.1
+    nudged = train + rng.normal(scale=0.02 * train.std(axis=0), size=train.shape)
+    assert not any(index.contains_exact(r) for r in nudged.tolist())
+    assert sum(index.contains(r) for r in nudged.tolist()) >= 495
+    assert sum(index.contains(r) for r in fresh.tolist()) <= 30
+    exact_only = TrainingIndex.build(train.tolist(), SECRET, radius=None)
+    assert exact_only.radius is None and not any(exact_only.contains(r) for r in nudged.tolist())
     texts = TrainingIndex.build(["Patient  had Flu ", "other"], SECRET)
     assert texts.contains("patient had flu") and not texts.contains("patient had covid")
     # saved and loaded with the same secret: the same answers; the file holds no raw values
     path = index.save(tmp_path / "train.idx.npz")
     loaded = TrainingIndex.load(path, SECRET)
     assert len(loaded) == 500 and loaded.contains(train[7].tolist())
+    assert loaded.radius == 0.1 and loaded.contains(nudged[7].tolist())
+    assert [loaded.contains(r) for r in fresh[:100].tolist()] == [
+        index.contains(r) for r in fresh[:100].tolist()
+    ]
     raw = path.read_bytes()
     assert f"{train[7][0]:.4f}".encode() not in raw and train.tobytes()[:16] not in raw
     with pytest.raises(InputError, match="another secret"):
@@ -58,10 +72,11 @@ def test_overlap_per_key_from_the_command_line(tmp_path: Path) -> None:
     index_file = str(tmp_path / "train.idx.npz")
     done = run_in_process(
         ["monitor", "index", "--records", str(tmp_path / "train.csv"), "--label-column", "y",
-         "--out", index_file],
+         "--out", index_file, "--radius", "0"],
         env=env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    assert "exact matches only" in done.stdout  # proximity: test_near_matches_hit_...
     # an attacker alternating 50 training records with 50 fresh ones; a user on fresh records
     log = (
         [

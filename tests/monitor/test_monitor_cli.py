@@ -49,7 +49,12 @@ def test_training_index_is_index_by_its_other_name(
     found = {}
     for flag in ("--index", "--training-index", None):
         out = tmp_path / f"{flag}.json"
-        args = ["monitor"] if command == "check" else ["monitor", "calibrate"]
+        # six benign keys certify a false-alarm rate of 1/7 at best
+        args = (
+            ["monitor"]
+            if command == "check"
+            else ["monitor", "calibrate", "--false-alarm-rate", "0.2"]
+        )
         log = "log.jsonl" if command == "check" else "baseline.jsonl"
         args += [str(simulated / log), "--out", str(out)]
         if flag is not None:
@@ -73,3 +78,39 @@ def test_the_detectors_are_listed_from_the_registry() -> None:
     assert done.exit_code == 0, done.output
     for name, rule in RULE_IDS.items():
         assert name in done.output and rule in done.output
+
+
+def test_an_index_of_other_records_is_refused(simulated: Path, tmp_path: Path) -> None:
+    """An index built on records of another width (another model's, or columns left out)
+    matches nothing; the log's first 20 numeric inputs all misfit: exit 2 and the fix, in the
+    check and in the calibration."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.read_csv(simulated / "train.csv")
+    narrow = frame.drop(columns=[c for c in frame.columns if c != "label"][:3])
+    narrow.to_csv(tmp_path / "narrow.csv", index=False)
+    runner = CliRunner(env={"MIAUDIT_INDEX_SECRET": SECRET})
+    built = runner.invoke(
+        main,
+        ["monitor", "index", "--records", str(tmp_path / "narrow.csv"), "--out",
+         str(tmp_path / "narrow.npz")],
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    width = np.asarray(narrow.drop(columns=["label"])).shape[1]
+    for args in (
+        ["monitor", str(simulated / "log.jsonl"), "--out", str(tmp_path / "a.json")],
+        [
+            "monitor",
+            "calibrate",
+            str(simulated / "baseline.jsonl"),
+            "--false-alarm-rate",
+            "0.2",
+            "--out",
+            str(tmp_path / "c.json"),
+        ],
+    ):
+        done = runner.invoke(main, [*args, "--index", str(tmp_path / "narrow.npz")])
+        assert done.exit_code == 2, done.output
+        assert f"built on records of {width} values" in done.output
+        assert "Traceback" not in done.output

@@ -281,23 +281,48 @@ def monitor_calibrate(
     type=int,
     help="numbers are rounded to this many places before hashing",
 )
+@click.option(
+    "--radius",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0, 10),
+    help="a query within this many standard deviations (root-mean-square over the features) "
+    "of a training record counts as it: keyed proximity tables; 0: exact matches only",
+)
 @secret_file_option
 @input_errors_exit_2
 def monitor_index(
-    records: Path, label_column: str, out: Path, decimals: int, secret_file: Path | None
+    records: Path,
+    label_column: str,
+    out: Path,
+    decimals: int,
+    radius: float,
+    secret_file: Path | None,
 ) -> None:
     """Write a keyed-hash index of the training records: no raw training data in it."""
     from miaudit.data import RecordSet
     from miaudit.monitor import TrainingIndex, load_secret
+    from miaudit.monitor.proximity import MIN_RECORDS
 
     secret = load_secret(secret_file)
     if not out.parent.is_dir():
         raise InputError(f"--out: the folder {out.parent} does not exist")
     found = RecordSet.from_file(records, label_column, name="training records")
     rows = np.asarray(found.features, dtype=np.float64)
-    index = TrainingIndex.build(rows.tolist(), secret, decimals)
+    if radius and len(rows) < MIN_RECORDS:
+        raise InputError(
+            f"--radius: proximity tables need at least {MIN_RECORDS} training records (their "
+            f"means and standard deviations are stored), got {len(rows)}; pass --radius 0 for "
+            "exact matches only"
+        )
+    index = TrainingIndex.build(rows.tolist(), secret, decimals, radius or None)
     index.save(out)
-    click.echo(f"indexed {len(found)} records ({len(index)} distinct) into {out}")
+    near = (
+        f"; a query within {radius:g} sd of a record counts as it"
+        if index.proximity is not None
+        else "; exact matches only"
+    )
+    click.echo(f"indexed {len(found)} records ({len(index)} distinct) into {out}{near}")
 
 
 @monitor_group.command("overlap")
@@ -328,7 +353,15 @@ def monitor_overlap(log: Path, index_path: Path, secret_file: Path | None) -> No
     type=click.IntRange(10, 1_000_000),
     help="each campaign stops after this many queries",
 )
-def monitor_simulate(out_dir: Path, benign_keys: int, seed: int, campaign_budget: int) -> None:
+@click.option(
+    "--adaptive",
+    is_flag=True,
+    help="also run the campaigns of an attacker who knows the monitor (nudged candidates, "
+    "dilution, searches, many-key splits, a boundary search outside its radii)",
+)
+def monitor_simulate(
+    out_dir: Path, benign_keys: int, seed: int, campaign_budget: int, adaptive: bool
+) -> None:
     """Write a simulated deployment to try the monitor on: train.csv (the training records),
     baseline.jsonl (benign traffic only), log.jsonl (benign traffic and one run of every
     campaign) and truth.json (which keys are which)."""
@@ -337,7 +370,7 @@ def monitor_simulate(out_dir: Path, benign_keys: int, seed: int, campaign_budget
     import pandas as pd
 
     from miaudit._io import atomic_path, atomic_write_text
-    from miaudit.monitor.simulate import simulate, world
+    from miaudit.monitor.simulate import ADAPTIVE, CAMPAIGNS, simulate, world
     from miaudit.querylog import write_jsonl
 
     @input_errors_exit_2
@@ -350,7 +383,10 @@ def monitor_simulate(out_dir: Path, benign_keys: int, seed: int, campaign_budget
             frame.assign(label=made.member_labels).to_csv(tmp, index=False)
         baseline = simulate(made, benign_keys, campaigns=(), seed=seed + 1)
         write_jsonl(baseline.records, out_dir / "baseline.jsonl")
-        traffic = simulate(made, benign_keys, seed=seed + 2, campaign_budget=campaign_budget)
+        campaigns = CAMPAIGNS + ADAPTIVE if adaptive else CAMPAIGNS
+        traffic = simulate(
+            made, benign_keys, campaigns, seed=seed + 2, campaign_budget=campaign_budget
+        )
         write_jsonl(traffic.records, out_dir / "log.jsonl")
         truth = {"benign": traffic.benign, "campaigns": traffic.campaigns}
         atomic_write_text(out_dir / "truth.json", json.dumps(truth, indent=2) + "\n")

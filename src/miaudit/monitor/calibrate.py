@@ -145,6 +145,18 @@ def calibrate(
         first.observe(record)
     if not first.keys:
         raise InputError("the baseline log has no answered queries with an API key")
+    keys = len(first.keys)
+    if (keys + 1) * false_alarm_rate < 1 - 1e-9:
+        # the smallest bound a baseline of n keys can give is 1/(n+1) (its highest peak)
+        need = math.ceil(1 / false_alarm_rate - 1 - 1e-9)
+        raise InputError(
+            f"the baseline has {keys} keys: a false-alarm rate of {false_alarm_rate:g} needs at "
+            f"least {need} (a threshold at the highest of n benign peaks bounds the rate by "
+            f"1/(n+1) only); give a baseline with more keys or a higher --false-alarm-rate "
+            f"(at least {1 / (keys + 1):.3g} for this one)"
+        )
+    if first.numeric_inputs and first.misfits == first.numeric_inputs:
+        raise InputError(f"the baseline: {first.misfit_message()}")
     estimated: dict[str, Any] = {}  # the null rates of the detectors' tests, on this baseline
     for found in first.detectors:
         if index is not None or not found.needs_index:

@@ -31,6 +31,9 @@ from miaudit.monitor.settings import Settings
 from miaudit.monitor.state import KeyState
 from miaudit.querylog import QueryRecord
 
+#: Numeric inputs after which a log none of whose inputs fits the index is refused.
+MISFIT_AFTER = 20
+
 
 @dataclass(frozen=True)
 class Alert:
@@ -130,6 +133,9 @@ class Monitor:
         self.keys: dict[str, KeyState] = {}
         self.alerted: set[tuple[str, str]] = set()
         self.processed = 0
+        #: Numeric inputs seen, and those whose number of values is not the index's.
+        self.numeric_inputs = 0
+        self.misfits = 0
         made = [cls(self.settings) for cls in registered()]
         self.detectors: list[Detector] = [d for d in made if isinstance(d, Detector)]
         self.group_detectors = [d for d in made if isinstance(d, GroupDetector)]
@@ -139,8 +145,22 @@ class Monitor:
         self._fingerprint = Fingerprinter(s.hash_step, s.hash_window, s.hash_top)
 
     def run(self, records: Iterable[QueryRecord]) -> Iterator[Alert]:
+        """The alerts of ``records``, in order. Raises ``InputError`` once the first
+        ``MISFIT_AFTER`` numeric inputs all have another number of values than the training
+        index's records (an index of another model: it would silently match nothing)."""
         for record in records:
             yield from self.observe(record)
+            if self.numeric_inputs == MISFIT_AFTER and self.misfits == MISFIT_AFTER:
+                raise InputError(self.misfit_message())
+
+    def misfit_message(self) -> str:
+        assert self.index is not None and self.index.proximity is not None
+        return (
+            f"the training index was built on records of {self.index.proximity.features} "
+            f"values, but none of the first {self.numeric_inputs} numeric inputs in the log has "
+            "that many: build the index from this model's training records, the same columns "
+            "in the same order as the model's inputs ('miaudit monitor index')"
+        )
 
     def observe(self, record: QueryRecord) -> list[Alert]:
         """Update the detectors of ``record.key`` (and its group); the alerts raised."""
@@ -170,22 +190,33 @@ class Monitor:
         """What every detector reads of ``record``: the work they share, done once."""
         value = record.input
         answered = record.status == 200 and value is not None
-        digest, hit, new, neighbour, canon = None, None, False, None, None
+        digest, hit, new, neighbour, canon, repeat = None, None, False, None, None, False
         if answered:
             try:
                 canon = canonical(value, self.settings.decimals)  # type: ignore[arg-type]
             except (InputError, TypeError, ValueError):  # not finite numbers or text: no record
                 canon = None
+        if canon is not None and isinstance(value, list) and self.index is not None:
+            proximity = self.index.proximity
+            if proximity is not None:
+                self.numeric_inputs += 1
+                self.misfits += len(value) != proximity.features
         if canon is not None:
             digest = int.from_bytes(hashlib.blake2b(canon, digest_size=8).digest(), "big")
             new = state.remember(digest, self.settings.seen)
             if new and self.index is not None:  # in the index's own rounding, not ours
                 same = self.index.decimals == self.settings.decimals or isinstance(value, str)
-                hit = self.index.contains_canonical(canon) if same else self.index.contains(value)
+                exact = self.index.contains_canonical(canon) if same else None
+                if exact is None:
+                    exact = self.index.contains_exact(value)
+                regions = self.index.regions(value)  # a near copy counts (numbers only)
+                hit = exact or bool(regions)
+                if regions:  # a what-if edit of a record the key hit already: not a new one
+                    repeat = not state.visit(regions, 16 * self.settings.seen)
             if isinstance(value, list) and new:  # a repeat of a recent record adds no copy
                 neighbour = self._place(state, np.asarray(value, dtype=np.float64), record)
         full = new and _full(record.output)
-        return Query(record.key, record.time, answered, new, digest, hit, full, neighbour)
+        return Query(record.key, record.time, answered, new, digest, hit, full, neighbour, repeat)
 
     def _place(self, state: KeyState, x: np.ndarray, record: QueryRecord) -> Neighbour:
         """Put a new numeric record (finite: ``canonical`` checked) among the key's recent

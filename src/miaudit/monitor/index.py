@@ -9,8 +9,15 @@ reveals nothing about the records; with it, one can only test candidates. The se
 stored: the file carries an HMAC of a fixed label under it, so a wrong secret is refused
 instead of silently matching nothing.
 
-File format ``miaudit.trainindex/1``: an NPZ (no pickle) holding ``digests`` (N × 16 bytes,
-sorted) and ``meta`` (JSON: format, decimals, count, secret check).
+Numeric records are also indexed by proximity (:mod:`miaudit.monitor.proximity`): keyed
+locality-sensitive buckets, so a query within ``radius`` standard deviations of a training
+record (a candidate nudged before it is sent) is a hit too, and the exact hash no longer has to
+match digit for digit. Text stays exact.
+
+File format ``miaudit.trainindex/2``: an NPZ (no pickle) holding ``digests`` (N × 16 bytes,
+sorted), ``meta`` (JSON: format, decimals, count, secret check, ``proximity``: the radius and
+the hash shape, or ``null``) and, for numeric records, the proximity tables' arrays. A
+``miaudit.trainindex/1`` file (exact hashes only) still loads.
 """
 
 from __future__ import annotations
@@ -29,8 +36,14 @@ import numpy as np
 
 from miaudit._io import atomic_path
 from miaudit.errors import InputError
+from miaudit.monitor.proximity import MIN_RECORDS, ProximityIndex, ProximityParams
 
-FORMAT = "miaudit.trainindex/1"
+FORMAT = "miaudit.trainindex/2"
+#: The formats :meth:`TrainingIndex.load` reads (/1: exact hashes only).
+FORMATS = ("miaudit.trainindex/1", FORMAT)
+#: The default proximity radius (standard deviations, root-mean-square over the features),
+#: chosen from the recall and false-hit curves of ``bench/monitor_index.py``.
+DEFAULT_RADIUS = 0.1
 DIGEST_BYTES = 16
 SECRET_ENV = "MIAUDIT_INDEX_SECRET"
 MIN_SECRET_BYTES = 16
@@ -66,26 +79,41 @@ def load_secret(secret_file: str | Path | None = None) -> bytes:
 
 
 class TrainingIndex:
-    """Keyed hashes of the training records; ``contains`` answers for query inputs."""
+    """Keyed hashes of the training records; ``contains`` answers for query inputs: an exact
+    match (within rounding), or for numbers a near copy (within the proximity radius)."""
 
-    def __init__(self, digests: np.ndarray, secret: bytes, decimals: int) -> None:
+    def __init__(
+        self,
+        digests: np.ndarray,
+        secret: bytes,
+        decimals: int,
+        proximity: ProximityIndex | None = None,
+    ) -> None:
         self._secret, self.decimals = secret, decimals
         self._digests = {bytes(row) for row in np.asarray(digests, dtype=np.uint8)}
+        #: The proximity tables of numeric records (``None``: exact hashes only).
+        self.proximity = proximity
 
     def __len__(self) -> int:
         return len(self._digests)
+
+    @property
+    def radius(self) -> float | None:
+        """The proximity radius in standard deviations (``None``: exact matches only)."""
+        return None if self.proximity is None else self.proximity.params.radius
 
     def digest(self, record: Sequence[float] | str) -> bytes:
         canon = canonical(record, self.decimals)
         return hmac.new(self._secret, canon, hashlib.sha256).digest()[:DIGEST_BYTES]
 
     def contains_canonical(self, canon: bytes) -> bool:
-        """Whether the record of canonical form ``canon`` (see :func:`canonical`) is indexed."""
+        """Whether the record of canonical form ``canon`` (see :func:`canonical`) is indexed
+        exactly (no proximity)."""
         digest = hmac.new(self._secret, canon, hashlib.sha256).digest()[:DIGEST_BYTES]
         return digest in self._digests
 
-    def contains(self, record: Sequence[float] | str | None) -> bool:
-        """Whether ``record`` is (within rounding) a training record; ``None`` is not."""
+    def contains_exact(self, record: Sequence[float] | str | None) -> bool:
+        """Whether ``record`` is, within rounding, a training record."""
         if record is None:
             return False
         try:
@@ -93,14 +121,62 @@ class TrainingIndex:
         except InputError:
             return False
 
+    def near(self, record: Any) -> bool:
+        """Whether a numeric ``record`` is within the proximity radius of a training record
+        (``False`` without proximity tables, for text, or another number of values)."""
+        return bool(self.regions(record))
+
+    def regions(self, record: Any) -> list[int]:
+        """The proximity buckets of a numeric ``record`` that hold a training record (empty:
+        not near one, or no proximity tables): near copies of one training record share some,
+        so a key's second look at one neighbourhood can be told from a new one."""
+        if not self._near_candidate(record):
+            return []
+        assert self.proximity is not None
+        try:
+            return [int(v) for v in self.proximity.matched(np.asarray(record, dtype=np.float64))]
+        except InputError:  # beyond any bucket: far from every training record
+            return []
+
+    def _near_candidate(self, record: Any) -> bool:
+        if self.proximity is None or record is None or isinstance(record, str):
+            return False
+        try:
+            values = np.asarray(record, dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        return (
+            values.ndim == 1
+            and len(values) == self.proximity.features
+            and bool(np.isfinite(values).all())
+        )
+
+    def contains(self, record: Sequence[float] | str | None) -> bool:
+        """Whether ``record`` is a training record: exactly (within rounding), or a near copy
+        of one (numbers, within the proximity radius)."""
+        return self.contains_exact(record) or self.near(record)
+
     @classmethod
     def build(
-        cls, records: Iterable[Sequence[float] | str], secret: bytes, decimals: int = 4
+        cls,
+        records: Iterable[Sequence[float] | str],
+        secret: bytes,
+        decimals: int = 4,
+        radius: float | None = DEFAULT_RADIUS,
     ) -> TrainingIndex:
+        """The index of ``records``; numeric ones (at least ``MIN_RECORDS``, all of one
+        length) also get proximity tables of ``radius`` standard deviations (``None`` or 0:
+        exact hashes only)."""
         if not 0 <= decimals <= 12:
             raise InputError(f"decimals must be between 0 and 12, got {decimals}")
+        rows = list(records)
         index = cls(np.zeros((0, DIGEST_BYTES), dtype=np.uint8), secret, decimals)
-        index._digests = {index.digest(r) for r in records}
+        index._digests = {index.digest(r) for r in rows}
+        if radius:
+            params = ProximityParams(radius=radius)
+            numeric = [r for r in rows if not isinstance(r, str)]
+            if len(numeric) >= MIN_RECORDS and len(numeric) == len(rows):
+                index.proximity = ProximityIndex.build(numeric, secret, params)
         return index
 
     def save(self, path: str | Path) -> Path:
@@ -111,10 +187,15 @@ class TrainingIndex:
             "decimals": self.decimals,
             "count": len(self._digests),
             "check": _check(self._secret),
+            "proximity": None if self.proximity is None else self.proximity.meta(),
         }
+        arrays = {} if self.proximity is None else self.proximity.arrays()
         with atomic_path(path, suffix=".npz") as tmp:  # np.savez adds .npz to other names
             np.savez(
-                tmp, digests=digests.reshape(-1, DIGEST_BYTES), meta=np.array(json.dumps(meta))
+                tmp,
+                digests=digests.reshape(-1, DIGEST_BYTES),
+                meta=np.array(json.dumps(meta)),
+                **arrays,
             )
         return path
 
@@ -124,16 +205,30 @@ class TrainingIndex:
             with np.load(path, allow_pickle=False) as archive:
                 meta: dict[str, Any] = json.loads(str(archive["meta"]))
                 digests = archive["digests"]
+                arrays = {
+                    name: archive[name] for name in archive.files if name.startswith("proximity_")
+                }
         except (OSError, ValueError, KeyError) as exc:
             raise InputError(f"{path} is not a miaudit training index ({exc})") from None
-        if meta.get("format") != FORMAT:
-            raise InputError(f"{path}: expected format {FORMAT!r}, found {meta.get('format')!r}")
+        if not isinstance(meta, dict) or meta.get("format") not in FORMATS:
+            found = meta.get("format") if isinstance(meta, dict) else None
+            raise InputError(f"{path}: expected format {FORMAT!r}, found {found!r}")
         if not hmac.compare_digest(str(meta.get("check")), _check(secret)):
             raise InputError(
                 f"{path} was built with another secret: set {SECRET_ENV} (or --secret-file) to "
                 "the secret used by 'miaudit monitor index'"
             )
-        return cls(digests, secret, int(meta["decimals"]))
+        try:
+            decimals = int(meta["decimals"])
+        except (KeyError, TypeError, ValueError):
+            raise InputError(f"{path}: a broken training index (no rounding)") from None
+        proximity = None
+        if meta.get("proximity"):
+            try:
+                proximity = ProximityIndex.from_saved(meta["proximity"], arrays, secret)
+            except InputError as exc:
+                raise InputError(f"{path}: {exc}") from None
+        return cls(digests, secret, decimals, proximity)
 
 
 def _check(secret: bytes) -> str:

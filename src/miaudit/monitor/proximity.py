@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from miaudit.errors import InputError
 
@@ -79,6 +78,8 @@ class ProximityParams:
 def collision(distance: float | np.ndarray, width: float) -> np.ndarray:
     """``p(c)``: the probability that one quantised Gaussian projection of width ``width`` puts
     two points at Euclidean distance ``distance`` in the same bucket."""
+    from scipy import stats  # here: the monitor's hot path never needs it
+
     c = np.maximum(np.asarray(distance, dtype=np.float64), 1e-300)
     r = width / c
     return 1 - 2 * stats.norm.cdf(-r) - 2 / (math.sqrt(2 * math.pi) * r) * (1 - np.exp(-(r**2) / 2))
@@ -159,27 +160,36 @@ class ProximityIndex:
                 "a record is too far from the training records' range to look up (values "
                 "beyond what the index can place)"
             )
-        cells = cells.astype(np.int64)
-        per_table = cells.reshape(len(x), self.params.tables, self.params.projections)
-        out = np.empty((len(x), self.params.tables), dtype=np.uint64)
-        for i in range(len(x)):
-            for t in range(self.params.tables):
-                digest = hashlib.blake2b(
-                    t.to_bytes(2, "little") + per_table[i, t].tobytes(),
-                    digest_size=_BUCKET_BYTES,
-                    key=self._secret[:64],
-                ).digest()
-                out[i, t] = int.from_bytes(digest, "little")
-        return out
+        # one keyed BLAKE2b per (record, table) over the table's number and its cells: the
+        # cells as little-endian int64 bytes, cut per table from one buffer (no per-cell numpy)
+        raw = np.ascontiguousarray(cells.astype("<i8")).tobytes()
+        step = 8 * self.params.projections
+        keyed = hashlib.blake2b(digest_size=_BUCKET_BYTES, key=self._secret[:64])
+        tables = [t.to_bytes(2, "little") for t in range(self.params.tables)] * len(x)
+        digests = []
+        for at, label in zip(range(0, len(raw), step), tables, strict=True):
+            one = keyed.copy()
+            one.update(label)
+            one.update(raw[at : at + step])
+            digests.append(one.digest())
+        return np.frombuffer(b"".join(digests), dtype="<u8").reshape(len(x), -1).astype(np.uint64)
 
-    def matches(self, records: Any) -> np.ndarray:
-        """(N, tables) booleans: which of each record's buckets hold a training record."""
-        found = self.keys(records)
+    def matches(self, records: Any, keyed: bool = False) -> np.ndarray:
+        """(N, tables) booleans: which of each record's buckets hold a training record
+        (``keyed``: ``records`` are bucket keys already, from :meth:`keys`)."""
+        found = np.asarray(records, dtype=np.uint64) if keyed else self.keys(records)
         where = np.searchsorted(self.buckets, found)
         where = np.minimum(where, max(len(self.buckets) - 1, 0))
         if len(self.buckets) == 0:
             return np.zeros(found.shape, dtype=bool)
         return self.buckets[where] == found
+
+    def matched(self, record: Any) -> np.ndarray:
+        """The bucket keys of one record that hold a training record (empty: not near one).
+        Two near copies of one training record share some of them: the monitor uses them to
+        tell a new training neighbourhood from another look at one already queried."""
+        found = self.keys(record)[0]
+        return found[self.matches(found[None, :], keyed=True)[0]]
 
     def near(self, records: Any) -> np.ndarray:
         """Whether each record is, by the index, a near copy of a training record."""

@@ -41,6 +41,9 @@ class Settings:
     member_rate: float = 0.25
     #: The share among benign distinct queries (null); the baseline's own when calibrated.
     baseline_rate: float = 0.05
+    #: How alike benign keys' shares are: the concentration (α + β) of the Beta they follow
+    #: (small: keys differ a lot); the baseline's own (maximum likelihood) when calibrated.
+    baseline_concentration: float = 50.0
     #: The share of benign bursts centred on a training record (null); the baseline's own.
     burst_rate: float = 0.02
     #: Distinct records remembered per key (older ones may count again as new).
@@ -64,7 +67,15 @@ class Settings:
     hash_match: int = 25
 
     def __post_init__(self) -> None:
-        positive = ("window", "near_radius", "flip_radius", "burst_size", "period", "seen")
+        positive = (
+            "window",
+            "near_radius",
+            "flip_radius",
+            "burst_size",
+            "period",
+            "seen",
+            "baseline_concentration",
+        )
         for name in (*positive, "shared", "link_min"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):

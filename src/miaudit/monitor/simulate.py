@@ -25,6 +25,20 @@ Campaigns, each on candidates of which half are training records:
 - ``multi-key``: the ``threshold`` campaign split over four keys that share their known
   non-members.
 
+Adaptive campaigns (``ADAPTIVE``), played by an attacker who has read the monitor (issue 24):
+
+- ``perturbed``: the ``lira`` harvest, each candidate nudged by 1e-3 standard deviations;
+- ``perturbed-tiny``: each value nudged by ±3e-5, below the exact index's rounding;
+- ``diluted``: each candidate followed by 4 fresh records (a 10% training share);
+- ``search``: 1,200 candidates of which 10% are training records;
+- ``lira-perturbed``: four copies of each candidate at 0.02 standard deviations (LiRA's
+  augmentations), full outputs;
+- ``split-20`` / ``split-50``: the harvest split over 20 keys × 10 / 50 keys × 4 candidates,
+  no record shared between keys;
+- ``boundary-adaptive``: a label-only boundary search along random directions that never sends
+  the candidate and stops bisecting 0.19 standard deviations from it (outside the monitor's
+  0.1 radii).
+
 :func:`simulate` answers locally and returns the log; the same clients run against a real
 gateway through :class:`~miaudit.targets.http.HttpTarget` (``run_campaign``).
 """
@@ -55,6 +69,21 @@ CAMPAIGNS = (
     "label-boundary-per-record",
     "multi-key",
 )
+#: Campaigns by an attacker who knows the monitor (see the module's text).
+ADAPTIVE = (
+    "perturbed",
+    "perturbed-tiny",
+    "diluted",
+    "search",
+    "lira-perturbed",
+    "split-20",
+    "split-50",
+    "boundary-adaptive",
+)
+#: Keys per campaign (one unless named here).
+CAMPAIGN_KEYS = {"multi-key": 4, "split-20": 20, "split-50": 50}
+#: The candidates a campaign draws and their training share (100 and a half unless named).
+CAMPAIGN_SIZE = {"search": (1200, 0.1), "split-20": (200, 0.5), "split-50": (200, 0.5)}
 #: A benign mix: the share of keys of each kind.
 BENIGN_MIX = {"ordinary": 0.5, "repeat": 0.2, "batch": 0.15, "explainer": 0.15}
 SECRET = b"miaudit-simulator-secret-not-for-production"
@@ -194,9 +223,12 @@ def _fresh(world: World, rng: np.random.Generator, n: int, train_share: float) -
 
 
 # ---------------------------------------------------------------- campaigns
-def candidates(world: World, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` candidate records, half of them training records, shuffled; and their labels."""
-    half = n // 2
+def candidates(
+    world: World, rng: np.random.Generator, n: int, share: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` candidate records, ``share`` of them training records, shuffled; and their
+    labels."""
+    half = round(n * share)
     m = rng.choice(len(world.members), half, replace=False)
     p = rng.choice(len(world.population), n - half, replace=False)
     rows = np.concatenate([world.members[m], world.population[p]])
@@ -218,11 +250,14 @@ def run_campaign(
 ) -> None:
     """Run the campaign ``kind`` through ``targets`` (one per key: four for ``multi-key``, else
     one; label-only for the label attacks)."""
-    rows, labels = candidates(world, rng, size)
+    size, share = CAMPAIGN_SIZE.get(kind, (size, 0.5))
+    rows, labels = candidates(world, rng, size, share)
     known = world.population[rng.choice(len(world.population), size, replace=False)]
     base = kind.removesuffix("-per-record")
     seed = int(rng.integers(2**31))
-    if base == "threshold":
+    if kind in ADAPTIVE:
+        _adaptive(kind, targets, world, rng, rows)
+    elif base == "threshold":
         _ask(targets[0], np.stack([rows, known], axis=1).reshape(-1, rows.shape[1]))
     elif base == "lira":
         _ask(targets[0], rows)
@@ -267,14 +302,69 @@ def _label_only(
             boundary.search(target, space, rows[one], labels[one], y[one], radius, seed + i)
 
 
+def _adaptive(
+    kind: str,
+    targets: list[ClassifierTarget],
+    world: World,
+    rng: np.random.Generator,
+    rows: np.ndarray,
+) -> None:
+    """The campaigns of an attacker who has read the monitor (:data:`ADAPTIVE`)."""
+    scale = world.population.std(axis=0)
+    if kind == "perturbed":
+        _ask(targets[0], rows + rng.normal(size=rows.shape) * 1e-3 * scale)
+    elif kind == "perturbed-tiny":
+        _ask(targets[0], rows + rng.choice([-3e-5, 3e-5], size=rows.shape))
+    elif kind == "diluted":
+        fresh = world.fresh(rng, 4 * len(rows)).reshape(len(rows), 4, -1)
+        _ask(targets[0], np.concatenate([rows[:, None], fresh], axis=1).reshape(-1, rows.shape[1]))
+    elif kind == "search":
+        _ask(targets[0], rows)
+    elif kind == "lira-perturbed":
+        copies = rows[:, None] + rng.normal(size=(len(rows), 4, rows.shape[1])) * 0.02 * scale
+        _ask(targets[0], copies.reshape(-1, rows.shape[1]))
+    elif kind in ("split-20", "split-50"):
+        for number, target in enumerate(targets):
+            _ask(target, rows[number :: len(targets)])
+    elif kind == "boundary-adaptive":
+        for row in rows:
+            _boundary_outside(targets[0], row, scale, rng)
+    else:  # pragma: no cover - ADAPTIVE lists the kinds above
+        raise InputError(f"unknown adaptive campaign {kind!r}")
+
+
+def _boundary_outside(
+    target: ClassifierTarget, row: np.ndarray, scale: np.ndarray, rng: np.random.Generator
+) -> None:
+    """The distance to the decision boundary along 3 random directions, by bisection between
+    0.19 and 4 standard deviations (root-mean-square): the candidate itself, and anything
+    within 0.19 of it, is never sent."""
+    near, far = 0.19, 4.0
+    for _ in range(3):
+        direction = rng.normal(size=len(row))
+        direction *= np.sqrt(len(row)) / np.linalg.norm(direction)  # RMS 1 sd per unit of t
+        low, high = near, far
+        first = None
+        for step in range(6):
+            t = low if step == 0 else (low + high) / 2
+            label = int(_ask(target, np.asarray([row + t * direction * scale])).values[0])
+            if first is None:
+                first = label
+                continue
+            if label == first:
+                low = t
+            else:
+                high = t
+
+
 def _noise() -> Any:
     from miaudit.attacks.label_only import LabelNoiseAttack
 
     return LabelNoiseAttack()
 
 
-def _ask(target: ClassifierTarget, rows: np.ndarray) -> None:
-    target.outputs(RecordSet.from_arrays(rows, np.zeros(len(rows), dtype=np.int64)))
+def _ask(target: ClassifierTarget, rows: np.ndarray) -> Any:
+    return target.outputs(RecordSet.from_arrays(rows, np.zeros(len(rows), dtype=np.int64)))
 
 
 # ---------------------------------------------------------------- the whole simulation
@@ -354,14 +444,15 @@ def _campaign(
     kind: str, service: Service, world: World, rng: np.random.Generator, start: float,
     size: int, budget: int,
 ) -> list[str]:  # fmt: skip
-    keys = [f"campaign-{kind}-{n}" for n in range(4 if kind == "multi-key" else 1)]
-    label_only = kind.startswith("label-")
+    keys = [f"campaign-{kind}-{n}" for n in range(CAMPAIGN_KEYS.get(kind, 1))]
+    label_only = kind.startswith("label-") or kind == "boundary-adaptive"
+    budget = max(budget, CAMPAIGN_SIZE.get(kind, (0, 0))[0])  # the search's 1,200 candidates
     scratch = Service(world, limit=budget)
     targets = [KeyTarget(scratch, key, start, 0.1, label_only) for key in keys]
     with contextlib.suppress(CampaignDone):  # the budget is spent
         run_campaign(kind, targets, world, rng, size)  # type: ignore[arg-type]
     logged = scratch.records
-    if kind == "multi-key":  # the keys take turns, so the campaign's queries interleave
+    if len(keys) > 1:  # the keys take turns, so the campaign's queries interleave
         logged = sorted(logged, key=lambda r: (r.time, r.key))
     logged = logged[:budget]
     times = start + 0.1 * np.arange(1, len(logged) + 1)

@@ -36,6 +36,9 @@ class KeyState:
     #: The last ``Settings.seen`` records' digests, least recently queried first.
     seen: dict[int, None] = field(default_factory=dict)
     recent: Recent = field(default_factory=Recent)
+    #: The proximity buckets of the training neighbourhoods the key hit lately (bounded as
+    #: ``seen``), least recently hit first.
+    regions: dict[int, None] = field(default_factory=dict)
     #: Each per-key detector's own state, by detector name (made on first use).
     states: dict[str, Any] = field(default_factory=dict)
 
@@ -71,6 +74,17 @@ class KeyState:
         self.distinct += 1
         return True
 
+    def visit(self, regions: list[int], limit: int) -> bool:
+        """The key hit the training neighbourhood of proximity buckets ``regions``; True if
+        it had not hit any of them lately (the last ``limit`` buckets)."""
+        again = any(r in self.regions for r in regions)
+        for r in regions:
+            self.regions.pop(r, None)
+            self.regions[r] = None
+        while len(self.regions) > limit:
+            del self.regions[next(iter(self.regions))]
+        return not again
+
     @property
     def ring(self) -> Any:
         """The ring of recent numeric queries (``None`` before the first)."""
@@ -102,6 +116,7 @@ class KeyState:
             "scores": self.scores,
             "peaks": self.peaks,
             "seen": list(self.seen),
+            "regions": list(self.regions),
             **self.recent.to_dict(),
             "detectors": detectors,
         }
@@ -114,6 +129,7 @@ class KeyState:
             distinct=int(data.get("distinct", 0)),
             last_time=float(data.get("last_time", 0.0)),
             seen=dict.fromkeys(int(v) for v in data.get("seen", [])),
+            regions=dict.fromkeys(int(v) for v in data.get("regions", [])),
             recent=Recent.from_dict(data),
         )
         state.scores.update(data.get("scores", {}))
@@ -123,6 +139,8 @@ class KeyState:
             if not issubclass(cls_, Detector):
                 continue
             own = data if saved is None else saved.get(cls_.name)
+            if own is not None and saved is not None:  # the key's counts, for older states
+                own = {"queries": state.queries, "distinct": state.distinct, **own}
             if own is not None:
                 state.states[cls_.name] = cls_.state_from_dict(own)
         return state

@@ -89,6 +89,10 @@ class Query:
     full: bool
     #: For a new numeric record: its nearest recent query.
     neighbour: Neighbour | None
+    #: A hit in a training neighbourhood the key hit before (a near copy of a training
+    #: record it already queried: a customer's what-if edits of their own record): not a new
+    #: training record.
+    repeat: bool = False
 
 
 class _Declared(ABC):
