@@ -93,13 +93,35 @@ def adaptive(runs: int, benign_keys: int) -> dict:
         baseline = simulate(made, benign_keys, campaigns=(), seed=3000 + run)
         calibration = calibrate(lambda b=baseline: b.records, made.index, 0.01)
         traffic = simulate(made, benign_keys, campaigns=ADAPTIVE, seed=4000 + run)
-        caught, flagged = traffic.score(calibration.monitor(made.index))
         owner = {key: name for name, keys in traffic.campaigns.items() for key in keys}
-        sent = Counter(owner[r.key] for r in traffic.records if r.key in owner)
+        sent: Counter[str] = Counter()
+        caught: dict[str, tuple[int, str]] = {}
+        flagged: dict[str, str] = {}
+        alerted: dict[str, set] = {name: set() for name in traffic.campaigns}
+        answered_after: Counter[str] = Counter()  # answers to keys already alerted
+        monitor = calibration.monitor(made.index)
+        for record in traffic.records:
+            name = owner.get(record.key)
+            if name is not None:
+                sent[name] += 1
+                answered_after[name] += record.key in alerted[name]
+            for alert in monitor.observe(record):
+                for key in alert.keys:
+                    if key in owner:
+                        caught.setdefault(owner[key], (sent[owner[key]], alert.detector))
+                        alerted[owner[key]].add(key)
+                    else:
+                        flagged.setdefault(key, alert.detector)
         rows.append(
             {
                 "caught": caught,
                 "sent": dict(sent),
+                "keys_alerted": {
+                    n: f"{len(k)}/{len(traffic.campaigns[n])}" for n, k in alerted.items()
+                },
+                # answers an attacker got from keys not (yet) alerted: what a gateway acting on
+                # alerts (label-only, block) would still have given
+                "answers_before_alert": {n: sent[n] - answered_after[n] for n in traffic.campaigns},
                 "flagged": len(flagged),
                 "flagged_kinds": dict(Counter(traffic.benign[k] for k in flagged)),
                 "flagged_by": dict(Counter(flagged.values())),
@@ -117,6 +139,10 @@ def adaptive(runs: int, benign_keys: int) -> dict:
               flush=True)  # fmt: skip
     table = summarise(rows, ADAPTIVE)
     for name in ADAPTIVE:
+        table[name]["median_answers_before_alert"] = float(
+            np.median([r["answers_before_alert"][name] for r in rows])
+        )
+        table[name]["keys_alerted"] = [r["keys_alerted"][name] for r in rows]
         shares = [r["caught"][name][0] / r["sent"][name] for r in rows if name in r["caught"]]
         table[name]["median_share_answered_before_alert"] = (
             float(np.median(shares)) if shares else None
@@ -125,7 +151,7 @@ def adaptive(runs: int, benign_keys: int) -> dict:
     return {"runs": rows, "summary": table}
 
 
-def power(runs: int, benign_keys: int, limit: int = 4000) -> dict:
+def power(runs: int, benign_keys: int, limit: int = 3000) -> dict:
     """The power curve of ``training-overlap``: queries to its first alert against a key's
     training share, at thresholds calibrated at 1% on benign traffic whose clients' training
     share is 5% (the simulator's default) or 1%. Each key sends distinct records (fresh ones,
@@ -346,7 +372,8 @@ def show_detection(result: dict) -> None:
 
 def show_adaptive(found: dict) -> None:
     summary = found["summary"]
-    print(f"{'campaign':<20} {'caught':>8} {'median q':>9} {'sent':>6} {'answered before':>16}")
+    print(f"{'campaign':<20} {'caught':>8} {'median q':>9} {'sent':>6} {'answered before':>16}"
+          f" {'unalerted answers':>18}")  # fmt: skip
     for name, row in summary.items():
         if name == "benign":
             continue
@@ -355,6 +382,7 @@ def show_adaptive(found: dict) -> None:
             f"{name:<20} {row['caught']:>3}/{row['runs']:<4} "
             f"{row['median_queries'] if row['median_queries'] is not None else '-':>9} "
             f"{row['median_sent']:>6.0f} {f'{share:.0%}' if share is not None else '-':>16}"
+            f" {row['median_answers_before_alert']:>18.0f}"
         )
     b = summary["benign"]
     low, high = b["interval"]
