@@ -129,7 +129,7 @@ def adaptive(runs: int, benign_keys: int) -> dict:
                 "expected_false_alarms": calibration.expected_false_alarms,
                 "settings": {
                     "baseline_rate": calibration.settings.baseline_rate,
-                    "baseline_concentration": calibration.settings.baseline_concentration,
+                    "overlap_rate": calibration.settings.overlap_rate,
                 },
                 "thresholds": calibration.thresholds,
             }
@@ -172,7 +172,7 @@ def power(runs: int, benign_keys: int, limit: int = 3000) -> dict:
                                 train_share=benign_share)  # fmt: skip
             calibration = calibrate(lambda b=baseline: b.records, made.index, 0.01)
             fitted.append((calibration.settings.baseline_rate,
-                           calibration.settings.baseline_concentration,
+                           calibration.settings.overlap_rate,
                            calibration.thresholds["training-overlap"]))  # fmt: skip
             rng = np.random.default_rng(6000 + run)
             for share in (0.03, 0.05, 0.1, 0.25, 0.5):
@@ -191,7 +191,7 @@ def power(runs: int, benign_keys: int, limit: int = 3000) -> dict:
                         break
                 rows.setdefault(str(share), []).append(first)
         curves[f"benign share {benign_share}"] = {
-            "fitted (rate, concentration, threshold)": fitted,
+            "fitted (pooled rate, p*, threshold)": fitted,
             "queries_to_alert": rows,
             "median": {
                 k: (

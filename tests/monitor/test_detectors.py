@@ -71,16 +71,18 @@ def test_training_overlap_counts_distinct_records_only(world) -> None:
     assert peaks(monitor, "user")["training-overlap"] < 1.0
     # the repeat user's evidence stops at its 10 distinct records: 10 hits in 10
     assert monitor.keys["repeat"].distinct == 10
-    most = log_bayes_factor(10, 10, s.baseline_rate, s.baseline_concentration)
+    most = log_bayes_factor(10, 10, s.overlap_rate)
     assert peaks(monitor, "repeat")["training-overlap"] <= most + 1e-9
     # the campaign: at least its 40 hits among 80 (fresh records may hit by proximity too)
     attacker = monitor.keys["attacker"].state("training-overlap")
     assert attacker.trials == 80 and 40 <= attacker.hits <= 48
     assert peaks(monitor, "attacker")["training-overlap"] >= log_bayes_factor(
-        40, 80, s.baseline_rate, s.baseline_concentration
+        40, 80, s.overlap_rate
     )
-    # (with the default null, 10 training records in 10 weigh as much as 40 in 80: a benign
-    # baseline with such users widens the null it is calibrated on, docs/monitor.md)
+    assert (
+        peaks(monitor, "attacker")["training-overlap"]
+        > peaks(monitor, "repeat")["training-overlap"]
+    )
 
 
 def test_near_copies_count_once_per_training_neighbourhood(world) -> None:
@@ -386,3 +388,42 @@ def test_release_snapshot_and_restore(world) -> None:
     monitor.release("a")
     assert "a" not in monitor.keys
     assert [a.key for a in feed(monitor, records[10:])] == ["a"]
+
+
+def test_the_overlap_test_holds_its_level_and_grows_above_it() -> None:
+    """Ville's bound for a key at the benign share p* itself (the worst such key): at most ε of
+    keys ever reach log(1/ε) nats. 400 keys × 300 distinct records at p* = 5%, ε = 5%: the
+    bound allows 20 keys; binomial spread (sd 4.4 keys) puts 30 beyond any honest run. A key at
+    3 × p* gathers evidence without bound (about n·KL nats)."""
+    from miaudit.monitor.detectors.training_overlap import log_bayes_factor as bf
+
+    rng = np.random.default_rng(0)
+    crossed = 0
+    for _ in range(400):
+        hits = np.cumsum(rng.random(300) < 0.05)
+        scores = [bf(int(k), n + 1, 0.05) for n, k in enumerate(hits)]
+        crossed += max(scores) >= math.log(1 / 0.05)
+    assert crossed <= 30
+    hits = int((rng.random(2000) < 0.15).sum())
+    assert bf(hits, 2000, 0.05) > 60  # n·KL(0.15‖0.05) ≈ 92 nats, less the mixture's cost
+
+
+def test_a_few_poisoned_baseline_keys_do_not_move_the_benign_share() -> None:
+    """p* is a quantile of the baseline's keys' shares: three keys that queried only training
+    records while the baseline was recorded (an attacker preparing the ground) leave it where
+    300 ordinary keys put it."""
+    from miaudit.monitor.detectors.training_overlap import benign_share
+
+    rng = np.random.default_rng(1)
+    trials = np.full(300, 60)
+    hits = rng.binomial(60, 0.02, 300)
+    clean = benign_share(hits, trials, cap=0.5)
+    poisoned = benign_share(np.r_[hits, 60, 60, 60], np.r_[trials, 60, 60, 60], cap=0.5)
+    assert 0.02 <= clean <= 0.06 and poisoned == pytest.approx(clean, abs=0.01)
+
+
+def test_an_input_beyond_floating_point_is_no_record(world) -> None:
+    _, _, index = world
+    monitor = Monitor(index=index, scales=_unit_scales())
+    huge = QueryRecord(START, "k", "r", "m", [10**400, 1, 2, 3, 4, 5], [0.5, 0.5], "full", 200)
+    assert monitor.observe(huge) == [] and monitor.keys["k"].queries == 1

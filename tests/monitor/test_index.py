@@ -112,3 +112,26 @@ def test_overlap_per_key_from_the_command_line(tmp_path: Path) -> None:
     assert shown.returncode == 0 and "50.0%" in shown.stdout
     no_secret = run_in_process(overlap, env={"MIAUDIT_INDEX_SECRET": None})
     assert no_secret.returncode == 2 and "MIAUDIT_INDEX_SECRET" in no_secret.stderr
+
+
+def test_records_too_close_together_for_the_radius_are_refused(tmp_path: Path) -> None:
+    """Clustered records (20 prototypes, copies 0.01 apart): any fresh record of that
+    distribution falls near a training one, so the index would call everything training.
+    Estimated when built (half the records among the other half) and refused, with the fix;
+    spread-out records build, and say their false-hit share."""
+    rng = np.random.default_rng(3)
+    prototypes = rng.normal(size=(20, 5))
+    clustered = prototypes[rng.integers(0, 20, 400)] + rng.normal(scale=0.01, size=(400, 5))
+    spread = rng.normal(size=(400, 12))
+    env = {"MIAUDIT_INDEX_SECRET": SECRET.decode()}
+    for name, rows in (("clustered", clustered), ("spread", spread)):
+        frame = pd.DataFrame(rows, columns=[f"f{i}" for i in range(rows.shape[1])])
+        frame.assign(y=0).to_csv(tmp_path / f"{name}.csv", index=False)
+    args = ["monitor", "index", "--label-column", "y", "--out", str(tmp_path / "i.npz")]
+    refused = run_in_process([*args, "--records", str(tmp_path / "clustered.csv")], env=env)
+    assert refused.returncode == 2 and "smaller --radius" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "i.npz").exists()
+    built = run_in_process([*args, "--records", str(tmp_path / "spread.csv")], env=env)
+    assert built.returncode == 0 and "false hits" in built.stdout
+    index = TrainingIndex.load(tmp_path / "i.npz", SECRET)
+    assert index.proximity is not None and index.proximity.heldout_hit_rate < 0.1

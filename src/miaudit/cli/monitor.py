@@ -156,6 +156,8 @@ def monitor_check(
         if hook is not None:
             hook.send(alert)
     seconds = time.perf_counter() - start
+    if monitor.misfit:
+        raise InputError(monitor.misfit_message())
     _write_alerts(alerts, monitor, calibration, log, out, sarif, seconds)
     if not quiet:
         _print(console, alerts, monitor, calibration, seconds, out)
@@ -265,6 +267,11 @@ def monitor_calibrate(
         click.echo(f"  {name:<17} {value:.4g}")
 
 
+#: ``monitor index`` refuses proximity tables whose estimated false-hit share is above this,
+#: and warns above the second.
+MAX_FALSE_HITS, WARN_FALSE_HITS = 0.5, 0.1
+
+
 @monitor_group.command("index")
 @click.option(
     "--records",
@@ -316,13 +323,30 @@ def monitor_index(
             "exact matches only"
         )
     index = TrainingIndex.build(rows.tolist(), secret, decimals, radius or None)
+    false_hits = index.proximity.heldout_hit_rate if index.proximity is not None else None
+    if false_hits is not None and false_hits > MAX_FALSE_HITS:
+        raise InputError(
+            f"--radius {radius:g}: these records lie so close together that a fresh record "
+            f"from their distribution would count as a training record {false_hits:.0%} of the "
+            "time (half the records looked up among the other half): the monitor could not "
+            "tell training records apart. Use a smaller --radius (the false-hit share falls "
+            "fast with it), or --radius 0 for exact matches only"
+        )
     index.save(out)
     near = (
-        f"; a query within {radius:g} sd of a record counts as it"
-        if index.proximity is not None
+        f"; a query within {radius:g} sd of a record counts as it (fresh records from the same "
+        f"distribution: about {false_hits:.1%} false hits)"
+        if index.proximity is not None and false_hits is not None
         else "; exact matches only"
     )
     click.echo(f"indexed {len(found)} records ({len(index)} distinct) into {out}{near}")
+    if false_hits is not None and false_hits > WARN_FALSE_HITS:
+        click.echo(
+            f"warning: {false_hits:.0%} false hits is high: the benign hit rate calibration "
+            "measures will be high too, and weak campaigns hide in it; consider a smaller "
+            "--radius",
+            err=True,
+        )
 
 
 @monitor_group.command("overlap")

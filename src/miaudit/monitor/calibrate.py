@@ -155,7 +155,7 @@ def calibrate(
             f"1/(n+1) only); give a baseline with more keys or a higher --false-alarm-rate "
             f"(at least {1 / (keys + 1):.3g} for this one)"
         )
-    if first.numeric_inputs and first.misfits == first.numeric_inputs:
+    if first.misfit:
         raise InputError(f"the baseline: {first.misfit_message()}")
     estimated: dict[str, Any] = {}  # the null rates of the detectors' tests, on this baseline
     for found in first.detectors:

@@ -145,19 +145,22 @@ class Monitor:
         self._fingerprint = Fingerprinter(s.hash_step, s.hash_window, s.hash_top)
 
     def run(self, records: Iterable[QueryRecord]) -> Iterator[Alert]:
-        """The alerts of ``records``, in order. Raises ``InputError`` once the first
-        ``MISFIT_AFTER`` numeric inputs all have another number of values than the training
-        index's records (an index of another model: it would silently match nothing)."""
+        """The alerts of ``records``, in order (see :attr:`misfit` after the run)."""
         for record in records:
             yield from self.observe(record)
-            if self.numeric_inputs == MISFIT_AFTER and self.misfits == MISFIT_AFTER:
-                raise InputError(self.misfit_message())
+
+    @property
+    def misfit(self) -> bool:
+        """Whether every numeric input so far (``MISFIT_AFTER`` or more) had another number of
+        values than the training index's records: an index of another model, which silently
+        matches nothing (one attacker's odd inputs cannot make this true)."""
+        return self.numeric_inputs >= MISFIT_AFTER and self.misfits == self.numeric_inputs
 
     def misfit_message(self) -> str:
         assert self.index is not None and self.index.proximity is not None
         return (
             f"the training index was built on records of {self.index.proximity.features} "
-            f"values, but none of the first {self.numeric_inputs} numeric inputs in the log has "
+            f"values, but none of the {self.numeric_inputs} numeric inputs in the log has "
             "that many: build the index from this model's training records, the same columns "
             "in the same order as the model's inputs ('miaudit monitor index')"
         )
@@ -194,7 +197,7 @@ class Monitor:
         if answered:
             try:
                 canon = canonical(value, self.settings.decimals)  # type: ignore[arg-type]
-            except (InputError, TypeError, ValueError):  # not finite numbers or text: no record
+            except (InputError, TypeError, ValueError, OverflowError):  # not a record
                 canon = None
         if canon is not None and isinstance(value, list) and self.index is not None:
             proximity = self.index.proximity
@@ -209,10 +212,11 @@ class Monitor:
                 exact = self.index.contains_canonical(canon) if same else None
                 if exact is None:
                     exact = self.index.contains_exact(value)
-                regions = self.index.regions(value)  # a near copy counts (numbers only)
+                regions = self.index.regions(value, digest)  # near copies count (numbers)
                 hit = exact or bool(regions)
                 if regions:  # a what-if edit of a record the key hit already: not a new one
-                    repeat = not state.visit(regions, 16 * self.settings.seen)
+                    seen_before = not state.visit(regions, 16 * self.settings.seen)
+                    repeat = seen_before and not exact  # an exact record is always itself
             if isinstance(value, list) and new:  # a repeat of a recent record adds no copy
                 neighbour = self._place(state, np.asarray(value, dtype=np.float64), record)
         full = new and _full(record.output)

@@ -41,6 +41,8 @@ from miaudit.monitor.proximity import MIN_RECORDS, ProximityIndex, ProximityPara
 FORMAT = "miaudit.trainindex/2"
 #: The formats :meth:`TrainingIndex.load` reads (/1: exact hashes only).
 FORMATS = ("miaudit.trainindex/1", FORMAT)
+#: Records whose proximity buckets the index remembers (by digest), for the monitor.
+CACHE_RECORDS = 1 << 16
 #: The default proximity radius (standard deviations, root-mean-square over the features),
 #: chosen from the recall and false-hit curves of ``bench/monitor_index.py``.
 DEFAULT_RADIUS = 0.1
@@ -93,6 +95,7 @@ class TrainingIndex:
         self._digests = {bytes(row) for row in np.asarray(digests, dtype=np.uint8)}
         #: The proximity tables of numeric records (``None``: exact hashes only).
         self.proximity = proximity
+        self._cache: dict[int, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._digests)
@@ -118,7 +121,7 @@ class TrainingIndex:
             return False
         try:
             return self.digest(record) in self._digests
-        except InputError:
+        except (InputError, OverflowError, TypeError, ValueError):  # not a record
             return False
 
     def near(self, record: Any) -> bool:
@@ -126,24 +129,31 @@ class TrainingIndex:
         (``False`` without proximity tables, for text, or another number of values)."""
         return bool(self.regions(record))
 
-    def regions(self, record: Any) -> list[int]:
+    def regions(self, record: Any, digest: int | None = None) -> list[int]:
         """The proximity buckets of a numeric ``record`` that hold a training record (empty:
         not near one, or no proximity tables): near copies of one training record share some,
-        so a key's second look at one neighbourhood can be told from a new one."""
+        so a key's second look at one neighbourhood can be told from a new one. ``digest``
+        (the record's 64-bit digest, as the monitor has it) lets a record seen lately, by any
+        key, be answered from a bounded cache."""
+        if digest is not None and digest in self._cache:
+            return list(self._cache[digest])
         if not self._near_candidate(record):
             return []
         assert self.proximity is not None
-        try:
-            return [int(v) for v in self.proximity.matched(np.asarray(record, dtype=np.float64))]
-        except InputError:  # beyond any bucket: far from every training record
-            return []
+        found = self.proximity.matched_one(np.asarray(record, dtype=np.float64))
+        if digest is not None:
+            if len(self._cache) >= CACHE_RECORDS:  # forget the older half
+                for old in list(self._cache)[: CACHE_RECORDS // 2]:
+                    del self._cache[old]
+            self._cache[digest] = tuple(found)
+        return found
 
     def _near_candidate(self, record: Any) -> bool:
         if self.proximity is None or record is None or isinstance(record, str):
             return False
         try:
             values = np.asarray(record, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return False
         return (
             values.ndim == 1

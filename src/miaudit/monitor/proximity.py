@@ -128,6 +128,16 @@ class ProximityIndex:
         self._a = rng.normal(size=(self.features, n))
         self._b = rng.uniform(0.0, width, size=n)
         self._width = width
+        keyed = hashlib.blake2b(digest_size=_BUCKET_BYTES, key=secret[:64])
+        self._tables = []
+        for t in range(params.tables):
+            table = keyed.copy()
+            table.update(t.to_bytes(2, "little"))
+            self._tables.append(table)
+        #: The share of fresh records from the training distribution expected to hit (a false
+        #: hit), estimated when the index is built: half the records against the other half,
+        #: extrapolated to all of them. ``None`` when unknown (an index saved without it).
+        self.heldout_hit_rate: float | None = None
 
     @classmethod
     def build(
@@ -146,7 +156,9 @@ class ProximityIndex:
         scale = np.where(scale > 0, scale, 1.0)  # a constant feature: any unit will do
         empty = cls(params, mean, scale, np.zeros(0, dtype=np.uint64), secret)
         keys = np.concatenate([empty.keys(chunk) for chunk in _chunks(x)])
-        return cls(params, mean, scale, keys.ravel(), secret)
+        made = cls(params, mean, scale, keys.ravel(), secret)
+        made.heldout_hit_rate = _heldout_hits(keys)
+        return made
 
     def keys(self, records: Any) -> np.ndarray:
         """(N, tables) bucket keys of ``records`` (N × features)."""
@@ -161,18 +173,37 @@ class ProximityIndex:
                 "beyond what the index can place)"
             )
         # one keyed BLAKE2b per (record, table) over the table's number and its cells: the
-        # cells as little-endian int64 bytes, cut per table from one buffer (no per-cell numpy)
+        # cells as little-endian int64 bytes, cut per table from one buffer (no per-cell numpy);
+        # each table's hasher has its key and number in it already, and is copied per record
         raw = np.ascontiguousarray(cells.astype("<i8")).tobytes()
         step = 8 * self.params.projections
-        keyed = hashlib.blake2b(digest_size=_BUCKET_BYTES, key=self._secret[:64])
-        tables = [t.to_bytes(2, "little") for t in range(self.params.tables)] * len(x)
+        starts = self._tables * len(x)
         digests = []
-        for at, label in zip(range(0, len(raw), step), tables, strict=True):
-            one = keyed.copy()
-            one.update(label)
+        for at, table in zip(range(0, len(raw), step), starts, strict=True):
+            one = table.copy()
             one.update(raw[at : at + step])
             digests.append(one.digest())
         return np.frombuffer(b"".join(digests), dtype="<u8").reshape(len(x), -1).astype(np.uint64)
+
+    def matched_one(self, values: np.ndarray) -> list[int]:
+        """:meth:`matched` for one finite record of the index's width (the monitor's hot path:
+        no checks beyond the range), as Python integers."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            cells = np.floor(((values - self.mean) / self.scale @ self._a + self._b) / self._width)
+        if not (np.abs(cells) < 2.0**62).all():
+            return []  # beyond any bucket: never one of the records'
+        raw = cells.astype("<i8").tobytes()
+        step = 8 * self.params.projections
+        found = []
+        for at, table in zip(range(0, len(raw), step), self._tables, strict=True):
+            one = table.copy()
+            one.update(raw[at : at + step])
+            found.append(int.from_bytes(one.digest(), "little"))
+        keys = np.asarray(found, dtype=np.uint64)
+        if len(self.buckets) == 0:
+            return []
+        where = np.minimum(np.searchsorted(self.buckets, keys), len(self.buckets) - 1)
+        return [k for k, hit in zip(found, self.buckets[where] == keys, strict=True) if hit]
 
     def matches(self, records: Any, keyed: bool = False) -> np.ndarray:
         """(N, tables) booleans: which of each record's buckets hold a training record
@@ -207,6 +238,7 @@ class ProximityIndex:
             "projections": self.params.projections,
             "width_per_radius": WIDTH_PER_RADIUS,
             "features": self.features,
+            "heldout_hit_rate": self.heldout_hit_rate,
         }
 
     @classmethod
@@ -227,7 +259,22 @@ class ProximityIndex:
             raise InputError(f"a broken proximity index ({exc})") from None
         if features != index.features:
             raise InputError("a broken proximity index: its feature count does not match")
+        rate = meta.get("heldout_hit_rate")
+        index.heldout_hit_rate = float(rate) if isinstance(rate, int | float) else None
         return index
+
+
+def _heldout_hits(keys: np.ndarray) -> float:
+    """The false-hit rate fresh records from the training distribution should expect: each
+    record of a random half looked up among the other half's buckets (a share ``r``), taken to
+    all the records as ``1 - (1 - r)²`` (twice as many records to fall near)."""
+    order = np.random.default_rng(0).permutation(len(keys))
+    half = len(keys) // 2
+    stored = np.unique(keys[order[:half]].ravel())
+    probe = keys[order[half:]]
+    where = np.minimum(np.searchsorted(stored, probe), len(stored) - 1)
+    r = float((stored[where] == probe).any(axis=1).mean())
+    return 1 - (1 - r) ** 2
 
 
 def _seed(secret: bytes) -> int:

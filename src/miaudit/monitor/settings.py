@@ -41,9 +41,9 @@ class Settings:
     member_rate: float = 0.25
     #: The share among benign distinct queries (null); the baseline's own when calibrated.
     baseline_rate: float = 0.05
-    #: How alike benign keys' shares are: the concentration (α + β) of the Beta they follow
-    #: (small: keys differ a lot); the baseline's own (maximum likelihood) when calibrated.
-    baseline_concentration: float = 50.0
+    #: The highest share an ordinary benign key shows (``p*`` of ``training-overlap``); the
+    #: baseline's 90th percentile of its keys' shares when calibrated.
+    overlap_rate: float = 0.05
     #: The share of benign bursts centred on a training record (null); the baseline's own.
     burst_rate: float = 0.02
     #: Distinct records remembered per key (older ones may count again as new).
@@ -74,7 +74,6 @@ class Settings:
             "burst_size",
             "period",
             "seen",
-            "baseline_concentration",
         )
         for name in (*positive, "shared", "link_min"):
             value = getattr(self, name)
@@ -84,6 +83,10 @@ class Settings:
             raise InputError(f"similarity must be auto, knn or hash, got {self.similarity!r}")
         if not 0 < self.hash_match <= self.hash_top:
             raise InputError(f"hash_match must be in 1..hash_top, got {self.hash_match}")
+        if not (isinstance(self.overlap_rate, int | float) and 0 < self.overlap_rate < 1):
+            raise InputError(
+                f"monitor setting overlap_rate must be in (0, 1), got {self.overlap_rate}"
+            )
         for name in ("baseline_rate", "burst_rate"):
             if not 0 < getattr(self, name) < self.member_rate < 1:
                 raise InputError(

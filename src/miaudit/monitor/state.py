@@ -74,10 +74,12 @@ class KeyState:
         self.distinct += 1
         return True
 
-    def visit(self, regions: list[int], limit: int) -> bool:
+    def visit(self, regions: list[int], limit: int, shared: int = 3) -> bool:
         """The key hit the training neighbourhood of proximity buckets ``regions``; True if
-        it had not hit any of them lately (the last ``limit`` buckets)."""
-        again = any(r in self.regions for r in regions)
+        it had not hit it lately: fewer than ``shared`` of them among the last ``limit``
+        buckets it hit (a what-if edit of a record shares most of the record's buckets; another
+        training record close by, a few)."""
+        again = sum(r in self.regions for r in regions) >= min(shared, len(regions))
         for r in regions:
             self.regions.pop(r, None)
             self.regions[r] = None

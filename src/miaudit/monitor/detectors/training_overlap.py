@@ -3,19 +3,27 @@ the key's whole history.
 
 A key's ``k`` hits among ``n`` distinct records (a near copy of a training record counts as
 it, within the index's proximity radius; another look at a training neighbourhood the key hit
-already counts neither way) are weighed by a Bayes factor:
+already counts neither way) are weighed against ``p*``, the highest training share the benign
+baseline shows for an ordinary key (``overlap_rate``: the 90th percentile of its keys' shares,
+never below their pooled rate), by a one-sided mixture likelihood ratio (Robbins 1970):
 
-    Λ(k, n) = ∫ p^k (1-p)^(n-k) dp  /  ∫ p^k (1-p)^(n-k) Beta(p; α, β) dp
+    Λ(k, n) = [∫_{p*}^1 p^k (1-p)^(n-k) dp / (1 - p*)]  /  p*^k (1-p*)^(n-k)
 
-The alternative is unknown (any training share: a uniform mixture over it, Robbins 1970's
-mixture likelihood ratio); the null is benign traffic, whose hit rate varies from key to key:
-a Beta of mean ``baseline_rate`` and concentration ``α + β = baseline_concentration``, both
-fitted to the benign baseline (beta-binomial maximum likelihood over its keys). Under that null,
-Λ is a nonnegative martingale, so a benign key's chance of ever reaching ``1/rate`` is at most
-``rate`` (Ville 1939): the score, ``max(0, log Λ)``, reads as nats of evidence, as the CUSUMs
-do. Unlike the CUSUM it replaced (tuned to a 25% training share, reset at zero), it never
-forgets: a key at a 3–5% training share is caught once it has queried enough distinct records
-(``bench/monitor.py`` publishes the queries it takes).
+the alternative being any share above ``p*``, uniformly. For a key whose own share is at most
+``p*`` — any such key, not one drawn at random — Λ is a nonnegative supermartingale (each
+factor ``(p/p*)^x ((1-p)/(1-p*))^(1-x)`` has expectation at most 1 when the key hits with
+probability at most ``p* < p``), so such a key ever reaches ``Λ ≥ 1/ε`` with probability at most
+``ε`` (Ville 1939): the score, ``max(0, log Λ)``, reads as nats of evidence, as the CUSUMs do.
+A key above ``p*`` gathers evidence without bound, about ``n·KL(p‖p*)`` nats after ``n``
+distinct records. The rate actually promised to benign keys comes from the conformal thresholds
+of :mod:`miaudit.monitor.calibrate`, for keys like the baseline's; this bound is what makes the
+floor ``log(1/rate)`` safe for the keys at or below ``p*``.
+
+It replaced a CUSUM tuned to a 25% training share that reset at zero (any key below about 8%
+drifted down for ever) and, briefly, a Bayes factor against a Beta fitted to the baseline's
+shares, whose evidence was capped by the fitted spread: one key querying training records while
+the baseline was recorded could widen the Beta until no share below 30% was ever caught. A
+quantile is robust to that: it takes a tenth of the baseline's keys to move it.
 """
 
 from __future__ import annotations
@@ -29,36 +37,34 @@ import numpy as np
 
 from miaudit.monitor.detectors.base import Detector, KeyView, Query, register
 
-#: Concentrations tried when fitting the benign Beta (log-spaced; more is a tighter null).
-_CONCENTRATIONS = np.geomspace(0.5, 1e5, 60)
+#: The baseline keys' share quantile taken for ``p*``, and the distinct records a key needs to
+#: take part (fewer make a share too coarse to rank).
+QUANTILE, MIN_TRIALS = 0.9, 30
 
 
-def betaln(a: float, b: float) -> float:
-    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+def log_bayes_factor(hits: int, trials: int, rate: float) -> float:
+    """``log Λ(k, n)``: a uniform mixture over shares above ``rate`` against ``rate`` itself."""
+    from scipy.special import betainc, betaln
 
-
-def log_bayes_factor(hits: int, trials: int, rate: float, concentration: float) -> float:
-    """``log Λ(k, n)``: a uniform mixture over the training share against the benign Beta."""
-    alpha, beta = rate * concentration, (1 - rate) * concentration
     misses = trials - hits
-    mixture = betaln(hits + 1, misses + 1)
-    null = betaln(hits + alpha, misses + beta) - betaln(alpha, beta)
-    return mixture - null
+    tail = float(betainc(hits + 1, misses + 1, rate))  # the mass below rate, regularised
+    if tail >= 1.0:  # all the likelihood lies below rate: no evidence at all
+        return -math.inf
+    upper = betaln(hits + 1, misses + 1) + math.log1p(-tail) - math.log1p(-rate)
+    return float(upper - hits * math.log(rate) - misses * math.log1p(-rate))
 
 
-def fit_concentration(hits: np.ndarray, trials: np.ndarray, rate: float) -> float:
-    """The Beta concentration (mean ``rate``) under which the keys' ``(hits, trials)`` are
-    likeliest (beta-binomial; the binomial coefficients do not depend on it)."""
+def benign_share(hits: np.ndarray, trials: np.ndarray, cap: float) -> float:
+    """``p*`` from the baseline's keys: the ``QUANTILE`` of the shares of keys with at least
+    ``MIN_TRIALS`` distinct records, never below the pooled rate (Laplace's rule), at most
+    ``cap``."""
     hits, trials = np.asarray(hits, dtype=np.float64), np.asarray(trials, dtype=np.float64)
-    from scipy.special import betaln as vbetaln
-
-    best, best_ll = float(_CONCENTRATIONS[-1]), -math.inf
-    for kappa in _CONCENTRATIONS:
-        a, b = rate * kappa, (1 - rate) * kappa
-        ll = float(np.sum(vbetaln(hits + a, trials - hits + b) - vbetaln(a, b)))
-        if ll > best_ll + 1e-9:
-            best, best_ll = float(kappa), ll
-    return best
+    pooled = (hits.sum() + 1) / (trials.sum() + 2)
+    ranked = trials >= MIN_TRIALS
+    found = pooled
+    if ranked.sum() >= 10:
+        found = max(pooled, float(np.quantile(hits[ranked] / trials[ranked], QUANTILE)))
+    return float(min(found, cap))
 
 
 @register
@@ -83,11 +89,9 @@ class TrainingOverlap(Detector):
             return score
         state.hits += query.hit
         state.trials += 1
-        s = self.settings
-        found = log_bayes_factor(
-            state.hits, state.trials, s.baseline_rate, s.baseline_concentration
-        )
-        return max(0.0, found)
+        if not query.hit and score == 0.0:  # a miss never raises Λ from below 1
+            return 0.0
+        return max(0.0, log_bayes_factor(state.hits, state.trials, self.settings.overlap_rate))
 
     @classmethod
     def state_from_dict(cls, data: Any) -> Any:
@@ -103,18 +107,13 @@ class TrainingOverlap(Detector):
             "training_hits": state.hits,
             "training_share": round(share, 4),
             "weighed_records": state.trials,
+            "benign_share_tested": round(self.settings.overlap_rate, 4),
         }
 
     def baseline_settings(self, keys: Sequence[KeyView]) -> dict[str, Any]:
         states = [key.state(self.name) for key in keys]
         hits = np.array([st.hits for st in states])
         trials = np.array([st.trials for st in states])
-        # Laplace's rule: never 0 or 1
-        rate = min((hits.sum() + 1) / (trials.sum() + 2), self.settings.member_rate / 2)
-        used = trials > 0
-        concentration = (
-            fit_concentration(hits[used], trials[used], rate)
-            if used.any()
-            else self.settings.baseline_concentration
-        )
-        return {"baseline_rate": float(rate), "baseline_concentration": concentration}
+        cap = self.settings.member_rate / 2
+        rate = min((hits.sum() + 1) / (trials.sum() + 2), cap)  # Laplace's rule: never 0 or 1
+        return {"baseline_rate": float(rate), "overlap_rate": benign_share(hits, trials, cap)}
