@@ -51,13 +51,10 @@ def test_a_small_baseline_says_it_cannot_reach_the_rate() -> None:
     baseline = simulate(made, benign_keys=30, campaigns=(), seed=3)
     # 30 keys cannot resolve 1% (their highest peak bounds the rate by 1/31 only): refused,
     # with the keys it needs and the rate this baseline can give
+    # (refused after the first pass over the baseline; a baseline that certifies the rate but
+    # whose floors leave too many keys at a threshold gets a note: tests/test_extend_detector.py)
     with pytest.raises(InputError, match=r"needs at least 99 .*at least 0\.0323"):
         calibrate(lambda: baseline.records, made.index, false_alarm_rate=0.01)
-    calibration = calibrate(lambda: baseline.records, made.index, false_alarm_rate=0.04)
-    assert calibration.benign_keys == 30
-    # a budget of one key: where the floors leave more benign keys at a threshold than that,
-    # the note says so and how many keys it would take
-    assert "too small" in calibration.note or calibration.expected_false_alarms <= 0.04
 
 
 class _Hook(BaseHTTPRequestHandler):
