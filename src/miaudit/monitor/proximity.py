@@ -165,62 +165,55 @@ class ProximityIndex:
         x = _matrix(records)
         if x.shape[1] != self.features:
             raise InputError(f"records of {x.shape[1]} values, but the index has {self.features}")
-        with np.errstate(over="ignore", invalid="ignore"):
-            cells = np.floor(((x - self.mean) / self.scale @ self._a + self._b) / self._width)
-        if not (np.abs(cells) < 2.0**62).all():  # beyond any bucket: never one of the records'
+        cells = self._cells(x)
+        if cells is None:
             raise InputError(
                 "a record is too far from the training records' range to look up (values "
                 "beyond what the index can place)"
             )
-        # one keyed BLAKE2b per (record, table) over the table's number and its cells: the
-        # cells as little-endian int64 bytes, cut per table from one buffer (no per-cell numpy);
-        # each table's hasher has its key and number in it already, and is copied per record
+        return self._hash(cells).reshape(len(x), -1)
+
+    def matched_one(self, values: np.ndarray) -> list[int]:
+        """The bucket keys of one finite record of the index's width that hold a training
+        record (empty: not near one), as Python integers — the monitor's hot path, so no
+        checks beyond the range. Two near copies of one training record share some of them:
+        the monitor tells a new training neighbourhood from another look at one by them."""
+        cells = self._cells(values[None, :])
+        if cells is None:
+            return []  # beyond any bucket: never one of the records'
+        found = self._hash(cells)
+        return [int(k) for k in found[self._stored(found)]]
+
+    def matches(self, records: Any) -> np.ndarray:
+        """(N, tables) booleans: which of each record's buckets hold a training record."""
+        return self._stored(self.keys(records))
+
+    def _cells(self, x: np.ndarray) -> np.ndarray | None:
+        """The quantised projections of standardised ``x`` (N × tables·projections), or
+        ``None`` when one lies beyond any bucket (never one of the records')."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            cells = np.floor(((x - self.mean) / self.scale @ self._a + self._b) / self._width)
+        return cells if (np.abs(cells) < 2.0**62).all() else None
+
+    def _hash(self, cells: np.ndarray) -> np.ndarray:
+        """The bucket keys of ``cells``, flat, row by row: one keyed BLAKE2b per (record,
+        table) over the table's number and its cells as little-endian int64 bytes, cut per
+        table from one buffer (each table's hasher holds its key and number already)."""
         raw = np.ascontiguousarray(cells.astype("<i8")).tobytes()
         step = 8 * self.params.projections
-        starts = self._tables * len(x)
         digests = []
-        for at, table in zip(range(0, len(raw), step), starts, strict=True):
+        for at, table in zip(range(0, len(raw), step), self._tables * len(cells), strict=True):
             one = table.copy()
             one.update(raw[at : at + step])
             digests.append(one.digest())
-        return np.frombuffer(b"".join(digests), dtype="<u8").reshape(len(x), -1).astype(np.uint64)
+        return np.frombuffer(b"".join(digests), dtype="<u8").astype(np.uint64)
 
-    def matched_one(self, values: np.ndarray) -> list[int]:
-        """:meth:`matched` for one finite record of the index's width (the monitor's hot path:
-        no checks beyond the range), as Python integers."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            cells = np.floor(((values - self.mean) / self.scale @ self._a + self._b) / self._width)
-        if not (np.abs(cells) < 2.0**62).all():
-            return []  # beyond any bucket: never one of the records'
-        raw = cells.astype("<i8").tobytes()
-        step = 8 * self.params.projections
-        found = []
-        for at, table in zip(range(0, len(raw), step), self._tables, strict=True):
-            one = table.copy()
-            one.update(raw[at : at + step])
-            found.append(int.from_bytes(one.digest(), "little"))
-        keys = np.asarray(found, dtype=np.uint64)
-        if len(self.buckets) == 0:
-            return []
-        where = np.minimum(np.searchsorted(self.buckets, keys), len(self.buckets) - 1)
-        return [k for k, hit in zip(found, self.buckets[where] == keys, strict=True) if hit]
-
-    def matches(self, records: Any, keyed: bool = False) -> np.ndarray:
-        """(N, tables) booleans: which of each record's buckets hold a training record
-        (``keyed``: ``records`` are bucket keys already, from :meth:`keys`)."""
-        found = np.asarray(records, dtype=np.uint64) if keyed else self.keys(records)
-        where = np.searchsorted(self.buckets, found)
-        where = np.minimum(where, max(len(self.buckets) - 1, 0))
+    def _stored(self, found: np.ndarray) -> np.ndarray:
+        """Which bucket keys in ``found`` (any shape) hold a training record."""
         if len(self.buckets) == 0:
             return np.zeros(found.shape, dtype=bool)
+        where = np.minimum(np.searchsorted(self.buckets, found), len(self.buckets) - 1)
         return self.buckets[where] == found
-
-    def matched(self, record: Any) -> np.ndarray:
-        """The bucket keys of one record that hold a training record (empty: not near one).
-        Two near copies of one training record share some of them: the monitor uses them to
-        tell a new training neighbourhood from another look at one already queried."""
-        found = self.keys(record)[0]
-        return found[self.matches(found[None, :], keyed=True)[0]]
 
     def near(self, records: Any) -> np.ndarray:
         """Whether each record is, by the index, a near copy of a training record."""
