@@ -50,6 +50,10 @@ def test_near_matches_hit_and_others_miss(tmp_path: Path) -> None:
         TrainingIndex.load(path, b"a-different-secret-of-length")
     with pytest.raises(InputError, match="not a miaudit training index"):
         TrainingIndex.load(tmp_path / "missing.npz", SECRET)
+    (tmp_path / "garbage.npz").write_bytes(b"garbage\n")  # np.load would suggest unpickling it
+    with pytest.raises(InputError, match="not an NPZ archive") as refused:
+        TrainingIndex.load(tmp_path / "garbage.npz", SECRET)
+    assert "pickle" not in str(refused.value)
 
 
 def test_the_secret_must_be_given_and_long_enough(monkeypatch: pytest.MonkeyPatch) -> None:

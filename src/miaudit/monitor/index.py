@@ -212,6 +212,16 @@ class TrainingIndex:
     @classmethod
     def load(cls, path: str | Path, secret: bytes) -> TrainingIndex:
         try:
+            with open(path, "rb") as handle:
+                is_zip = handle.read(4) == b"PK\x03\x04"
+        except OSError as exc:
+            raise InputError(f"{path} is not a miaudit training index ({exc.strerror})") from None
+        if not is_zip:  # np.load would offer to unpickle it: never
+            raise InputError(
+                f"{path} is not a miaudit training index (not an NPZ archive): build one with "
+                "'miaudit monitor index'"
+            )
+        try:
             with np.load(path, allow_pickle=False) as archive:
                 meta: dict[str, Any] = json.loads(str(archive["meta"]))
                 digests = archive["digests"]
