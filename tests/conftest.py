@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -20,6 +21,15 @@ from typing import TYPE_CHECKING
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")  # before torch or any subprocess starts
+
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    # Bytecode caches (``__pycache__``, ignored by git) even where PYTHONDONTWRITEBYTECODE is
+    # set, as in many container images: without them each of the four test workers rewrites
+    # the asserts of every test module and of miaudit itself (the package of a pytest plugin,
+    # so pytest rewrites it too), and every command the tests start compiles miaudit again.
+    # (Not a PYTHONPYCACHEPREFIX: it would hide the installed packages' own caches, and each
+    # worker would compile torch and scipy from source.)
+    sys.dont_write_bytecode = False  # this process; the workers and commands: the variable
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -44,20 +54,27 @@ TEST_THREADS = int(os.environ["OMP_NUM_THREADS"])
 #: --durations=0``): they start first, so no long module is left running alone at the end. Only
 #: the order changes; a module missing here runs after them in the usual order.
 SLOWEST_FIRST = (
-    "tests/training/test_ray_cluster.py",
     "tests/monitor/test_campaigns.py",
-    "tests/gateway/test_scan.py",
+    "tests/training/test_ray_cluster.py",
     "tests/gateway/test_gateway.py",
-    "tests/audit/test_language_models.py",
     "tests/training/test_reference.py",
+    "tests/audit/test_language_models.py",
+    "tests/gateway/test_scan.py",
     "tests/gateway/test_monitor_online.py",
     "tests/cli/test_cli.py",
     "tests/cli/test_ci.py",
-    "tests/training/test_sources.py",
-    "tests/report/test_browser.py",
     "tests/cli/test_fuzz.py",
+    "tests/training/test_sources.py",
     "tests/attacks/test_tuning.py",
     "tests/defences/test_compare.py",
+    "tests/test_metrics.py",
+    "tests/targets/test_targets.py",
+    "tests/report/test_browser.py",
+    "tests/defences/test_one_run.py",
+    "tests/monitor/test_monitor_cli.py",
+    "tests/defences/test_dp.py",
+    "tests/monitor/test_detectors.py",
+    "tests/cli/test_config.py",
 )
 
 

@@ -19,7 +19,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "miaudit"
 
 #: Bottom to top; a module may import from its own layer or any layer below.
 LAYERS: list[set[str]] = [
-    {"errors", "_version", "_io", "_taxonomy"},
+    {"errors", "_version", "_io", "_taxonomy", "_lazy"},
     {"metrics", "data", "querylog", "executors", "sarif", "junit", "formats"},
     {"targets"},
     {"signals"},

@@ -6,6 +6,7 @@ import re
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 import miaudit
@@ -37,7 +38,8 @@ def test_torch_is_optional_and_pinned_only_for_tests() -> None:
 def _audit_flags() -> set[str]:
     from miaudit.cli import main
 
-    return {opt for param in main.commands["audit"].params for opt in param.opts}
+    audit = main.get_command(click.Context(main), "audit")  # loaded on first use
+    return {opt for param in audit.params for opt in param.opts}
 
 
 def test_the_action_and_the_ci_docs_use_real_flags() -> None:

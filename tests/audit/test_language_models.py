@@ -10,16 +10,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("transformers")
-torch = pytest.importorskip("torch")
+from cli_in_process import run_in_process
+from lazy_modules import lazily, needs
+from miaudit import audit
+from miaudit.data.texts import TextRecords
+from miaudit.demo.lm import DemoLM, ledger_texts, train_tiny_lm, train_tiny_mlm
+from miaudit.errors import InputError
+from miaudit.signals.lm import lm_signals, min_k, min_k_plus_plus
+from miaudit.targets.lm import CausalLMTarget
 
-from cli_in_process import run_in_process  # noqa: E402
-from miaudit import audit  # noqa: E402
-from miaudit.data.texts import TextRecords  # noqa: E402
-from miaudit.demo.lm import DemoLM, ledger_texts, train_tiny_lm, train_tiny_mlm  # noqa: E402
-from miaudit.errors import InputError  # noqa: E402
-from miaudit.signals.lm import lm_signals, min_k, min_k_plus_plus  # noqa: E402
-from miaudit.targets.lm import CausalLMTarget  # noqa: E402
+torch = lazily("torch")
+pytestmark = needs("torch", "transformers")
 
 MODEL_ATTACKS = ["lm-loss", "zlib", "min-k", "min-k++"]
 

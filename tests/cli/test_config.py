@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import pytest
 
 from miaudit.cli.config import load_config
@@ -198,7 +199,7 @@ def test_cli_choices_come_from_the_declarations() -> None:
     from miaudit.targets.kserve import Protocol
 
     def choices(command: str, option: str) -> list[str]:
-        params = {p.name: p for p in main.commands[command].params}
+        params = {p.name: p for p in main.get_command(click.Context(main), command).params}
         return list(params[option].type.choices)  # type: ignore[attr-defined]
 
     assert choices("audit", "executor") == [e.value for e in ExecutorName]

@@ -9,11 +9,12 @@ import math
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("opacus")
+import miaudit
+from lazy_modules import lazily, needs
+from miaudit.errors import InputError
 
-import miaudit  # noqa: E402
-from miaudit.errors import InputError  # noqa: E402
+torch = lazily("torch")
+pytestmark = needs("torch", "opacus")
 
 
 def _data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

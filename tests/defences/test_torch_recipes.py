@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+import miaudit
+from lazy_modules import lazily, needs
+from miaudit.errors import InputError
 
-import miaudit  # noqa: E402
-from miaudit.errors import InputError  # noqa: E402
+torch = lazily("torch")
+pytestmark = needs("torch")
 
 
 def net() -> torch.nn.Module:

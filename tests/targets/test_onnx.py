@@ -8,15 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_run import audit_cli, write_records
-from skl2onnx import to_onnx
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import miaudit
+from lazy_modules import lazily, needs
 from miaudit.errors import InputError
-from miaudit.targets.onnx import OnnxTarget
+
+skl2onnx = lazily("skl2onnx")
+pytestmark = needs("skl2onnx", "onnxruntime")
 
 X, Y = load_breast_cancer(return_X_y=True)
 MEMBERS, NONMEMBERS = (X[:284], Y[:284]), (X[284:], Y[284:])
@@ -30,10 +32,10 @@ def sklearn_model():
 @pytest.mark.parametrize("zipmap", [True, False])
 def test_a_skl2onnx_model_audits_like_the_model(sklearn_model, tmp_path: Path, zipmap) -> None:
     options = None if zipmap else {id(sklearn_model.steps[-1][1]): {"zipmap": False}}
-    onx = to_onnx(sklearn_model, X[:1].astype(np.float32), options=options)
+    onx = skl2onnx.to_onnx(sklearn_model, X[:1].astype(np.float32), options=options)
     path = tmp_path / "model.onnx"
     path.write_bytes(onx.SerializeToString())
-    target = OnnxTarget.from_file(path, classes=None if zipmap else [0, 1])
+    target = miaudit.OnnxTarget.from_file(path, classes=None if zipmap else [0, 1])
     # skl2onnx names it output_probability (a ZipMap) or, without ZipMap, probabilities
     assert target.output_name == ("output_probability" if zipmap else "probabilities")
     np.testing.assert_array_equal(target.classes, [0, 1])
@@ -66,7 +68,7 @@ def test_a_torch_model_exported_to_onnx(tmp_path: Path) -> None:
         dynamic_axes={"features": {0: "batch"}, "logits": {0: "batch"}},
         dynamo=False,
     )
-    target = OnnxTarget.from_file(path, classes=2)
+    target = miaudit.OnnxTarget.from_file(path, classes=2)
     assert target.output_name == "logits" and target.exposes.value == "logits"
     scaled = (X - X.mean(0)) / X.std(0)
     members, nonmembers = (scaled[:284], Y[:284]), (scaled[284:], Y[284:])
@@ -80,14 +82,14 @@ def test_a_torch_model_exported_to_onnx(tmp_path: Path) -> None:
 
 def test_onnx_errors_name_the_problem(sklearn_model, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
-        OnnxTarget.from_file(tmp_path / "missing.onnx")
+        miaudit.OnnxTarget.from_file(tmp_path / "missing.onnx")
     (tmp_path / "broken.onnx").write_bytes(b"not onnx")
     with pytest.raises(InputError, match="cannot load ONNX model"):
-        OnnxTarget.from_file(tmp_path / "broken.onnx")
-    onx = to_onnx(sklearn_model, X[:1].astype(np.float32))
+        miaudit.OnnxTarget.from_file(tmp_path / "broken.onnx")
+    onx = skl2onnx.to_onnx(sklearn_model, X[:1].astype(np.float32))
     (tmp_path / "m.onnx").write_bytes(onx.SerializeToString())
     with pytest.raises(InputError, match="has no output 'scores'; it has output_label"):
-        OnnxTarget.from_file(tmp_path / "m.onnx", output_name="scores")
+        miaudit.OnnxTarget.from_file(tmp_path / "m.onnx", output_name="scores")
     # a model taking two inputs (here: two feature blocks added together) is refused by name
     from onnx import TensorProto, helper
 
@@ -104,14 +106,14 @@ def test_onnx_errors_name_the_problem(sklearn_model, tmp_path: Path) -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     (tmp_path / "two.onnx").write_bytes(model.SerializeToString())
     with pytest.raises(InputError, match="2 inputs \\(left, right\\); miaudit feeds one"):
-        OnnxTarget.from_file(tmp_path / "two.onnx", output_name="scores", classes=3)
+        miaudit.OnnxTarget.from_file(tmp_path / "two.onnx", output_name="scores", classes=3)
 
 
 def test_an_onnx_model_from_a_config_and_the_command_line(sklearn_model, tmp_path: Path) -> None:
     import json
     import subprocess
 
-    onx = to_onnx(sklearn_model, X[:1].astype(np.float32))
+    onx = skl2onnx.to_onnx(sklearn_model, X[:1].astype(np.float32))
     (tmp_path / "model.onnx").write_bytes(onx.SerializeToString())
     write_records(tmp_path, "m", *MEMBERS)
     write_records(tmp_path, "n", *NONMEMBERS)

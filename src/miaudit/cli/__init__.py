@@ -2,6 +2,7 @@
 ``--fail-on`` gate or baseline failed, 2 bad input or usage, 3 a bug in miaudit (reported in
 one paragraph; ``MIAUDIT_DEBUG=1`` shows the traceback), 130 interrupted."""
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -11,22 +12,40 @@ from rich.console import Console
 from rich.markup import escape
 
 from miaudit._version import __version__
-from miaudit.cli.attacks import list_attacks
-from miaudit.cli.audit import audit_command
-from miaudit.cli.common import input_errors_exit_2
-from miaudit.cli.compare import compare_command
-from miaudit.cli.demo import demo
-from miaudit.cli.monitor import monitor_group
+from miaudit.cli.exits import input_errors_exit_2
 from miaudit.cli.plugins import ENVIRONMENT, load_plugins
-from miaudit.cli.scan import scan_command
-from miaudit.cli.serve import keys_group, log_group, serve_command
 
 EXIT_BUG, EXIT_INTERRUPTED = 3, 130
+
+#: Each command's module and object, imported when the command runs (or ``--help`` lists
+#: it): ``miaudit monitor`` and ``miaudit serve`` do not load the attacks and reports.
+COMMANDS = {
+    "attacks": ("miaudit.cli.attacks", "list_attacks"),
+    "audit": ("miaudit.cli.audit", "audit_command"),
+    "compare": ("miaudit.cli.compare", "compare_command"),
+    "demo": ("miaudit.cli.demo", "demo"),
+    "keys": ("miaudit.cli.serve", "keys_group"),
+    "log": ("miaudit.cli.serve", "log_group"),
+    "monitor": ("miaudit.cli.monitor", "monitor_group"),
+    "scan": ("miaudit.cli.scan", "scan_command"),
+    "serve": ("miaudit.cli.serve", "serve_command"),
+}
 
 
 class _Guarded(click.Group):
     """A bug is one clear paragraph and exit 3, not a traceback that CI would read as a failed
-    gate (exit 1); Ctrl-C says what was kept."""
+    gate (exit 1); Ctrl-C says what was kept. Commands load lazily (:data:`COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in COMMANDS:
+            module, name = COMMANDS[cmd_name]
+            found = getattr(importlib.import_module(module), name)
+            assert isinstance(found, click.Command) and found.name == cmd_name, cmd_name
+        return found
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -68,15 +87,5 @@ def main(plugins: tuple[str, ...]) -> None:
     """Audit machine-learning models for membership inference (MITRE ATLAS AML.T0024.000)."""
     load_plugins(plugins)
 
-
-main.add_command(demo)
-main.add_command(audit_command)
-main.add_command(list_attacks)
-main.add_command(compare_command)
-main.add_command(serve_command)
-main.add_command(keys_group)
-main.add_command(log_group)
-main.add_command(scan_command)
-main.add_command(monitor_group)
 
 __all__ = ["main"]

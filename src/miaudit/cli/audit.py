@@ -11,6 +11,7 @@ from miaudit._io import check_writable
 from miaudit.audit import audit
 from miaudit.cli import common
 from miaudit.cli.choices import choice
+from miaudit.cli.exits import input_errors_exit_2
 from miaudit.cli.sources import AuditJob, job_from_config, job_from_flags
 from miaudit.targets.exposure import ClassifierOutput
 from miaudit.targets.kserve import Protocol
@@ -84,7 +85,7 @@ from miaudit.targets.kserve import Protocol
     "round:D, label-only, noise:SIGMA, temperature:T, combinable ('top-k:3,round:2').",
 )
 @common.with_common
-@common.input_errors_exit_2
+@input_errors_exit_2
 def audit_command(
     config_path: str | None,
     outputs_path: str | None,

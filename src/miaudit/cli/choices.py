@@ -9,7 +9,7 @@ from typing import Any, get_args
 
 import click
 
-from miaudit.report import DEFAULT_FORMATS, FORMATS
+from miaudit.errors import InputError
 
 
 def values_of(declaration: Any) -> tuple[str, ...]:
@@ -29,4 +29,18 @@ def choice(declaration: Any) -> click.Choice:
 
 def format_help() -> str:
     """``--format``'s help, from the registry of report formats."""
+    from miaudit.report import DEFAULT_FORMATS, FORMATS  # only the commands that report
+
     return f"Comma-separated: {','.join(FORMATS)} or all (default: {','.join(DEFAULT_FORMATS)})."
+
+
+def parse_classes(text: str) -> Any:
+    """``--classes``: a count (``3``) or labels (``a,b,c``; integers stay integers)."""
+    items = [c.strip() for c in text.split(",") if c.strip()]
+    if not items:
+        raise InputError("--classes: give the number of classes or a list, e.g. 0,1")
+    if len(items) == 1 and items[0].isdigit():
+        return int(items[0])
+    if all(c.lstrip("-").isdigit() for c in items):
+        return [int(c) for c in items]
+    return items

@@ -4,7 +4,6 @@ summary table, and the end of a run (gate, reports, CI, exit code)."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +21,8 @@ from miaudit._io import check_writable
 from miaudit.assess import Assessment, assess
 from miaudit.audit.options import Design
 from miaudit.cli.choices import choice, format_help
-from miaudit.errors import InputError, MissingExtraError
+from miaudit.cli.exits import EXIT_GATE
+from miaudit.errors import InputError
 from miaudit.executors import ExecutorName
 from miaudit.gate import Baseline, GateOptions, evaluate
 from miaudit.report import DEFAULT_FORMATS, FORMATS, get_format, save_json, write
@@ -33,25 +33,7 @@ from miaudit.results import AuditResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_OUT = "miaudit-report"
-EXIT_GATE, EXIT_INPUT = 1, 2
 SUMMARY_WIDTH = 110  # the summary table's intervals need this much; rich assumes 80 off a tty
-
-
-def input_errors_exit_2(command: F) -> F:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (InputError, MissingExtraError) as exc:
-            Console(stderr=True).print(
-                f"[bold red]error:[/] {escape(str(exc))}",
-                highlight=False,
-                markup=True,
-                soft_wrap=True,
-            )
-            sys.exit(EXIT_INPUT)
-
-    return wrapper  # type: ignore[return-value]
 
 
 class RichProgress:

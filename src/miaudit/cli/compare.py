@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rich.console import Console
 
 from miaudit._io import check_writable
-from miaudit.cli.common import EXIT_GATE, input_errors_exit_2, split_list
+from miaudit.cli.common import split_list
 from miaudit.cli.config import DataConfig, read_validated
+from miaudit.cli.exits import EXIT_GATE, input_errors_exit_2
 from miaudit.data import RecordSet
 from miaudit.defences import compare
 from miaudit.defences.render import DEFAULT_FORMATS, FORMATS, write

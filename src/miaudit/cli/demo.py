@@ -8,6 +8,7 @@ import click
 
 from miaudit.audit import AuditOptions, audit
 from miaudit.cli import common
+from miaudit.cli.exits import input_errors_exit_2
 from miaudit.cli.sources import with_keywords
 from miaudit.errors import InputError
 from miaudit.gate import GateOptions
@@ -16,7 +17,7 @@ from miaudit.gate import GateOptions
 @click.command()
 @click.argument("example", required=False, type=click.Choice(["llm"]))
 @common.with_common
-@common.input_errors_exit_2
+@input_errors_exit_2
 def demo(
     example: str | None,
     out: str | None,

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from miaudit._io import check_writable
-from miaudit.cli.common import EXIT_GATE, input_errors_exit_2
+from miaudit.cli.exits import EXIT_GATE, input_errors_exit_2
 from miaudit.errors import InputError
 
 

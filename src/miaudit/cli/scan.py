@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from miaudit._io import check_writable
-from miaudit.cli.common import EXIT_GATE, choice, input_errors_exit_2, split_list
+from miaudit.cli.common import choice, split_list
+from miaudit.cli.exits import EXIT_GATE, input_errors_exit_2
 from miaudit.cli.sources import parse_headers
 from miaudit.errors import InputError
 from miaudit.scan.formats import FAIL_LEVELS, FORMATS

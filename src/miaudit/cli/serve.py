@@ -12,10 +12,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from miaudit.cli.choices import choice
-from miaudit.cli.common import input_errors_exit_2
+from miaudit.cli.choices import choice, parse_classes
+from miaudit.cli.exits import input_errors_exit_2
 from miaudit.cli.monitor import secret_file_option
-from miaudit.cli.sources import parse_classes
 from miaudit.errors import InputError, require
 from miaudit.monitor.settings import AlertAction
 from miaudit.targets.exposure import ClassifierOutput

@@ -10,6 +10,7 @@ from typing import Any
 
 from miaudit.audit import AuditOptions
 from miaudit.audit.options import GROUPS, KEYWORDS
+from miaudit.cli.choices import parse_classes
 from miaudit.cli.config import (
     Config,
     OutputOptions,
@@ -215,18 +216,6 @@ def parse_headers(items: tuple[str, ...] | list[str], flag: str) -> dict[str, st
             raise InputError(f"{flag}: expected 'Name: value' (a header without a colon)")
         headers[key.strip()] = value.strip()
     return expand_headers(headers, flag)
-
-
-def parse_classes(text: str) -> Any:
-    """``--classes``: a count (``3``) or labels (``a,b,c``; integers stay integers)."""
-    items = [c.strip() for c in text.split(",") if c.strip()]
-    if not items:
-        raise InputError("--classes: give the number of classes or a list, e.g. 0,1")
-    if len(items) == 1 and items[0].isdigit():
-        return int(items[0])
-    if all(c.lstrip("-").isdigit() for c in items):
-        return [int(c) for c in items]
-    return items
 
 
 def _endpoint(flags: dict[str, Any]) -> Target:

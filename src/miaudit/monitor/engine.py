@@ -194,11 +194,14 @@ class Monitor:
         value = record.input
         answered = record.status == 200 and value is not None
         digest, hit, new, neighbour, canon, repeat = None, None, False, None, None, False
+        x: np.ndarray | None = None  # a numeric input's values, converted once
         if answered:
             try:
-                canon = canonical(value, self.settings.decimals)  # type: ignore[arg-type]
+                if isinstance(value, list):
+                    x = np.asarray(value, dtype=np.float64)
+                canon = canonical(value if x is None else x, self.settings.decimals)  # type: ignore[arg-type]
             except (InputError, TypeError, ValueError, OverflowError):  # not a record
-                canon = None
+                canon, x = None, None
         if canon is not None and isinstance(value, list) and self.index is not None:
             proximity = self.index.proximity
             if proximity is not None:
@@ -212,13 +215,13 @@ class Monitor:
                 exact = self.index.contains_canonical(canon) if same else None
                 if exact is None:
                     exact = self.index.contains_exact(value)
-                regions = self.index.regions(value, digest)  # near copies count (numbers)
+                regions = self.index.regions(x, digest) if x is not None else []  # near copies
                 hit = exact or bool(regions)
                 if regions:  # a what-if edit of a record the key hit already: not a new one
                     seen_before = not state.visit(regions, 16 * self.settings.seen)
                     repeat = seen_before and not exact  # an exact record is always itself
-            if isinstance(value, list) and new:  # a repeat of a recent record adds no copy
-                neighbour = self._place(state, np.asarray(value, dtype=np.float64), record)
+            if x is not None and new:  # a repeat of a recent record adds no copy
+                neighbour = self._place(state, x, record)
         full = new and _full(record.output)
         return Query(record.key, record.time, answered, new, digest, hit, full, neighbour, repeat)
 
@@ -326,7 +329,11 @@ class Monitor:
 def _label(output: Any) -> int:
     """The predicted class index of a logged output (-1 when there is none)."""
     if isinstance(output, list) and output and all(isinstance(v, int | float) for v in output):
-        return int(np.argmax(output)) if len(output) > 1 else -1
+        if len(output) == 1:
+            return -1
+        if any(v != v for v in output):  # NaN: the first one (as numpy's argmax)
+            return next(i for i, v in enumerate(output) if v != v)
+        return max(range(len(output)), key=output.__getitem__)  # the first highest
     if isinstance(output, bool) or output is None:
         return -1
     if isinstance(output, int):

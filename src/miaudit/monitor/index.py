@@ -50,6 +50,9 @@ DIGEST_BYTES = 16
 SECRET_ENV = "MIAUDIT_INDEX_SECRET"
 MIN_SECRET_BYTES = 16
 _CHECK_LABEL = b"miaudit training index secret check"
+#: ``str.format`` of a number to ``decimals`` places, for each ``decimals`` an index may use
+#: (the monitor's hot path: a bound method per value is the cheapest way).
+_FORMATS = {d: f"{{:.{d}f}}".format for d in range(13)}
 
 
 def canonical(record: Sequence[float] | str, decimals: int) -> bytes:
@@ -57,10 +60,10 @@ def canonical(record: Sequence[float] | str, decimals: int) -> bytes:
     if isinstance(record, str):
         text = unicodedata.normalize("NFKC", record).casefold()
         return b"t:" + re.sub(r"\s+", " ", text).strip().encode()
-    values = np.round(np.asarray(record, dtype=np.float64), decimals) + 0.0  # -0.0 → 0.0
-    if not np.all(np.isfinite(values)):
+    values = np.asarray(record, dtype=np.float64).round(decimals) + 0.0  # -0.0 → 0.0
+    if not np.isfinite(values).all():
         raise InputError("a record to index has a missing or infinite value")
-    return b"n:" + ",".join(f"{v:.{decimals}f}" for v in values).encode()
+    return b"n:" + ",".join(map(_FORMATS[decimals], values.tolist())).encode()
 
 
 def load_secret(secret_file: str | Path | None = None) -> bytes:
@@ -107,13 +110,12 @@ class TrainingIndex:
 
     def digest(self, record: Sequence[float] | str) -> bytes:
         canon = canonical(record, self.decimals)
-        return hmac.new(self._secret, canon, hashlib.sha256).digest()[:DIGEST_BYTES]
+        return hmac.digest(self._secret, canon, "sha256")[:DIGEST_BYTES]
 
     def contains_canonical(self, canon: bytes) -> bool:
         """Whether the record of canonical form ``canon`` (see :func:`canonical`) is indexed
         exactly (no proximity)."""
-        digest = hmac.new(self._secret, canon, hashlib.sha256).digest()[:DIGEST_BYTES]
-        return digest in self._digests
+        return hmac.digest(self._secret, canon, "sha256")[:DIGEST_BYTES] in self._digests
 
     def contains_exact(self, record: Sequence[float] | str | None) -> bool:
         """Whether ``record`` is, within rounding, a training record."""

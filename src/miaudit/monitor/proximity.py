@@ -193,7 +193,7 @@ class ProximityIndex:
         ``None`` when one lies beyond any bucket (never one of the records')."""
         with np.errstate(over="ignore", invalid="ignore"):
             cells = np.floor(((x - self.mean) / self.scale @ self._a + self._b) / self._width)
-        return cells if (np.abs(cells) < 2.0**62).all() else None
+        return cells if np.abs(cells).max() < 2.0**62 else None  # NaN fails too
 
     def _hash(self, cells: np.ndarray) -> np.ndarray:
         """The bucket keys of ``cells``, flat, row by row: one keyed BLAKE2b per (record,
@@ -212,7 +212,7 @@ class ProximityIndex:
         """Which bucket keys in ``found`` (any shape) hold a training record."""
         if len(self.buckets) == 0:
             return np.zeros(found.shape, dtype=bool)
-        where = np.minimum(np.searchsorted(self.buckets, found), len(self.buckets) - 1)
+        where = np.minimum(self.buckets.searchsorted(found), len(self.buckets) - 1)
         return self.buckets[where] == found
 
     def near(self, records: Any) -> np.ndarray:

@@ -71,7 +71,7 @@ class Recent:
             distances = np.einsum("ij,ij->i", gaps, gaps)
             if full:
                 distances[slot] = math.inf  # the oldest entry, about to be replaced
-            nearest = int(np.argmin(distances))
+            nearest = int(distances.argmin())
             distance = math.sqrt(float(distances[nearest]) / len(value))
             return nearest, distance < settings.near_radius, distance < settings.flip_radius
         from miaudit.monitor.fingerprint import shared
@@ -79,7 +79,7 @@ class Recent:
         matches = shared(self.ring[: self.filled], prints)
         if full:
             matches[slot] = -1
-        nearest = int(np.argmax(matches))
+        nearest = int(matches.argmax())
         count = int(matches[nearest])
         close = len(prints) > 0 and count >= math.ceil(0.9 * len(prints))
         return nearest, count >= settings.hash_match, close

@@ -79,6 +79,8 @@ class Settings:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise InputError(f"monitor setting {name} must be a positive number, got {value}")
+        if not (isinstance(self.decimals, int) and 0 <= self.decimals <= 12):
+            raise InputError(f"monitor setting decimals must be 0..12, got {self.decimals!r}")
         if self.similarity not in ("auto", "knn", "hash"):
             raise InputError(f"similarity must be auto, knn or hash, got {self.similarity!r}")
         if not 0 < self.hash_match <= self.hash_top:

@@ -17,7 +17,7 @@ import json
 import math
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ from miaudit._io import atomic_path
 from miaudit.errors import InputError
 
 SCHEMA = "miaudit.querylog/1"
-_FIELDS = ("time", "key", "request_id", "model", "input", "output", "policy", "status")
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,8 @@ class QueryRecord:
     status: int
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), allow_nan=False)
+        fields = {name: getattr(self, name) for name in _FIELDS}  # no deep copy (asdict's)
+        return json.dumps(fields, separators=(",", ":"), allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "record") -> QueryRecord:
@@ -73,6 +73,9 @@ class QueryRecord:
             data["policy"],
             status,
         )
+
+
+_FIELDS = tuple(f.name for f in fields(QueryRecord))
 
 
 def write_jsonl(records: Iterable[QueryRecord], path: str | Path) -> int:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from pydantic import ConfigDict
 
+from miaudit._lazy import PRESENTER_LOADERS
 from miaudit.metrics import EpsilonBound, Estimate, GdpBound, TprAtFpr
 from miaudit.results.gate import Verdict
 from miaudit.results.sections import Section, sections_in
@@ -290,8 +291,8 @@ class AuditResult:
 
 class Presenter(Protocol):
     """What :mod:`miaudit.report` provides to the three convenience methods above. Results
-    never import a format: the report layer registers itself here when it is imported (and
-    ``import miaudit`` imports it)."""
+    never import a format: the report layer registers itself here when it is imported (the
+    facade's loader in :mod:`miaudit._lazy` imports it when a result is first rendered)."""
 
     def to_dict(self, result: AuditResult) -> dict[str, Any]: ...
 
@@ -311,6 +312,9 @@ def register_presenter(presenter: Presenter) -> None:
 
 
 def _presenter() -> Presenter:
-    if not _PRESENTER:  # only if miaudit.results was imported without the miaudit package
+    if not _PRESENTER:  # the report layer, loaded by the facade's loader on first use
+        for load in PRESENTER_LOADERS:
+            load()
+    if not _PRESENTER:
         raise RuntimeError("import miaudit.report to render results")
     return _PRESENTER[0]
