@@ -108,8 +108,19 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+#: This module's folder for one-off files, under pytest's own temporary folders (which pytest
+#: prunes): Hypothesis' examples cannot take a function-scoped ``tmp_path``.
+_FRESH: list[Path] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _FRESH[:] = [tmp_path_factory.mktemp("fresh")]
+
+
 def fresh(suffix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix="miaudit-fuzz-")) / f"file{suffix}"
+    """A path no example used before (in a folder of its own)."""
+    return Path(tempfile.mkdtemp(dir=_FRESH[0])) / f"file{suffix}"
 
 
 # ------------------------------------------------------------------ corruptions
