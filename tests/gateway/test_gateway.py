@@ -9,6 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import fastapi  # noqa: F401  (the serve extra is in [test]: missing means a failure, not a skip)
 import httpx
@@ -95,6 +96,7 @@ def test_predictions_follow_each_keys_policy_and_every_instance_is_logged(
     assert [r.output for r in ok if r.key == "label-only"] == labels.json()["predictions"]
     statuses = sorted(r.status for r in records if r.status != 200)
     assert statuses == [400, 400, 401, 401, 404]  # refusals before parsing: one row
+    assert {r.client for r in records} == {"127.0.0.1"}  # the peer, refusals included
     text = out.read_text() + (tmp_path / "gateway.db").read_bytes().decode("latin-1")
     assert not any(key in text for key in keys.values())  # never a credential in a log
 
@@ -192,14 +194,15 @@ def test_retention_drops_old_inputs_and_exports_read_back(tmp_path: Path) -> Non
     old, new = time.time() - 10 * 86400, time.time()
     db.log(
         [
-            QueryRecord(old, "k", "r1", "m", [1.0, 2.0], [0.3, 0.7], "full", 200),
-            QueryRecord(new, "k", "r2", "m", [3.0, 4.0], 1, "label-only", 200),
+            QueryRecord(old, "k", "r1", "m", [1.0, 2.0], [0.3, 0.7], "full", 200, "192.0.2.1"),
+            QueryRecord(new, "k", "r2", "m", [3.0, 4.0], 1, "label-only", 200, "192.0.2.2"),
         ]
     )
     done = cli("log", "purge", "--db", str(tmp_path / "g.db"), "--older-than", "7")
     assert done.returncode == 0 and "1 rows" in done.stdout
     records = list(db.records())
     assert [r.input for r in records] == [None, [3.0, 4.0]]
+    assert [r.client for r in records] == [None, "192.0.2.2"]  # an address is personal data
     assert records[0].output == [0.3, 0.7]  # the rest of the row stays for the monitor
     out = tmp_path / "log.jsonl"
     assert db.export(out) == 2
@@ -299,8 +302,72 @@ def test_the_memory_limiter_refills_and_resets_on_its_clock(clock) -> None:
     assert limiter.take(key, 1).allowed
 
 
-def _gateway(model, db: Database, clock, key_cache_seconds: float = KEY_CACHE_SECONDS) -> Gateway:
+def test_the_client_is_the_peer_or_the_address_a_trusted_proxy_appended(
+    tmp_path: Path, iris_model: tuple, clock
+) -> None:
+    from fastapi.testclient import TestClient
+
+    _, model, x = iris_model
+    body = {"instances": [x[0].tolist()]}
+    sent = {
+        "none": {},
+        "one": {"X-Forwarded-For": "203.0.113.7"},
+        "chain": {"X-Forwarded-For": "10.9.9.9, 198.51.100.4"},  # caller wrote the first
+        "two headers": [("X-Forwarded-For", "10.9.9.9"), ("X-Forwarded-For", "2001:db8::1")],
+        "garbage": {"X-Forwarded-For": "'; DROP TABLE x; --"},
+    }
+    found = {}
+    for trust in (False, True):
+        db = Database(str(tmp_path / f"{trust}.db"))
+        key = db.add_key("k", "full", rate=100, burst=100)
+        gateway = _gateway(model, db, clock, trust_forwarded_for=trust)
+        peer = TestClient(create_app(gateway), client=("192.0.2.50", 40000))
+        for extra in sent.values():
+            pairs = list(extra.items()) if isinstance(extra, dict) else extra
+            headers = [("Authorization", f"Bearer {key}"), *pairs]
+            done = peer.post("/v1/models/iris:predict", json=body, headers=headers)
+            assert done.status_code == 200  # logged before the answer
+        found[trust] = [r.client for r in db.records()]
+    assert found[False] == ["192.0.2.50"] * 5  # untrusted: always the peer
+    assert found[True] == ["192.0.2.50", "203.0.113.7", "198.51.100.4", "2001:db8::1",
+                           "192.0.2.50"]  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_database_of_an_older_gateway_gets_the_client_column(
+    tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
+    import sqlalchemy as sa
+
+    url = str(tmp_path / "old.db") if engine == "sqlite" else request.getfixturevalue("postgres")
+    made = sa.create_engine(url if engine != "sqlite" else f"sqlite:///{url}")
+    with made.begin() as connection:  # the table as gateways before the client field made it
+        connection.execute(sa.text("DROP TABLE IF EXISTS miaudit_queries"))
+        connection.execute(
+            sa.text(
+                "CREATE TABLE miaudit_queries (id INTEGER PRIMARY KEY, time FLOAT NOT NULL, "
+                "key VARCHAR(200) NOT NULL, request_id VARCHAR(64) NOT NULL, model VARCHAR(200) "
+                "NOT NULL, input TEXT, output TEXT, policy VARCHAR(200) NOT NULL, status "
+                "INTEGER NOT NULL)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO miaudit_queries VALUES (1, 1.5, 'k', 'r', 'm', '[1.0]', '1', "
+                "'full', 200)"
+            )
+        )
+    made.dispose()
+    db = Database(url)
+    db.log([QueryRecord(2.5, "k", "s", "m", [2.0], 0, "full", 200, "192.0.2.9")])
+    assert [(r.request_id, r.client) for r in db.records()] == [("r", None), ("s", "192.0.2.9")]
+    db.engine.dispose()
+
+
+def _gateway(
+    model, db: Database, clock, key_cache_seconds: float = KEY_CACHE_SECONDS, **options: Any
+) -> Gateway:
     from miaudit.targets.sklearn import SklearnTarget
 
     backend = Backend(SklearnTarget(model), "iris")
-    return Gateway(backend, db, MemoryLimiter(), key_cache_seconds, clock=clock)
+    return Gateway(backend, db, MemoryLimiter(), key_cache_seconds, clock=clock, **options)

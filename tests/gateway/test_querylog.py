@@ -15,10 +15,14 @@ def test_records_round_trip(tmp_path: Path) -> None:
         QueryRecord(1764460800.5, "analytics", "r1", "churn", [0.1, 2.0], [0.9, 0.1], "full", 200),
         QueryRecord(1764460801.0, "", "r2", "churn", None, None, "", 401),
         QueryRecord(1764460802.0, "bot", "r3", "churn", "some text", "spam", "label-only", 200),
+        QueryRecord(1764460803.0, "bot", "r4", "churn", [1.0], 1, "full", 200, "2001:db8::7"),
     ]
     path = tmp_path / "log.jsonl"
-    assert write_jsonl(records, path) == 3
+    assert write_jsonl(records, path) == 4
     assert list(read_jsonl(path)) == records
+    lines = path.read_text().splitlines()
+    # the optional client: written only where known, so older readers see the lines they knew
+    assert '"client"' not in lines[0] and lines[3].endswith(',"client":"2001:db8::7"}')
 
 
 @pytest.mark.parametrize(
@@ -36,6 +40,11 @@ def test_records_round_trip(tmp_path: Path) -> None:
             '{"time": 1, "key": "", "request_id": "", "model": "", "input": null, '
             '"output": null, "policy": "", "status": "ok"}',
             "status must be an HTTP status",
+        ),
+        (
+            '{"time": 1, "key": "", "request_id": "", "model": "", "input": null, '
+            '"output": null, "policy": "", "status": 200, "client": 17}',
+            "client must be text or null",
         ),
         (
             '{"time": 1, "key": 5, "request_id": "", "model": "", "input": null, '

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -212,6 +213,35 @@ def test_keys_sharing_records_form_one_campaign(world) -> None:
     assert campaign and set(campaign[-1].keys) == {"k0", "k1", "k2", "k3"}
     assert campaign[0].score > 10.0
     assert monitor.peaks()["other"]["campaign"] == 0
+
+
+def test_keys_of_one_client_pool_their_evidence(world) -> None:
+    log, train, index = world
+    # 5 hits of 5 records is 13.2 nats against p* = 0.05: no key alone can reach 14
+    assert log_bayes_factor(5, 5, Settings().overlap_rate) < 14.0
+    monitor = Monitor(index=index, thresholds={"client": 8.0, "training-overlap": 14.0},
+                      scales=_unit_scales())  # fmt: skip
+    rows = np.concatenate([train[:100], log.fresh(100)])[log.rng.permutation(200)]
+    records = []
+    for spread in (False, True):  # 20 keys × 5 records, half training: one address, or 20
+        for number in range(20):
+            key = f"{'spread' if spread else 'one'}-{number}"
+            client = f"10.0.{int(spread)}.{number if spread else 0}"
+            tile = rows[number * 5 + 100 * spread : (number + 1) * 5 + 100 * spread]
+            records += [replace(log.query(key, row), client=client) for row in tile]
+    alerts = feed(monitor, sorted(records, key=lambda r: r.time))
+    pooled = [a for a in alerts if a.detector == "client"]
+    # an alert on the client, naming the keys it had then; a key joining later gets one of
+    # its own (so a gateway acts on it); no key alone alerts
+    assert len(pooled[0].keys) >= 2 and pooled[0].keys == sorted(pooled[0].keys)
+    assert all(len(a.keys) == 1 for a in pooled[1:])
+    assert {k for a in pooled for k in a.keys} == {f"one-{n}" for n in range(20)}
+    assert pooled[0].evidence["client"] == "10.0.0.0" and pooled[0].score > 8.0
+    assert pooled[0].evidence["training_hits"] >= 5
+    assert not [a for a in alerts if a.detector == "training-overlap"]
+    # keys from unrelated addresses are judged one by one (the residual: docs/monitor.md)
+    assert all(monitor.peaks()[f"spread-{n}"]["client"] == 0.0 for n in range(20))
+    assert all(monitor.peaks()[f"one-{n}"]["client"] > 8.0 for n in range(20))
 
 
 @pytest.mark.parametrize("similarity", ["knn", "hash"])

@@ -158,6 +158,8 @@ def monitor_check(
     seconds = time.perf_counter() - start
     if monitor.misfit:
         raise InputError(monitor.misfit_message())
+    if monitor.clientless:
+        raise InputError(monitor.clientless_message())
     _write_alerts(alerts, monitor, calibration, log, out, sarif, seconds)
     if not quiet:
         _print(console, alerts, monitor, calibration, seconds, out)

@@ -99,6 +99,12 @@ def _classes(text: str | None) -> Any:
     help="what happens to a key the monitor flags",
 )
 @click.option("--webhook", help="POST each monitor alert as JSON to this URL")
+@click.option(
+    "--trust-forwarded-for",
+    is_flag=True,
+    help="log as each request's client the address the proxy in front of the gateway puts "
+    "last in X-Forwarded-For (only behind a proxy that sets it: a caller could write any)",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @input_errors_exit_2
@@ -120,6 +126,7 @@ def serve_command(
     secret_file: Path | None,
     on_alert: str,
     webhook: str | None,
+    trust_forwarded_for: bool,
     host: str,
     port: int,
 ) -> None:
@@ -156,7 +163,13 @@ def serve_command(
     database = Database(db, durable=durable)
     limiter = RedisLimiter(redis_url) if redis_url else MemoryLimiter()
     watch = _watch(database, monitor_calibration, monitor_index, secret_file, on_alert, webhook)
-    gateway = Gateway(Backend(target, model_name), database, limiter, watch=watch)
+    gateway = Gateway(
+        Backend(target, model_name),
+        database,
+        limiter,
+        watch=watch,
+        trust_forwarded_for=trust_forwarded_for,
+    )
     app = create_app(gateway, retention_days)
     Console(stderr=True).print(
         f"miaudit gateway: model {model_name!r} on http://{host}:{port} "

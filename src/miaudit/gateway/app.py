@@ -13,6 +13,7 @@ log cannot be written the gateway refuses to answer (503) rather than answer unl
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import secrets
 import threading
@@ -21,7 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -47,6 +48,14 @@ KEY_CACHE_SECONDS = 1.0
 KEY_CACHE_SIZE = 10_000
 
 
+class _Logged(NamedTuple):
+    """What every log row of one request shares."""
+
+    time: float
+    request_id: str
+    client: str | None
+
+
 @dataclass
 class Reply:
     status: int
@@ -66,9 +75,13 @@ class Gateway:
         key_cache_seconds: float = KEY_CACHE_SECONDS,
         watch: Watch | None = None,
         clock: Callable[[], float] = time.monotonic,
+        trust_forwarded_for: bool = False,
     ) -> None:
-        """``clock``: the seconds the key cache is measured in (injectable for tests)."""
+        """``clock``: the seconds the key cache is measured in (injectable for tests);
+        ``trust_forwarded_for``: log the address a proxy in front of the gateway puts last in
+        ``X-Forwarded-For`` as the client, not the proxy's own (:func:`client_address`)."""
         self.backend, self.db, self.limiter = backend, db, limiter
+        self.trust_forwarded_for = trust_forwarded_for
         self.clock = clock
         self.watch = watch
         self.writer = GroupCommit(db)
@@ -98,15 +111,19 @@ class Gateway:
             self._keys.pop(digest, None)
         return key
 
-    def handle(self, name: str, presented: str | None, body: bytes) -> Reply:
+    def handle(
+        self, name: str, presented: str | None, body: bytes, client: str | None = None
+    ) -> Reply:
+        """Answer one predict request (``client``: who sent it, logged with each instance)."""
         request_id = uuid.uuid4().hex
         now = time.time()
         key = self.find(presented) if presented else None
+        logged = _Logged(now, request_id, client)
 
         def refuse(status: int, message: str, instances: list[Any] | None = None) -> Reply:
             rows = instances if instances else [None]
             policy = key.policy if key else ""
-            self._log(now, key, request_id, rows, [None] * len(rows), policy, status)
+            self._log(logged, key, rows, [None] * len(rows), policy, status)
             return Reply(status, {"error": message}, {"X-Request-Id": request_id})
 
         if presented is None:
@@ -143,22 +160,22 @@ class Gateway:
         except InputError as exc:
             status = 502 if getattr(self.backend.target, "remote", False) else 400
             return refuse(status, str(exc), instances)
-        self._log(now, key, request_id, instances, answers, key.policy, 200)
+        self._log(logged, key, instances, answers, key.policy, 200)
         return Reply(200, {"predictions": answers}, {"X-Request-Id": request_id})
 
     def _log(
         self,
-        now: float,
+        logged: _Logged,
         key: ApiKey | None,
-        request_id: str,
         instances: list[Any],
         answers: list[Any],
         policy: str,
         status: int,
     ) -> None:
-        name = key.name if key else ""
+        name, model = key.name if key else "", self.backend.name
+        now, request_id, client = logged
         records = [
-            QueryRecord(now, name, request_id, self.backend.name, i, a, policy, status)
+            QueryRecord(now, name, request_id, model, i, a, policy, status, client)
             for i, a in zip(instances, answers, strict=True)
         ]
         self.writer.write(records)
@@ -291,12 +308,29 @@ def _predict_route(app: Any, fastapi: Any, gateway: Gateway, meters: _Meters) ->
         start = time.perf_counter()
         presented = _presented_key(request.headers)
         body = await request.body()
+        client = client_address(request, gateway.trust_forwarded_for)
         try:
-            reply = await run_in_threadpool(gateway.handle, model, presented, body)
+            reply = await run_in_threadpool(gateway.handle, model, presented, body, client)
         except DatabaseUnavailable:  # keys or log unreachable: never answer unlogged
             reply = Reply(503, {"error": "the gateway's database is unavailable; not answering"})
         meters.observe(reply, time.perf_counter() - start)
         return fastapi.responses.JSONResponse(reply.body, reply.status, reply.headers)
+
+
+def client_address(request: Request, trust_forwarded_for: bool) -> str | None:
+    """Who sent ``request``: the peer's address; with ``trust_forwarded_for``, the last
+    address in ``X-Forwarded-For`` — the one the proxy in front of the gateway appended (the
+    addresses before it are whatever the caller wrote, so they are never taken). An entry that
+    is not an IP address is ignored."""
+    peer = request.client.host if request.client is not None else None
+    if trust_forwarded_for:
+        forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(last))
+        except ValueError:
+            pass
+    return peer
 
 
 def _presented_key(headers: Any) -> str | None:

@@ -94,6 +94,7 @@ class Database:
             sa.Column("output", sa.Text, nullable=True),
             sa.Column("policy", sa.String(200), nullable=False),
             sa.Column("status", sa.Integer, nullable=False),
+            sa.Column("client", sa.String(200), nullable=True),
         )
         self.alerts = sa.Table(
             "miaudit_alerts",
@@ -125,6 +126,7 @@ class Database:
                 sync = "FULL" if durable else "NORMAL"
                 sa.event.listen(self.engine, "connect", lambda c, _r: _sqlite_pragmas(c, sync))
             metadata.create_all(self.engine)
+            self._add_missing_columns()
         except (sa.exc.ArgumentError, sa.exc.OperationalError, sa.exc.NoSuchModuleError) as exc:
             raise InputError(
                 f"cannot open the database {public_url(self.url)}: {_first_line(exc)}"
@@ -202,6 +204,7 @@ class Database:
                 "output": None if r.output is None else json.dumps(r.output, allow_nan=False),
                 "policy": r.policy,
                 "status": r.status,
+                "client": r.client,
             }
             for r in records
         ]
@@ -228,6 +231,7 @@ class Database:
                     None if row.output is None else json.loads(row.output),
                     row.policy,
                     row.status,
+                    row.client,
                 )
 
     def export(self, path: str | Path, since: float | None = None) -> int:
@@ -235,16 +239,33 @@ class Database:
         return write_jsonl(self.records(since), path)
 
     def drop_inputs(self, older_than_days: float) -> int:
-        """Retention: forget the inputs of rows older than ``older_than_days`` (the rest of
-        the row stays, for the monitor's counts). Returns how many rows lost their input."""
+        """Retention: forget the inputs and client addresses of rows older than
+        ``older_than_days`` (the rest of the row stays, for the monitor's counts). Returns how
+        many rows lost their input or address."""
         cutoff = time.time() - older_than_days * 86400
+        c = self.queries.c
         with self.engine.begin() as connection:
             done = connection.execute(
                 self.queries.update()
-                .where(self.queries.c.time < cutoff, self.queries.c.input.is_not(None))
-                .values(input=None)
+                .where(c.time < cutoff, c.input.is_not(None) | c.client.is_not(None))
+                .values(input=None, client=None)
             )
         return int(done.rowcount)
+
+    def _add_missing_columns(self) -> None:
+        """A database made by an older gateway: add the nullable columns it lacks (``client``
+        of the query log), so its rows stay and new ones carry them."""
+        sa = self._sa
+        have = {c["name"] for c in sa.inspect(self.engine).get_columns(self.queries.name)}
+        for column in self.queries.columns:
+            if column.name in have:
+                continue
+            assert column.nullable, f"{column.name}: only nullable columns are added"
+            kind = column.type.compile(dialect=self.engine.dialect)
+            with self.engine.begin() as connection:
+                connection.execute(
+                    sa.text(f"ALTER TABLE {self.queries.name} ADD COLUMN {column.name} {kind}")
+                )
 
     # ------------------------------------------------------------------ the online monitor
     def add_alert(self, key: str, detector: str, action: str, alert: dict[str, Any]) -> None:

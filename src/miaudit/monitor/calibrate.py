@@ -57,6 +57,8 @@ class Calibration:
     #: (benign_keys + 1)``.
     benign_at_threshold: int = 0
     source: str = "defaults"
+    #: The baseline's records named their client (``miaudit.querylog/1``'s optional field).
+    clients: bool = False
 
     @property
     def note(self) -> str:
@@ -77,7 +79,9 @@ class Calibration:
         return self.benign_at_threshold / (self.benign_keys + 1) if self.benign_keys else 0.0
 
     def monitor(self, index: TrainingIndex | None = None) -> Monitor:
-        return Monitor(self.settings, self.thresholds, index, Scales.of(self.scales))
+        made = Monitor(self.settings, self.thresholds, index, Scales.of(self.scales))
+        made.expects_clients = self.clients
+        return made
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +93,7 @@ class Calibration:
             "thresholds": self.thresholds,
             "settings": self.settings.to_dict(),
             "scales": self.scales,
+            "clients": self.clients,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -118,6 +123,7 @@ class Calibration:
             int(data.get("benign_keys", 0)),
             int(data.get("benign_at_threshold", 0)),
             str(data.get("source", "baseline")),
+            bool(data.get("clients", False)),
         )
 
 
@@ -169,8 +175,9 @@ def calibrate(
     peaks = second.peaks()
     thresholds, at_or_above = _joint(peaks, false_alarm_rate)
     return Calibration(
-        settings, thresholds, scales, false_alarm_rate, len(peaks), at_or_above, "baseline"
-    )
+        settings, thresholds, scales, false_alarm_rate, len(peaks), at_or_above, "baseline",
+        clients=first.with_client > 0,
+    )  # fmt: skip
 
 
 def priority() -> tuple[str, ...]:

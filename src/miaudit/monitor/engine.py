@@ -132,10 +132,16 @@ class Monitor:
         self.scales = scales or Scales()
         self.keys: dict[str, KeyState] = {}
         self.alerted: set[tuple[str, str]] = set()
+        #: The keys each named group (a client) had alerted for, by its name.
+        self.group_keys: dict[str, set[str]] = {}
         self.processed = 0
         #: Numeric inputs seen, and those whose number of values is not the index's.
         self.numeric_inputs = 0
         self.misfits = 0
+        #: Records that named their client (the log's optional ``client``), and whether the
+        #: calibration's baseline had them (then a log without any is refused: :attr:`clientless`).
+        self.with_client = 0
+        self.expects_clients = False
         made = [cls(self.settings) for cls in registered()]
         self.detectors: list[Detector] = [d for d in made if isinstance(d, Detector)]
         self.group_detectors = [d for d in made if isinstance(d, GroupDetector)]
@@ -156,6 +162,21 @@ class Monitor:
         matches nothing (one attacker's odd inputs cannot make this true)."""
         return self.numeric_inputs >= MISFIT_AFTER and self.misfits == self.numeric_inputs
 
+    @property
+    def clientless(self) -> bool:
+        """Whether the thresholds were calibrated on a baseline whose records named their
+        client but none of this log's do (``MISFIT_AFTER`` keyed records or more): the
+        ``client`` detector would silently see nothing."""
+        return self.expects_clients and self.processed >= MISFIT_AFTER and not self.with_client
+
+    def clientless_message(self) -> str:
+        return (
+            f"the calibration's baseline names each query's client (the keys of one client "
+            f"pool their evidence: detector client, MIA208), but none of the {self.processed} "
+            "keyed queries in this log does: export the log from a gateway that records it "
+            "('miaudit log export'), or calibrate on a baseline without client fields"
+        )
+
     def misfit_message(self) -> str:
         assert self.index is not None and self.index.proximity is not None
         return (
@@ -170,6 +191,7 @@ class Monitor:
         if not record.key:
             return []
         self.processed += 1
+        self.with_client += record.client is not None
         state = self.keys.get(record.key)
         if state is None:
             state = self.keys[record.key] = KeyState()
@@ -223,7 +245,10 @@ class Monitor:
             if x is not None and new:  # a repeat of a recent record adds no copy
                 neighbour = self._place(state, x, record)
         full = new and _full(record.output)
-        return Query(record.key, record.time, answered, new, digest, hit, full, neighbour, repeat)
+        return Query(
+            record.key, record.time, answered, new, digest, hit, full, neighbour, repeat,
+            record.client,
+        )  # fmt: skip
 
     def _place(self, state: KeyState, x: np.ndarray, record: QueryRecord) -> Neighbour:
         """Put a new numeric record (finite: ``canonical`` checked) among the key's recent
@@ -258,11 +283,25 @@ class Monitor:
         found = detector.update(self.shared[detector.name], query, self.keys)
         if found is None:
             return []
-        members, score = found
-        if not self._crossed(",".join(members), detector.name, score):
+        members, score, *named = found  # (keys, score[, the group's name for its alerts])
+        identity = named[0] if named else ",".join(members)
+        if self._crossed(identity, detector.name, score):
+            members = sorted(members)
+            if named:
+                self.group_keys[identity] = set(members)
+        elif named and (identity, detector.name) in self.alerted:
+            # a key that joins a named group after its alert is flagged too (once), so the
+            # gateway acts on it: a campaign's next key from the same client gets no answers
+            known = self.group_keys.setdefault(identity, set())
+            if query.key in known or score <= self.thresholds.get(detector.name, math.inf):
+                return []
+            known.add(query.key)
+            members = [query.key]
+        else:
             return []
         states = [self.keys[k] for k in members if k in self.keys]
         evidence = {k: _evidence(s, self.detectors) for k, s in zip(members, states, strict=False)}
+        extra = detector.group_evidence(self.shared[detector.name], query)
         return [
             Alert(
                 record.key,
@@ -272,7 +311,7 @@ class Monitor:
                 self.thresholds[detector.name],
                 sum(s.queries for s in states),
                 record.time,
-                {"keys": evidence},
+                {**extra, "keys": evidence},
             )
         ]
 

@@ -34,7 +34,9 @@ Adaptive campaigns (``ADAPTIVE``), played by an attacker who has read the monito
 - ``lira-perturbed``: four copies of each candidate at 0.02 standard deviations (LiRA's
   augmentations), full outputs;
 - ``split-20`` / ``split-50``: the harvest split over 20 keys × 10 / 50 keys × 4 candidates,
-  no record shared between keys;
+  no record shared between keys, all sent from one address (the log's ``client``);
+- ``split-20-spread`` / ``split-50-spread``: the same from as many unrelated addresses as keys
+  (a botnet, or a proxy the gateway does not trust);
 - ``boundary-adaptive``: a label-only boundary search along random directions that never sends
   the candidate and stops bisecting 0.19 standard deviations from it (outside the monitor's
   0.1 radii).
@@ -78,12 +80,21 @@ ADAPTIVE = (
     "lira-perturbed",
     "split-20",
     "split-50",
+    "split-20-spread",
+    "split-50-spread",
     "boundary-adaptive",
 )
 #: Keys per campaign (one unless named here).
-CAMPAIGN_KEYS = {"multi-key": 4, "split-20": 20, "split-50": 50}
+CAMPAIGN_KEYS = {"multi-key": 4, "split-20": 20, "split-50": 50, "split-20-spread": 20,
+                 "split-50-spread": 50}  # fmt: skip
 #: The candidates a campaign draws and their training share (100 and a half unless named).
-CAMPAIGN_SIZE = {"search": (1200, 0.1), "split-20": (200, 0.5), "split-50": (200, 0.5)}
+CAMPAIGN_SIZE = {"search": (1200, 0.1), "split-20": (200, 0.5), "split-50": (200, 0.5),
+                 "split-20-spread": (200, 0.5), "split-50-spread": (200, 0.5)}  # fmt: skip
+#: Campaigns whose keys each send from an address of their own (the others: one address).
+SPREAD = ("split-20-spread", "split-50-spread")
+#: The share of benign keys that share an address with other keys (an office's NAT: 2-8
+#: keys), the rest each from an address of its own.
+OFFICE_SHARE = 0.2
 #: A benign mix: the share of keys of each kind.
 BENIGN_MIX = {"ordinary": 0.5, "repeat": 0.2, "batch": 0.15, "explainer": 0.15}
 SECRET = b"miaudit-simulator-secret-not-for-production"
@@ -154,15 +165,20 @@ class Service:
     records: list[QueryRecord] = field(default_factory=list)
     #: Stop (:class:`CampaignDone`) once this many queries are logged.
     limit: int | None = None
+    #: Each key's address (the log's ``client``; a key not here logs none).
+    client_of: dict[str, str] = field(default_factory=dict)
+    #: Draws the addresses (apart from the traffic's generator, so adding them changed no
+    #: simulated query).
+    addresses: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
 
     def send(self, key: str, rows: np.ndarray, times: np.ndarray, label_only: bool) -> list[Any]:
         if self.limit is not None and len(self.records) >= self.limit:
             raise CampaignDone
         answers = self.world.answer(rows, label_only)
         policy = "label-only" if label_only else "full"
-        request = uuid.uuid4().hex
+        request, client = uuid.uuid4().hex, self.client_of.get(key)
         self.records.extend(
-            QueryRecord(float(t), key, request, "model", row, answer, policy, 200)
+            QueryRecord(float(t), key, request, "model", row, answer, policy, 200, client)
             for t, row, answer in zip(times, rows.tolist(), answers, strict=True)
         )
         return answers
@@ -323,7 +339,7 @@ def _adaptive(
     elif kind == "lira-perturbed":
         copies = rows[:, None] + rng.normal(size=(len(rows), 4, rows.shape[1])) * 0.02 * scale
         _ask(targets[0], copies.reshape(-1, rows.shape[1]))
-    elif kind in ("split-20", "split-50"):
+    elif kind.startswith("split-"):
         for number, target in enumerate(targets):
             _ask(target, rows[number :: len(targets)])
     elif kind == "boundary-adaptive":
@@ -413,12 +429,14 @@ def simulate(
     rng = np.random.default_rng(seed)
     world._deck = rng.permutation(len(world.population))  # a fresh deck for each log
     world._dealt = 0
-    service = Service(world)
+    service = Service(world, addresses=np.random.default_rng([seed, 1]))
     mix = mix or BENIGN_MIX
     kinds = rng.choice(list(mix), benign_keys, p=np.asarray(list(mix.values())) / sum(mix.values()))
     benign: dict[str, str] = {}
+    office: list[Any] = [None, 0]  # the open office's address and the keys it still takes
     for number, kind in enumerate(kinds):
         key = f"benign-{kind}-{number:04d}"
+        service.client_of[key] = _benign_address(service.addresses, office)
         rows, gaps = benign_rows(str(kind), world, rng, train_share)
         times = start + rng.uniform(0, day * 0.8) + np.cumsum(gaps)
         for first in range(0, len(rows), 100):  # requests of up to 100 instances
@@ -440,14 +458,32 @@ def simulate(
     return Traffic(records, benign, found)
 
 
+def _address(draw: np.random.Generator) -> str:
+    a, b, c = draw.integers(0, 256, 3)
+    return f"10.{a}.{b}.{c}"
+
+
+def _benign_address(draw: np.random.Generator, office: list[Any]) -> str:
+    """A benign key's address: its own, or (``OFFICE_SHARE`` of keys) an office's shared by
+    2-8 keys; ``office`` holds the open office's address and how many more keys it takes."""
+    if draw.random() >= OFFICE_SHARE:
+        return _address(draw)
+    if office[1] <= 0:
+        office[0], office[1] = _address(draw), int(draw.integers(2, 9))
+    office[1] -= 1
+    return str(office[0])
+
+
 def _campaign(
     kind: str, service: Service, world: World, rng: np.random.Generator, start: float,
     size: int, budget: int,
 ) -> list[str]:  # fmt: skip
     keys = [f"campaign-{kind}-{n}" for n in range(CAMPAIGN_KEYS.get(kind, 1))]
+    one, draw = _address(service.addresses), service.addresses
+    service.client_of.update({k: _address(draw) if kind in SPREAD else one for k in keys})
     label_only = kind.startswith("label-") or kind == "boundary-adaptive"
     budget = max(budget, CAMPAIGN_SIZE.get(kind, (0, 0))[0])  # the search's 1,200 candidates
-    scratch = Service(world, limit=budget)
+    scratch = Service(world, limit=budget, client_of=service.client_of)
     targets = [KeyTarget(scratch, key, start, 0.1, label_only) for key in keys]
     with contextlib.suppress(CampaignDone):  # the budget is spent
         run_campaign(kind, targets, world, rng, size)  # type: ignore[arg-type]
@@ -457,7 +493,9 @@ def _campaign(
     logged = logged[:budget]
     times = start + 0.1 * np.arange(1, len(logged) + 1)
     service.records.extend(
-        QueryRecord(float(t), r.key, r.request_id, r.model, r.input, r.output, r.policy, 200)
+        QueryRecord(
+            float(t), r.key, r.request_id, r.model, r.input, r.output, r.policy, 200, r.client
+        )
         for t, r in zip(times, logged, strict=True)
     )
     return keys

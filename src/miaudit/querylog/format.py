@@ -8,7 +8,10 @@
 carried no valid key); ``input`` the instance (numbers, or text), ``null`` once retention has
 dropped it; ``output`` what the caller received: a probability list, logits, a label, or
 ``null`` when nothing was returned (401, 429, …); ``policy`` the output policy applied;
-``status`` the HTTP status of the response.
+``status`` the HTTP status of the response. An optional ``client`` names who sent the request
+(the gateway writes the peer's address, or the ``X-Forwarded-For`` address a trusted proxy
+gives): keys of one client pool their evidence in the monitor. A record without it is written
+without the field, as before.
 """
 
 from __future__ import annotations
@@ -39,10 +42,14 @@ class QueryRecord:
     output: Any
     policy: str
     status: int
+    #: Who sent the request (an address), where the log has it.
+    client: str | None = None
 
     def to_json(self) -> str:
-        fields = {name: getattr(self, name) for name in _FIELDS}  # no deep copy (asdict's)
-        return json.dumps(fields, separators=(",", ":"), allow_nan=False)
+        row = {name: getattr(self, name) for name in _FIELDS}  # no deep copy (asdict's)
+        if self.client is not None:
+            row["client"] = self.client
+        return json.dumps(row, separators=(",", ":"), allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "record") -> QueryRecord:
@@ -60,9 +67,11 @@ class QueryRecord:
         for name in ("key", "request_id", "model", "policy"):
             if not isinstance(data[name], str):
                 raise InputError(f"{where}: {name} must be text, got {data[name]!r}")
-        value = data["input"]
+        value, client = data["input"], data.get("client")
         if value is not None and not isinstance(value, str | list):
             raise InputError(f"{where}: input must be a list of numbers, text or null")
+        if client is not None and not isinstance(client, str):
+            raise InputError(f"{where}: client must be text or null, got {client!r}")
         return cls(
             float(time),
             data["key"],
@@ -72,10 +81,12 @@ class QueryRecord:
             data["output"],
             data["policy"],
             status,
+            client,
         )
 
 
-_FIELDS = tuple(f.name for f in fields(QueryRecord))
+#: The fields every record has (``client`` is optional).
+_FIELDS = tuple(f.name for f in fields(QueryRecord) if f.name != "client")
 
 
 def write_jsonl(records: Iterable[QueryRecord], path: str | Path) -> int:

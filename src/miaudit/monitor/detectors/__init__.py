@@ -9,7 +9,9 @@ The built-in detectors (docs/monitor.md tells what each means for a deployment):
   evidence (CUSUM, in nats) from the training index;
 - ``boundary-walk`` (MIA204): close queries with another label, among the last ``window``;
 - ``harvesting`` (MIA205), ``volume`` (MIA206): counts within ``period`` seconds;
-- ``campaign`` (MIA207): keys linked by shared records add up their overlap evidence.
+- ``campaign`` (MIA207): keys linked by shared records add up their overlap evidence;
+- ``client`` (MIA208): the keys one client (the log's ``client``, an address) uses pool their
+  distinct records and training hits into one test.
 
 Distances are root-mean-square differences of features in standard deviations (scales from
 the baseline, or estimated on the fly), so one radius serves any number of features.
@@ -35,7 +37,7 @@ from miaudit.monitor.detectors.base import (
 )
 from miaudit.monitor.settings import HASH_ABOVE, Settings
 
-#: The built-in detectors' modules, in registration order (the order of MIA201-MIA207). A
+#: The built-in detectors' modules, in registration order (the order of MIA201-MIA208). A
 #: module registers its detector when imported; a detector of your own registers from your
 #: module, wherever it lives.
 BUILT_IN = (
@@ -46,6 +48,7 @@ BUILT_IN = (
     "harvesting",
     "volume",
     "campaign",
+    "client",
 )
 for _module in BUILT_IN:
     importlib.import_module(f"{__name__}.{_module}")

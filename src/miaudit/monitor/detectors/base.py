@@ -24,7 +24,7 @@ import base64
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -93,6 +93,8 @@ class Query:
     #: record it already queried: a customer's what-if edits of their own record): not a new
     #: training record.
     repeat: bool = False
+    #: Who sent it (the log's optional ``client``: an address), where the log says.
+    client: str | None = None
 
 
 class _Declared(ABC):
@@ -170,13 +172,19 @@ class GroupDetector(_Declared):
     @abstractmethod
     def update(
         self, state: Any, query: Query, keys: Mapping[str, KeyView]
-    ) -> tuple[list[str], float] | None:
-        """Take an answered ``query`` into ``state``; the keys of its group (sorted, two or
-        more) and the group's score, or ``None`` when the key is in no group."""
+    ) -> tuple[Collection[str], float] | tuple[Collection[str], float, str] | None:
+        """Take an answered ``query`` into ``state``; the keys of its group (two or more; the
+        engine sorts them when it alerts) and the group's score, or ``None`` when the key is
+        in no group. A third item names the group: it alerts once under that name (without
+        one, once per set of keys)."""
 
     @abstractmethod
     def peaks(self, state: Any) -> dict[str, float]:
         """Each key's highest group score so far."""
+
+    def group_evidence(self, state: Any, query: Query) -> dict[str, Any]:
+        """What an alert on the group of ``query``'s key shows beside its keys' evidence."""
+        return {}
 
 
 AnyDetector = type[Detector] | type[GroupDetector]
