@@ -341,22 +341,22 @@ def test_a_database_of_an_older_gateway_gets_the_client_column(
 
     url = str(tmp_path / "old.db") if engine == "sqlite" else request.getfixturevalue("postgres")
     made = sa.create_engine(url if engine != "sqlite" else f"sqlite:///{url}")
-    with made.begin() as connection:  # the table as gateways before the client field made it
-        connection.execute(sa.text("DROP TABLE IF EXISTS miaudit_queries"))
-        connection.execute(
-            sa.text(
-                "CREATE TABLE miaudit_queries (id INTEGER PRIMARY KEY, time FLOAT NOT NULL, "
-                "key VARCHAR(200) NOT NULL, request_id VARCHAR(64) NOT NULL, model VARCHAR(200) "
-                "NOT NULL, input TEXT, output TEXT, policy VARCHAR(200) NOT NULL, status "
-                "INTEGER NOT NULL)"
-            )
-        )
-        connection.execute(
-            sa.text(
-                "INSERT INTO miaudit_queries VALUES (1, 1.5, 'k', 'r', 'm', '[1.0]', '1', "
-                "'full', 200)"
-            )
-        )
+    old = sa.MetaData()  # the table as gateways made it before the client field
+    table = sa.Table(
+        "miaudit_queries", old,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+        *(sa.Column(n, sa.Float, nullable=False) for n in ["time"]),
+        *(sa.Column(n, sa.String(200), nullable=False) for n in ["key", "request_id", "model"]),
+        *(sa.Column(n, sa.Text, nullable=True) for n in ["input", "output"]),
+        sa.Column("policy", sa.String(200), nullable=False),
+        sa.Column("status", sa.Integer, nullable=False),
+    )  # fmt: skip
+    old.drop_all(made)
+    old.create_all(made)
+    with made.begin() as connection:
+        row = {"time": 1.5, "key": "k", "request_id": "r", "model": "m", "input": "[1.0]",
+               "output": "1", "policy": "full", "status": 200}  # fmt: skip
+        connection.execute(table.insert(), [row])
     made.dispose()
     db = Database(url)
     db.log([QueryRecord(2.5, "k", "s", "m", [2.0], 0, "full", 200, "192.0.2.9")])

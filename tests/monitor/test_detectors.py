@@ -394,9 +394,10 @@ def test_a_state_saved_before_version_2_resumes_exactly() -> None:
     changed = "training-overlap"
     for key in runs.values():
         for found, old in ((key.scores, saved["final_scores"]), (key.peaks, saved["final_peaks"])):
-            assert {d: v for d, v in found.items() if d != changed} == {
+            assert {d: found[d] for d in old if d != changed} == {
                 d: v for d, v in old.items() if d != changed
             }
+            assert not any(found[d] for d in found if d not in old)  # detectors added since
     assert runs["restored"].state(changed) == runs["whole"].state(changed)
     assert runs["restored"].scores[changed] == runs["whole"].scores[changed]
     assert runs["whole"].state("near-duplicates").training_bursts > 0

@@ -22,6 +22,7 @@ def test_todays_detectors_keep_their_numbers() -> None:
         "harvesting": "MIA205",
         "volume": "MIA206",
         "campaign": "MIA207",
+        "client": "MIA208",
     }
     assert list(DETECTORS) == list(RULE_IDS)
     assert DETECTORS["volume"] == "more queries than benign keys send in the same period"
@@ -33,10 +34,11 @@ def test_todays_detectors_keep_their_numbers() -> None:
         "harvesting": 2500.0,
         "volume": 2500.0,
         "campaign": 9.0,
+        "client": 12.0,
     }
     assert priority() == (
-        "training-overlap", "near-duplicates", "boundary-walk", "calibration", "campaign",
-        "harvesting", "volume",
+        "training-overlap", "near-duplicates", "client", "boundary-walk", "calibration",
+        "campaign", "harvesting", "volume",
     )  # fmt: skip
     evidence = math.log(1 / 0.01)  # Wald's bound for the CUSUM detectors
     floors = {name: floor(name, 0.01) for name in DETECTORS}
@@ -48,6 +50,7 @@ def test_todays_detectors_keep_their_numbers() -> None:
         "harvesting": 1.0,
         "volume": 1.0,
         "campaign": evidence,
+        "client": evidence,
     }
 
 

@@ -286,14 +286,17 @@ class Monitor:
         members, score, *named = found  # (keys, score[, the group's name for its alerts])
         identity = named[0] if named else ",".join(members)
         if self._crossed(identity, detector.name, score):
-            members = sorted(members)
+            members = detector.implicated(members, self.keys)
             if named:
                 self.group_keys[identity] = set(members)
         elif named and (identity, detector.name) in self.alerted:
-            # a key that joins a named group after its alert is flagged too (once), so the
-            # gateway acts on it: a campaign's next key from the same client gets no answers
+            # a key of a named group that the group's evidence implicates after its alert is
+            # flagged too (once), so the gateway acts on it: a campaign's next key from the
+            # same client gets no more answers
             known = self.group_keys.setdefault(identity, set())
             if query.key in known or score <= self.thresholds.get(detector.name, math.inf):
+                return []
+            if query.key not in detector.implicated([query.key], self.keys):
                 return []
             known.add(query.key)
             members = [query.key]

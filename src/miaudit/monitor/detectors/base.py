@@ -186,6 +186,11 @@ class GroupDetector(_Declared):
         """What an alert on the group of ``query``'s key shows beside its keys' evidence."""
         return {}
 
+    def implicated(self, members: Collection[str], keys: Mapping[str, KeyView]) -> list[str]:
+        """The keys of a group that crossed its threshold that its alert names (and a gateway
+        acts on): by default all of them."""
+        return sorted(members)
+
 
 AnyDetector = type[Detector] | type[GroupDetector]
 _REGISTRY: dict[str, AnyDetector] = {}

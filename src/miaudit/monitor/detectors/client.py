@@ -10,7 +10,9 @@ single key's (:func:`~miaudit.monitor.detectors.training_overlap.log_bayes_facto
 the baseline's ``p*``): the score is nats of evidence over the client's whole history, and a
 client whose share is at most ``p*`` ever reaches ``log(1/ε)`` with probability at most ``ε``
 (Ville's inequality). Only a client of two keys or more is a group (one key alone is its own
-``training-overlap``); its alert names the client and its keys.
+``training-overlap``); its alert names the client and those of its keys whose own training
+share is above ``p*`` — the ones carrying the excess, not a benign colleague behind the same
+address — and a key that comes to be so later gets an alert of its own.
 
 What it cannot see: keys of a campaign that come from unrelated addresses (a botnet, many
 cloud machines, a proxy the gateway does not trust) — the residual cost is stated in
@@ -34,6 +36,8 @@ from miaudit.monitor.detectors.training_overlap import log_bayes_factor
 
 #: Key names kept per client (an alert names at most these; more keys are counted).
 MAX_KEYS = 1000
+#: The per-key detector whose counts tell which of a client's keys carry its excess.
+OVERLAP = "training-overlap"
 
 
 @dataclass
@@ -105,6 +109,18 @@ class Client(GroupDetector):
             "training_share": round(pool.hits / pool.trials, 4) if pool.trials else 0.0,
             "benign_share_tested": round(self.settings.overlap_rate, 4),
         }
+
+    def implicated(self, members: Collection[str], keys: Mapping[str, KeyView]) -> list[str]:
+        """The client's keys whose own training share is above ``p*``: those that carry the
+        excess (benign keys behind the same address — an office's NAT, a proxy the gateway
+        does not trust — are not named); every key when none is."""
+        found = []
+        for key in members:
+            view = keys.get(key)
+            own = view.state(OVERLAP) if view is not None else None
+            if own is not None and own.hits and own.hits > self.settings.overlap_rate * own.trials:
+                found.append(key)
+        return sorted(found or members)
 
     def peaks(self, state: Clients) -> dict[str, float]:
         """Each key's highest score of a client it was seen from (a key that joined a client
