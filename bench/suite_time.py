@@ -133,7 +133,8 @@ def main() -> None:
         ratio = f"{row['median_s'] / idle['median_s']:.2f}" if idle else "-"
         print(
             f"{row['load']:>4} {row['median_s']:>8.1f}s {row['median_cpu_s']:>7.0f}s "
-            f"{len(row['runs']):>5} {ratio:>7} {_fair_share(idle, row['load'], cores):>11}"
+            f"{len(row['runs']):>5} {ratio:>7} "
+            f"{_fair_share(idle, row['load'], cores, _workers(args.pytest_args, cores)):>11}"
         )
     RESULTS.write_text(
         json.dumps(
@@ -152,14 +153,26 @@ def main() -> None:
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
-def _fair_share(idle: dict | None, load: int, cores: int) -> str:
+def _fair_share(idle: dict | None, load: int, cores: int, workers: int) -> str:
     """The least × idle a run beside ``load`` spinners can take when the scheduler shares the
-    cores fairly among runnable processes: the suite's idle CPU seconds at the share its two
-    workers get (2 of ``2 + load`` runnable processes, at most one core each)."""
+    cores fairly among runnable processes: the suite's idle CPU seconds at the share its
+    ``workers`` get (``workers`` of ``workers + load`` runnable processes, at most one core
+    each)."""
     if idle is None:
         return "-"
-    share = min(2.0, cores * 2 / (2 + load))  # cores the two workers get
+    share = min(float(workers), cores * workers / (workers + load))  # cores the workers get
     return f"≥ {idle['median_cpu_s'] / share / idle['median_s']:.2f}"
+
+
+def _workers(pytest_args: list[str], cores: int) -> int:
+    """The test workers: ``-n N`` among the arguments, else ``-n auto``'s (tests/conftest.py:
+    three per core, at least 2, at most 8)."""
+    for flag, value in zip(pytest_args, [*pytest_args[1:], ""], strict=False):
+        if flag == "-n" and value.isdigit():
+            return int(value)
+        if flag.startswith("-n") and flag[2:].isdigit():
+            return int(flag[2:])
+    return max(2, min(8, 3 * cores))
 
 
 if __name__ == "__main__":

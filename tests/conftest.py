@@ -79,17 +79,17 @@ SLOWEST_FIRST = (
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto`` (pyproject.toml): two workers per core this process may use, at most 8.
+    """``-n auto`` (pyproject.toml): three workers per core this process may use, at most 8.
     Many tests wait on a server, a subprocess or Ray, so one worker per core leaves cores idle;
-    and beside other work (``bench/suite_time.py --load 4``) the scheduler shares the cores per
-    process, so two workers per core keep the suite's share. Measured on 2 cores: idle, 4
-    workers as fast as 2 (370 s and 375 s); beside four busy processes, 738 s with 4 workers
-    where 2 took 2,225 s."""
+    and beside other work the scheduler shares the cores per process, so more workers keep the
+    suite's share (``bench/suite_time.py --load 4``: four busy processes). Measured on 2 cores,
+    the same tree: 4 workers 285.8 s idle and 594.6 s at load 4 (2.08×); 6 workers 308.2 s
+    and 524.4 s (1.70×); earlier, 2 workers took 2,225 s at load 4."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return max(2, min(8, 2 * cores))
+    return max(2, min(8, 3 * cores))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
