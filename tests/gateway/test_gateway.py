@@ -315,6 +315,9 @@ def test_the_client_is_the_peer_or_the_address_a_trusted_proxy_appended(
         "chain": {"X-Forwarded-For": "10.9.9.9, 198.51.100.4"},  # caller wrote the first
         "two headers": [("X-Forwarded-For", "10.9.9.9"), ("X-Forwarded-For", "2001:db8::1")],
         "garbage": {"X-Forwarded-For": "'; DROP TABLE x; --"},
+        "port": {"X-Forwarded-For": "203.0.113.8:5555"},
+        "v6 port": {"X-Forwarded-For": "[2001:DB8::2]:443"},
+        "mapped": {"X-Forwarded-For": "::ffff:203.0.113.9"},
     }
     found = {}
     for trust in (False, True):
@@ -328,9 +331,9 @@ def test_the_client_is_the_peer_or_the_address_a_trusted_proxy_appended(
             done = peer.post("/v1/models/iris:predict", json=body, headers=headers)
             assert done.status_code == 200  # logged before the answer
         found[trust] = [r.client for r in db.records()]
-    assert found[False] == ["192.0.2.50"] * 5  # untrusted: always the peer
+    assert found[False] == ["192.0.2.50"] * 8  # untrusted: always the peer
     assert found[True] == ["192.0.2.50", "203.0.113.7", "198.51.100.4", "2001:db8::1",
-                           "192.0.2.50"]  # fmt: skip
+                           "192.0.2.50", "203.0.113.8", "2001:db8::2", "203.0.113.9"]  # fmt: skip
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])

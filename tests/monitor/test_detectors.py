@@ -229,19 +229,52 @@ def test_keys_of_one_client_pool_their_evidence(world) -> None:
             client = f"10.0.{int(spread)}.{number if spread else 0}"
             tile = rows[number * 5 + 100 * spread : (number + 1) * 5 + 100 * spread]
             records += [replace(log.query(key, row), client=client) for row in tile]
+    # a colleague behind the campaign's address, querying fresh records only
+    records += [replace(log.query("colleague", row), client="10.0.0.0") for row in log.fresh(30)]
     alerts = feed(monitor, sorted(records, key=lambda r: r.time))
     pooled = [a for a in alerts if a.detector == "client"]
-    # an alert on the client, naming the keys it had then; a key joining later gets one of
-    # its own (so a gateway acts on it); no key alone alerts
+    # an alert on the client naming the keys whose own share is above p* (those carrying
+    # the excess), a key implicated later an alert of its own; no key alone alerts
     assert len(pooled[0].keys) >= 2 and pooled[0].keys == sorted(pooled[0].keys)
-    assert all(len(a.keys) == 1 for a in pooled[1:])
-    assert {k for a in pooled for k in a.keys} == {f"one-{n}" for n in range(20)}
+    assert all(len(a.keys) == 1 for a in pooled[1:]) and pooled[0].key in pooled[0].keys
+    named = {k for a in pooled for k in a.keys}
+    hitting = {k for k in monitor.keys if monitor.keys[k].state("training-overlap").hits}
+    assert named == {f"one-{n}" for n in range(20)} & hitting and "colleague" not in named
+    assert len({k for a in pooled for k in a.keys}) == sum(len(a.keys) for a in pooled)  # once
     assert pooled[0].evidence["client"] == "10.0.0.0" and pooled[0].score > 8.0
-    assert pooled[0].evidence["training_hits"] >= 5
+    assert pooled[0].evidence["group"] == "client 10.0.0.0"
     assert not [a for a in alerts if a.detector == "training-overlap"]
     # keys from unrelated addresses are judged one by one (the residual: docs/monitor.md)
     assert all(monitor.peaks()[f"spread-{n}"]["client"] == 0.0 for n in range(20))
-    assert all(monitor.peaks()[f"one-{n}"]["client"] > 8.0 for n in range(20))
+
+
+def test_a_clients_history_neither_hides_a_campaign_nor_counts_a_record_twice(world) -> None:
+    log, train, index = world
+    settings = Settings()
+
+    def pooled(records: list[QueryRecord]) -> list:
+        monitor = Monitor(settings, {"client": 8.0}, index, _unit_scales())
+        return [a for a in feed(monitor, records) if a.detector == "client"]
+
+    def sent(key: str, rows: np.ndarray, client: str = "2001:db8:7:7::1") -> list[QueryRecord]:
+        return [replace(log.query(key, row), client=client) for row in rows]
+
+    # 700 fresh records banked by a cover key first, then two keys' candidates (half training)
+    campaign = np.concatenate([train[200:230], log.fresh(30)])[log.rng.permutation(60)]
+    banked = sent("cover", log.fresh(700))
+    split = [r for pair in zip(sent("a", campaign[:30]), sent("b", campaign[30:]), strict=True)
+             for r in pair]  # fmt: skip
+    found = pooled(banked + split)
+    assert found and set(found[0].keys) <= {"a", "b"}  # Page's restart: the misses hide nothing
+    # another address in the same IPv6 /64 is the same client; an IPv4 one is not
+    assert pooled(sent("a", campaign[:30]) + sent("b", campaign[30:], "2001:db8:7:7::99"))
+    assert not pooled(sent("a", campaign[:30]) + sent("b", campaign[30:], "192.0.2.1"))
+    # four keys sending the same ten training records: ten records, not forty
+    same = [r for k in "wxyz" for r in sent(k, train[300:310], "192.0.2.2")]
+    monitor = Monitor(settings, {}, index, _unit_scales())
+    feed(monitor, same)
+    pool = monitor.shared["client"].pools["192.0.2.2"]
+    assert (pool.hits, pool.trials) == (10, 10)
 
 
 @pytest.mark.parametrize("similarity", ["knn", "hash"])

@@ -320,17 +320,33 @@ def _predict_route(app: Any, fastapi: Any, gateway: Gateway, meters: _Meters) ->
 def client_address(request: Request, trust_forwarded_for: bool) -> str | None:
     """Who sent ``request``: the peer's address; with ``trust_forwarded_for``, the last
     address in ``X-Forwarded-For`` — the one the proxy in front of the gateway appended (the
-    addresses before it are whatever the caller wrote, so they are never taken). An entry that
-    is not an IP address is ignored."""
+    addresses before it are whatever the caller wrote, so they are never taken). Addresses are
+    written one way (:func:`normal_address`: a port or zone dropped, IPv4 in IPv6 clothing as
+    IPv4); an entry that is no address is ignored."""
     peer = request.client.host if request.client is not None else None
     if trust_forwarded_for:
         forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        try:
-            return str(ipaddress.ip_address(last))
-        except ValueError:
-            pass
-    return peer
+        found = normal_address(forwarded.rsplit(",", 1)[-1])
+        if found is not None:
+            return found
+    return (normal_address(peer) or peer) if peer else None
+
+
+def normal_address(text: str) -> str | None:
+    """An IP address as one string, from ``203.0.113.7``, ``203.0.113.7:5555``,
+    ``[2001:db8::1]:443``, ``fe80::1%eth0`` or ``::ffff:203.0.113.7``; ``None`` if it is none."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [IPv6]:port
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # IPv4:port
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
 
 
 def _presented_key(headers: Any) -> str | None:

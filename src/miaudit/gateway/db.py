@@ -254,18 +254,34 @@ class Database:
 
     def _add_missing_columns(self) -> None:
         """A database made by an older gateway: add the nullable columns it lacks (``client``
-        of the query log), so its rows stay and new ones carry them."""
+        of the query log), so its rows stay and new ones carry them. Several gateways opening
+        it at once are fine (one adds it; the others find it there); a role that may not
+        alter the table is told what to run."""
         sa = self._sa
-        have = {c["name"] for c in sa.inspect(self.engine).get_columns(self.queries.name)}
+        table = self.queries.name
         for column in self.queries.columns:
-            if column.name in have:
+            if column.name in self._columns():
                 continue
             assert column.nullable, f"{column.name}: only nullable columns are added"
-            kind = column.type.compile(dialect=self.engine.dialect)
-            with self.engine.begin() as connection:
-                connection.execute(
-                    sa.text(f"ALTER TABLE {self.queries.name} ADD COLUMN {column.name} {kind}")
-                )
+            statement = (
+                f"ALTER TABLE {table} ADD COLUMN {column.name} "
+                f"{column.type.compile(dialect=self.engine.dialect)}"
+            )
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(sa.text(statement))
+            except sa.exc.SQLAlchemyError as exc:
+                if column.name in self._columns():  # another gateway added it meanwhile
+                    continue
+                raise InputError(
+                    f"the database {public_url(self.url)} was made by an older miaudit and its "
+                    f"table {table} lacks the column {column.name!r}, which this role cannot "
+                    f"add ({_first_line(exc)}): run once as the table's owner, or have them "
+                    f"run: {statement}"
+                ) from None
+
+    def _columns(self) -> set[str]:
+        return {c["name"] for c in self._sa.inspect(self.engine).get_columns(self.queries.name)}
 
     # ------------------------------------------------------------------ the online monitor
     def add_alert(self, key: str, detector: str, action: str, alert: dict[str, Any]) -> None:

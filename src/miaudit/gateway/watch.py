@@ -199,10 +199,14 @@ class Watch:
         process's start (what came later is in the queue). A released key resumes from its
         latest release: a state saved before it is discarded, its older queries not replayed."""
         alerted: list[tuple[str, str]] = []
+        groups: dict[tuple[str, str], set[str]] = {}  # named groups (a client) that alerted
         released: dict[str, float] = {}  # each key's latest release
         for a in self.db.list_alerts(include_released=True):
             if a["released"] is None:
                 alerted.append((a["key"], a["detector"]))
+                group = a["alert"].get("evidence", {}).get("group")
+                if isinstance(group, str):
+                    groups.setdefault((group, a["detector"]), set()).update(a["alert"]["keys"])
             else:
                 released[a["key"]] = max(released.get(a["key"], 0.0), a["released"])
         saved: dict[str, Any] = {}
@@ -216,7 +220,7 @@ class Watch:
             log.info("discarded the saved state of released key(s) %s", ", ".join(sorted(stale)))
         scales = saved.pop(_SCALES, None)
         self._applied = released  # the restored state reflects them all
-        upto = self.monitor.restore(saved, alerted, scales)  # each key saved as of
+        upto = self.monitor.restore(saved, alerted, scales, groups)  # each key saved as of
         after = dict(upto)  # replay each key's queries logged after this time
         for key, when in released.items():
             after[key] = max(after.get(key, when), when)

@@ -191,7 +191,7 @@ class Monitor:
         if not record.key:
             return []
         self.processed += 1
-        self.with_client += record.client is not None
+        self.with_client += bool(record.client)
         state = self.keys.get(record.key)
         if state is None:
             state = self.keys[record.key] = KeyState()
@@ -285,18 +285,22 @@ class Monitor:
             return []
         members, score, *named = found  # (keys, score[, the group's name for its alerts])
         identity = named[0] if named else ",".join(members)
-        if self._crossed(identity, detector.name, score):
+        threshold = self.thresholds.get(detector.name)
+        if threshold is None or score <= threshold:
+            return []
+        if (identity, detector.name) not in self.alerted:
             members = detector.implicated(members, self.keys)
+            if not members:  # no key carries the excess yet: wait
+                return []
+            self.alerted.add((identity, detector.name))
             if named:
                 self.group_keys[identity] = set(members)
-        elif named and (identity, detector.name) in self.alerted:
+        elif named:
             # a key of a named group that the group's evidence implicates after its alert is
             # flagged too (once), so the gateway acts on it: a campaign's next key from the
             # same client gets no more answers
             known = self.group_keys.setdefault(identity, set())
-            if query.key in known or score <= self.thresholds.get(detector.name, math.inf):
-                return []
-            if query.key not in detector.implicated([query.key], self.keys):
+            if query.key in known or not detector.implicated([query.key], self.keys):
                 return []
             known.add(query.key)
             members = [query.key]
@@ -307,14 +311,14 @@ class Monitor:
         extra = detector.group_evidence(self.shared[detector.name], query)
         return [
             Alert(
-                record.key,
+                record.key if record.key in members else members[0],
                 members,
                 detector.name,
                 score,
                 self.thresholds[detector.name],
                 sum(s.queries for s in states),
                 record.time,
-                {**extra, "keys": evidence},
+                {**extra, **({"group": identity} if named else {}), "keys": evidence},
             )
         ]
 
@@ -333,6 +337,8 @@ class Monitor:
         again."""
         self.keys.pop(key, None)
         self.alerted = {(k, d) for k, d in self.alerted if k != key}
+        for members in self.group_keys.values():  # it may be named by its group again
+            members.discard(key)
 
     def snapshot(self, keys: Iterable[str] | None = None) -> dict[str, tuple[float, dict]]:
         """``key: (time of its last query, its state as JSON-ready data)`` for ``keys`` (by
@@ -350,13 +356,18 @@ class Monitor:
         states: Mapping[str, Mapping[str, Any]],
         alerted: Iterable[tuple[str, str]] = (),
         scales: Mapping[str, Any] | None = None,
+        groups: Mapping[tuple[str, str], Iterable[str]] | None = None,
     ) -> dict[str, float]:
         """Take back saved key ``states`` (from :meth:`snapshot`), the ``(key, detector)``
-        pairs that already alerted, and scales learnt on the fly (resumed as fixed ones,
-        unless the monitor has fixed ones already). A restored key whose peak exceeds a
-        threshold does not alert again. Returns each restored key's time of its last query:
-        replay the log after it."""
+        pairs that already alerted, scales learnt on the fly (resumed as fixed ones, unless the
+        monitor has fixed ones already), and the named groups that alerted with the keys they
+        named (``(group, detector): keys``, from the alerts' ``evidence["group"]``). A restored
+        key whose peak exceeds a threshold does not alert again, nor does a restored group.
+        Returns each restored key's time of its last query: replay the log after it."""
         self.alerted |= set(alerted)
+        for (group, detector), members in (groups or {}).items():
+            self.alerted.add((group, detector))
+            self.group_keys.setdefault(group, set()).update(members)
         if scales and not self.scales.fixed:
             self.scales = Scales.of(dict(scales))
         for key, data in states.items():

@@ -3,16 +3,21 @@ from one address adds up to what one key would show.
 
 The log's optional ``client`` (``miaudit.querylog/1``; the gateway writes the peer's address,
 or with ``--trust-forwarded-for`` the one its proxy appended to ``X-Forwarded-For``) groups the
-queries. A client's distinct records (new for the key that sent them; another look at a
-training neighbourhood the key hit already left out, as ``training-overlap`` does) and their
-hits on the training index are tested by the same one-sided mixture likelihood ratio as a
-single key's (:func:`~miaudit.monitor.detectors.training_overlap.log_bayes_factor`, against
-the baseline's ``p*``): the score is nats of evidence over the client's whole history, and a
-client whose share is at most ``p*`` ever reaches ``log(1/ε)`` with probability at most ``ε``
-(Ville's inequality). Only a client of two keys or more is a group (one key alone is its own
+queries (an IPv6 address by its /64, an IPv4-mapped one as IPv4). A client's distinct records
+(a record any of its keys sent lately counts once; another look at a training neighbourhood
+the key hit already is left out, as ``training-overlap`` does) and their hits on the training
+index are tested by the same one-sided mixture likelihood ratio as a single key's
+(:func:`~miaudit.monitor.detectors.training_overlap.log_bayes_factor`, against the baseline's
+``p*``), restarted whenever its evidence falls to nothing (Page's CUSUM, with the mixture test
+for the increments): an address's benign history — an office's, or misses an attacker banks
+on purpose — does not hide a campaign that starts later. Each restarted test is a test that
+a pool whose share is at most ``p*`` passes ``log(1/ε)`` with probability at most ``ε``
+(Ville), so such a pool raises a false alarm after ``1/ε`` weighed records on average at the
+soonest (Lorden 1971). Only a client of two keys or more is a group (one key alone is its own
 ``training-overlap``); its alert names the client and those of its keys whose own training
 share is above ``p*`` — the ones carrying the excess, not a benign colleague behind the same
-address — and a key that comes to be so later gets an alert of its own.
+address; with none above ``p*`` it waits — and a key that comes to be so later gets an alert
+of its own.
 
 What it cannot see: keys of a campaign that come from unrelated addresses (a botnet, many
 cloud machines, a proxy the gateway does not trust) — the residual cost is stated in
@@ -20,13 +25,15 @@ docs/monitor.md. A shared address of many benign users (a company's NAT) pools b
 whose pooled share is their mean, at most ``p*`` when they are like the baseline's; the
 calibration sees such clients in the baseline and sets the threshold above them.
 
-Memory: ``Settings.shared`` clients at most (the least recently seen forgotten), the names of
-``MAX_KEYS`` keys per client (more are counted, not named). Not saved: a restarted gateway
-starts the clients afresh (each key's own state is saved).
+Memory: ``Settings.shared`` clients at most (the least recently seen forgotten) and as many
+``(client, record)`` pairs, the names of ``MAX_KEYS`` keys per client (as many more are
+counted, not named). Not saved: a restarted gateway starts the clients afresh (each key's own
+state is saved).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,21 +49,41 @@ OVERLAP = "training-overlap"
 
 @dataclass
 class Pool:
-    """One client's pooled evidence."""
+    """One client's pooled evidence since its last restart."""
 
     hits: int = 0
     trials: int = 0
     score: float = 0.0
     peak: float = 0.0
     keys: dict[str, None] = field(default_factory=dict)  # an ordered set, at most MAX_KEYS
-    more_keys: int = 0  # keys beyond MAX_KEYS
+    more_keys: set[int] = field(default_factory=set)  # hashes of keys beyond MAX_KEYS
 
 
 @dataclass
 class Clients:
-    """Every client's pool, least recently seen first."""
+    """Every client's pool, least recently seen first, and the records each client sent
+    lately (``(client, digest)``, bounded by ``Settings.shared``): a record several of a
+    client's keys send counts once."""
 
     pools: dict[str, Pool] = field(default_factory=dict)
+    sent: dict[tuple[str, int], None] = field(default_factory=dict)
+    #: Each key's highest score of a client while the client would name it (its peak).
+    key_peaks: dict[str, float] = field(default_factory=dict)
+
+
+def pool_name(client: str) -> str:
+    """The pool an address belongs to: the address itself, an IPv4 address in IPv6 clothing
+    as IPv4, and an IPv6 address as its /64 (one subscriber's network: every address in it
+    costs its holder nothing)."""
+    try:
+        address = ipaddress.ip_address(client.split("%", 1)[0])
+    except ValueError:
+        return client  # not an address (a client identifier of another kind): itself
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 @register
@@ -77,33 +104,62 @@ class Client(GroupDetector):
     ) -> tuple[Collection[str], float, str] | None:
         if not query.client:
             return None
-        pool = state.pools.pop(query.client, None)
+        name = pool_name(query.client)
+        pool = self._pool(state, name, query.key)
+        if self._counts(state, name, query):
+            pool.hits += bool(query.hit)
+            pool.trials += 1
+            found = 0.0
+            if query.hit or pool.score > 0.0:  # a miss never raises the evidence from 0
+                found = log_bayes_factor(pool.hits, pool.trials, self.settings.overlap_rate)
+            pool.score = max(0.0, found)
+            if pool.score == 0.0:  # Page's restart: misses banked before a campaign hide none
+                pool.hits = pool.trials = 0
+        if len(pool.keys) + len(pool.more_keys) < 2:
+            return None
+        if pool.score > pool.peak:  # what an alert now would name: each key's peak
+            pool.peak = pool.score
+            for key in self.implicated(pool.keys, keys):
+                state.key_peaks[key] = max(state.key_peaks.get(key, 0.0), pool.score)
+        elif self.implicated([query.key], keys):  # a follow-up alert's moment
+            peak = state.key_peaks.get(query.key, 0.0)
+            state.key_peaks[query.key] = max(peak, pool.score)
+        return pool.keys.keys(), pool.score, f"client {name}"
+
+    def _pool(self, state: Clients, name: str, key: str) -> Pool:
+        """The pool of client ``name``, made the most recently seen, with ``key`` in it."""
+        pool = state.pools.pop(name, None)
         if pool is None:
             pool = Pool()
             if len(state.pools) >= self.settings.shared:
                 del state.pools[next(iter(state.pools))]
-        state.pools[query.client] = pool  # most recently seen last
-        if query.key not in pool.keys:
+        state.pools[name] = pool
+        if key not in pool.keys:
             if len(pool.keys) < MAX_KEYS:
-                pool.keys[query.key] = None
-            else:
-                pool.more_keys += 1
-        if query.new and query.hit is not None and not query.repeat:
-            pool.hits += query.hit
-            pool.trials += 1
-            if query.hit or pool.score > 0.0:  # a miss never raises the evidence from 0
-                found = log_bayes_factor(pool.hits, pool.trials, self.settings.overlap_rate)
-                pool.score = max(0.0, found)
-        if len(pool.keys) + pool.more_keys < 2:
-            return None
-        pool.peak = max(pool.peak, pool.score)
-        return pool.keys.keys(), pool.score, f"client {query.client}"
+                pool.keys[key] = None
+            elif len(pool.more_keys) < MAX_KEYS:
+                pool.more_keys.add(hash(key))
+        return pool
+
+    def _counts(self, state: Clients, name: str, query: Query) -> bool:
+        """Whether ``query`` is a record the client had not sent lately (by any of its keys),
+        weighed as ``training-overlap`` weighs a key's."""
+        if not query.new or query.hit is None or query.repeat or query.digest is None:
+            return False
+        sent = (name, query.digest)
+        if sent in state.sent:
+            return False
+        state.sent[sent] = None
+        if len(state.sent) > self.settings.shared:
+            del state.sent[next(iter(state.sent))]
+        return True
 
     def group_evidence(self, state: Clients, query: Query) -> dict[str, Any]:
-        pool = state.pools[query.client or ""]
+        name = pool_name(query.client or "")
+        pool = state.pools[name]
         return {
-            "client": query.client,
-            "client_keys": len(pool.keys) + pool.more_keys,
+            "client": name,
+            "client_keys": len(pool.keys) + len(pool.more_keys),
             "training_hits": pool.hits,
             "weighed_records": pool.trials,
             "training_share": round(pool.hits / pool.trials, 4) if pool.trials else 0.0,
@@ -112,23 +168,18 @@ class Client(GroupDetector):
 
     def implicated(self, members: Collection[str], keys: Mapping[str, KeyView]) -> list[str]:
         """The client's keys whose own training share is above ``p*``: those that carry the
-        excess (benign keys behind the same address — an office's NAT, a proxy the gateway
-        does not trust — are not named); every key when none is."""
+        excess. A benign key behind the same address (an office's NAT, a proxy the gateway
+        does not trust) is not named, nor acted on; with none above ``p*``, no key is."""
         found = []
         for key in members:
             view = keys.get(key)
             own = view.state(OVERLAP) if view is not None else None
             if own is not None and own.hits and own.hits > self.settings.overlap_rate * own.trials:
                 found.append(key)
-        return sorted(found or members)
+        return sorted(found)
 
     def peaks(self, state: Clients) -> dict[str, float]:
-        """Each key's highest score of a client it was seen from (a key that joined a client
-        after its peak is given the peak too: calibration errs towards higher thresholds)."""
-        found: dict[str, float] = {}
-        for pool in state.pools.values():
-            if len(pool.keys) + pool.more_keys < 2:
-                continue
-            for key in pool.keys:
-                found[key] = max(found.get(key, 0.0), pool.peak)
-        return found
+        """Each key's highest client score at a moment the client's alert would have named it
+        (the pool reaching a new peak, or the key querying): a benign key behind a busy
+        address that never carries an excess has no peak, as it would get no alert."""
+        return dict(state.key_peaks)
