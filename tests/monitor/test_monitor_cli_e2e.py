@@ -81,6 +81,20 @@ def test_command_line_end_to_end_with_sarif_and_webhook(tmp_path: Path) -> None:
         "--calibration", str(calibration), "--out", str(tmp_path / "b.json"),
     )  # fmt: skip
     assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    # the calibration's baseline named each query's client: a log that names none (exported
+    # by an older gateway) would leave the client detector silently blind — refused, exit 2
+    lines = [json.loads(line) for line in (sim / "log.jsonl").read_text().splitlines()[:200]]
+    assert calibration.exists() and all("client" in line for line in lines)
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text("".join(json.dumps({k: v for k, v in line.items() if k != "client"}) + "\n"
+                            for line in lines))  # fmt: skip
+    refused = miaudit(
+        str(bare), "--index", str(sim / "idx.npz"), "--calibration", str(calibration),
+        "--out", str(tmp_path / "c.json"),
+    )  # fmt: skip
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "names each query's client" in refused.stderr and "Traceback" not in refused.stderr
+    assert json.loads(calibration.read_text())["clients"] is True
 
 
 def _save_calibration(miaudit, sim: Path) -> Path:

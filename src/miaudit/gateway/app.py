@@ -13,7 +13,6 @@ log cannot be written the gateway refuses to answer (503) rather than answer unl
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import secrets
 import threading
@@ -32,7 +31,7 @@ from miaudit.gateway.backend import Backend
 from miaudit.gateway.db import ApiKey, Database, DatabaseUnavailable, GroupCommit, hash_key
 from miaudit.gateway.limits import Limiter
 from miaudit.gateway.watch import THROTTLE_SECONDS, Watch
-from miaudit.querylog import QueryRecord
+from miaudit.querylog import QueryRecord, normal_address
 from miaudit.targets.harden import OutputPolicy
 
 try:  # resolvable by name for FastAPI's signature reading (annotations are strings here)
@@ -330,23 +329,6 @@ def client_address(request: Request, trust_forwarded_for: bool) -> str | None:
         if found is not None:
             return found
     return (normal_address(peer) or peer) if peer else None
-
-
-def normal_address(text: str) -> str | None:
-    """An IP address as one string, from ``203.0.113.7``, ``203.0.113.7:5555``,
-    ``[2001:db8::1]:443``, ``fe80::1%eth0`` or ``::ffff:203.0.113.7``; ``None`` if it is none."""
-    text = text.strip()
-    if text.startswith("[") and "]" in text:  # [IPv6]:port
-        text = text[1 : text.index("]")]
-    elif text.count(":") == 1:  # IPv4:port
-        text = text.split(":", 1)[0]
-    try:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(address)
 
 
 def _presented_key(headers: Any) -> str | None:

@@ -16,6 +16,7 @@ without the field, as before.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
@@ -114,3 +115,21 @@ def read_jsonl(path: str | Path) -> Iterator[QueryRecord]:
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
             yield QueryRecord.from_dict(data, f"{path}:{number}")
+
+
+def normal_address(text: str) -> str | None:
+    """A client's IP address written one way (the gateway's ``client``, the monitor's pools):
+    from ``203.0.113.7``, ``203.0.113.7:5555``, ``[2001:db8::1]:443``, ``fe80::1%eth0`` or
+    ``::ffff:203.0.113.7``; ``None`` if it is none."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [IPv6]:port
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # IPv4:port
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)

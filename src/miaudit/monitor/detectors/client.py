@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from miaudit.monitor.detectors.base import GroupDetector, KeyView, Query, register
-from miaudit.monitor.detectors.training_overlap import log_bayes_factor
+from miaudit.monitor.detectors.training_overlap import evidence
+from miaudit.querylog import normal_address
 
 #: Key names kept per client (an alert names at most these; more keys are counted).
 MAX_KEYS = 1000
@@ -72,18 +73,16 @@ class Clients:
 
 
 def pool_name(client: str) -> str:
-    """The pool an address belongs to: the address itself, an IPv4 address in IPv6 clothing
-    as IPv4, and an IPv6 address as its /64 (one subscriber's network: every address in it
-    costs its holder nothing)."""
-    try:
-        address = ipaddress.ip_address(client.split("%", 1)[0])
-    except ValueError:
+    """The pool an address belongs to: the address in its one written form
+    (:func:`~miaudit.querylog.normal_address`), an IPv6 address as its /64 (one subscriber's
+    network: every address in it costs its holder nothing); anything else as itself."""
+    found = normal_address(client)
+    if found is None:
         return client  # not an address (a client identifier of another kind): itself
+    address = ipaddress.ip_address(found)
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
+    return found
 
 
 @register
@@ -109,10 +108,8 @@ class Client(GroupDetector):
         if self._counts(state, name, query):
             pool.hits += bool(query.hit)
             pool.trials += 1
-            found = 0.0
-            if query.hit or pool.score > 0.0:  # a miss never raises the evidence from 0
-                found = log_bayes_factor(pool.hits, pool.trials, self.settings.overlap_rate)
-            pool.score = max(0.0, found)
+            rate = self.settings.overlap_rate
+            pool.score = evidence(pool.hits, pool.trials, bool(query.hit), pool.score, rate)
             if pool.score == 0.0:  # Page's restart: misses banked before a campaign hide none
                 pool.hits = pool.trials = 0
         if len(pool.keys) + len(pool.more_keys) < 2:

@@ -54,6 +54,14 @@ def log_bayes_factor(hits: int, trials: int, rate: float) -> float:
     return float(upper - hits * math.log(rate) - misses * math.log1p(-rate))
 
 
+def evidence(hits: int, trials: int, hit: bool, score: float, rate: float) -> float:
+    """The score after a weighed record (``hit``: a training record), with ``hits`` of
+    ``trials`` counted in: ``max(0, log Λ)``; a miss never raises it from 0."""
+    if not hit and score == 0.0:
+        return 0.0
+    return max(0.0, log_bayes_factor(hits, trials, rate))
+
+
 def benign_share(hits: np.ndarray, trials: np.ndarray, cap: float) -> float:
     """``p*`` from the baseline's keys: the ``QUANTILE`` of the shares of keys with at least
     ``MIN_TRIALS`` distinct records, never below the pooled rate (Laplace's rule), at most
@@ -89,9 +97,7 @@ class TrainingOverlap(Detector):
             return score
         state.hits += query.hit
         state.trials += 1
-        if not query.hit and score == 0.0:  # a miss never raises Λ from below 1
-            return 0.0
-        return max(0.0, log_bayes_factor(state.hits, state.trials, self.settings.overlap_rate))
+        return evidence(state.hits, state.trials, query.hit, score, self.settings.overlap_rate)
 
     @classmethod
     def state_from_dict(cls, data: Any) -> Any:
