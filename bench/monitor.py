@@ -78,65 +78,23 @@ def detection(runs: int, benign_keys: int) -> dict:
     return {"runs": found, "summary": table, "median_thresholds": medians}
 
 
-def adaptive(runs: int, benign_keys: int) -> dict:
+def adaptive(runs: int, benign_keys: int, workers: int = 1) -> dict:
     """The campaigns of an attacker who has read the monitor (``ADAPTIVE``, issue 24), each
     seed on a log of its own: calibrated at 1% on one benign log, scored on another (other
     benign clients plus one run of every adaptive campaign). Per campaign: caught in how many
     seeds, the queries it had sent at the first alert, and the share of its answers that were
-    given before it; the benign keys flagged."""
-    from miaudit.monitor import calibrate
-    from miaudit.monitor.simulate import ADAPTIVE, simulate, world
+    given before it; the benign keys flagged. Seeds run in ``workers`` processes."""
+    from concurrent.futures import ProcessPoolExecutor
 
-    made = world(0)
-    rows = []
-    for run in range(runs):
-        baseline = simulate(made, benign_keys, campaigns=(), seed=3000 + run)
-        calibration = calibrate(lambda b=baseline: b.records, made.index, 0.01)
-        traffic = simulate(made, benign_keys, campaigns=ADAPTIVE, seed=4000 + run)
-        owner = {key: name for name, keys in traffic.campaigns.items() for key in keys}
-        sent: Counter[str] = Counter()
-        caught: dict[str, tuple[int, str]] = {}
-        flagged: dict[str, str] = {}
-        alerted: dict[str, set] = {name: set() for name in traffic.campaigns}
-        answered_after: Counter[str] = Counter()  # answers to keys already alerted
-        monitor = calibration.monitor(made.index)
-        for record in traffic.records:
-            name = owner.get(record.key)
-            if name is not None:
-                sent[name] += 1
-                answered_after[name] += record.key in alerted[name]
-            for alert in monitor.observe(record):
-                for key in alert.keys:
-                    if key in owner:
-                        caught.setdefault(owner[key], (sent[owner[key]], alert.detector))
-                        alerted[owner[key]].add(key)
-                    else:
-                        flagged.setdefault(key, alert.detector)
-        rows.append(
-            {
-                "caught": caught,
-                "sent": dict(sent),
-                "keys_alerted": {
-                    n: f"{len(k)}/{len(traffic.campaigns[n])}" for n, k in alerted.items()
-                },
-                # answers an attacker got from keys not (yet) alerted: what a gateway acting on
-                # alerts (label-only, block) would still have given
-                "answers_before_alert": {n: sent[n] - answered_after[n] for n in traffic.campaigns},
-                "flagged": len(flagged),
-                "flagged_kinds": dict(Counter(traffic.benign[k] for k in flagged)),
-                "flagged_by": dict(Counter(flagged.values())),
-                "benign": len(traffic.benign),
-                "expected_false_alarms": calibration.expected_false_alarms,
-                "settings": {
-                    "baseline_rate": calibration.settings.baseline_rate,
-                    "overlap_rate": calibration.settings.overlap_rate,
-                },
-                "thresholds": calibration.thresholds,
-            }
-        )
-        hit = ", ".join(sorted(caught))
-        print(f"  run {run + 1}/{runs}: caught {hit or 'none'}; {len(flagged)} benign flagged",
-              flush=True)  # fmt: skip
+    from miaudit.monitor.simulate import ADAPTIVE
+
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        rows = []
+        for row in pool.map(_adaptive_run, range(runs), [benign_keys] * runs):
+            rows.append(row)
+            hit = ", ".join(sorted(row["caught"]))
+            print(f"  run {row['run'] + 1}/{runs}: caught {hit or 'none'}; {row['flagged']} "
+                  f"benign flagged", flush=True)  # fmt: skip
     table = summarise(rows, ADAPTIVE)
     for name in ADAPTIVE:
         table[name]["median_answers_before_alert"] = float(
@@ -149,6 +107,55 @@ def adaptive(runs: int, benign_keys: int) -> dict:
         )
         table[name]["median_sent"] = float(np.median([r["sent"].get(name, 0) for r in rows]))
     return {"runs": rows, "summary": table}
+
+
+def _adaptive_run(run: int, benign_keys: int) -> dict:
+    """One seed of :func:`adaptive`."""
+    from miaudit.monitor import calibrate
+    from miaudit.monitor.simulate import ADAPTIVE, simulate, world
+
+    made = world(0)
+    baseline = simulate(made, benign_keys, campaigns=(), seed=3000 + run)
+    calibration = calibrate(lambda b=baseline: b.records, made.index, 0.01)
+    traffic = simulate(made, benign_keys, campaigns=ADAPTIVE, seed=4000 + run)
+    owner = {key: name for name, keys in traffic.campaigns.items() for key in keys}
+    sent: Counter[str] = Counter()
+    caught: dict[str, tuple[int, str]] = {}
+    flagged: dict[str, str] = {}
+    alerted: dict[str, set] = {name: set() for name in traffic.campaigns}
+    answered_after: Counter[str] = Counter()  # answers to keys already alerted
+    monitor = calibration.monitor(made.index)
+    for record in traffic.records:
+        name = owner.get(record.key)
+        if name is not None:
+            sent[name] += 1
+            answered_after[name] += record.key in alerted[name]
+        for alert in monitor.observe(record):
+            for key in alert.keys:
+                if key in owner:
+                    caught.setdefault(owner[key], (sent[owner[key]], alert.detector))
+                    alerted[owner[key]].add(key)
+                else:
+                    flagged.setdefault(key, alert.detector)
+    return {
+        "run": run,
+        "caught": caught,
+        "sent": dict(sent),
+        "keys_alerted": {n: f"{len(k)}/{len(traffic.campaigns[n])}" for n, k in alerted.items()},
+        # answers an attacker got from keys not (yet) alerted: what a gateway acting on alerts
+        # (label-only, block) would still have given
+        "answers_before_alert": {n: sent[n] - answered_after[n] for n in traffic.campaigns},
+        "flagged": len(flagged),
+        "flagged_kinds": dict(Counter(traffic.benign[k] for k in flagged)),
+        "flagged_by": dict(Counter(flagged.values())),
+        "benign": len(traffic.benign),
+        "expected_false_alarms": calibration.expected_false_alarms,
+        "settings": {
+            "baseline_rate": calibration.settings.baseline_rate,
+            "overlap_rate": calibration.settings.overlap_rate,
+        },
+        "thresholds": calibration.thresholds,
+    }
 
 
 def power(runs: int, benign_keys: int, limit: int = 3000) -> dict:
@@ -399,6 +406,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--adaptive-runs", type=int, default=20)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes for the adaptive seeds"
+    )
+    parser.add_argument(
+        "--power-keys", type=int, default=200, help="benign keys of the power curve's baselines"
+    )
     parser.add_argument("--skip-detection", action="store_true")
     parser.add_argument("--skip-adaptive", action="store_true")
     parser.add_argument("--power-runs", type=int, default=5)
@@ -418,12 +431,12 @@ def main() -> None:
         path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     if not args.skip_adaptive:
         print(f"\nadaptive: {args.adaptive_runs} runs × {args.benign_keys} benign keys", flush=True)
-        payload["adaptive"] = adaptive(args.adaptive_runs, args.benign_keys)
+        payload["adaptive"] = adaptive(args.adaptive_runs, args.benign_keys, args.workers)
         show_adaptive(payload["adaptive"])
         path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     if not args.skip_power:
         print(f"\npower: training-overlap, {args.power_runs} keys per share", flush=True)
-        payload["power"] = power(args.power_runs, args.benign_keys)
+        payload["power"] = power(args.power_runs, args.power_keys)
         path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     if not args.skip_throughput:
         days = sorted({1, max(1, args.days // 3), args.days})

@@ -15,7 +15,8 @@ SECRET = "0123456789abcdef-test-secret"
 AS_SENT = ("threshold", "lira", "rmia", "label-noise", "label-boundary", "multi-key")
 #: The adaptive campaigns this seed catches (the others, and how often each is caught over 20
 #: seeds: bench/monitor.py and docs/monitor.md).
-CAUGHT = ("perturbed", "perturbed-tiny", "search", "lira-perturbed", "split-20", "split-50")
+CAUGHT = ("perturbed", "perturbed-tiny", "search", "lira-perturbed", "split-20", "split-50",
+          "boundary-adaptive")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +35,12 @@ def test_campaigns_are_caught_and_benign_keys_are_not(deployment) -> None:
     for name in AS_SENT:
         assert caught[name][0] <= 100, (name, caught[name])
     # 100 baseline keys cannot reach 1%: every detector whose benign peaks pass its floor
-    # costs 1/101 at least; the calibration says so and bounds the rate instead (4/101 here)
+    # costs 1/101 at least; the calibration says so and bounds the rate instead (5/101 here)
     bound = calibration.expected_false_alarms
-    assert 0.01 < bound <= 0.04 and "too small" in calibration.note
-    # at the bound (at most 4%), 9 or more of 100 new benign keys flagged has probability under
-    # 2% (binomial); this seed flags 3
-    assert len(flagged) <= 8, flagged
+    assert 0.01 < bound <= 0.05 and "too small" in calibration.note
+    # at the bound (at most 5%), 11 or more of 100 new benign keys flagged has probability
+    # under 1.5% (binomial)
+    assert len(flagged) <= 10, flagged
 
 
 def test_a_small_baseline_says_it_cannot_reach_the_rate() -> None:

@@ -39,8 +39,10 @@ def test_command_line_end_to_end_with_sarif_and_webhook(tmp_path: Path) -> None:
         """``miaudit monitor ARGS`` in this process (the entry point is tests/cli's)."""
         return run_in_process(["monitor", *args], env={"MIAUDIT_INDEX_SECRET": SECRET})
 
+    # each campaign's full budget: miaudit's label-noise attack sent one candidate at a time
+    # takes about 600 queries to stand out from customers' what-if edits of their own records
     made = miaudit("simulate", "--out-dir", str(sim), "--benign-keys", "40",
-                   "--campaign-budget", "300")  # fmt: skip
+                   "--campaign-budget", "1000")  # fmt: skip
     assert made.returncode == 0, made.stderr
     index = miaudit("index", "--records", str(sim / "train.csv"), "--out", str(sim / "idx.npz"))
     assert index.returncode == 0, index.stderr

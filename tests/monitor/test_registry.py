@@ -23,6 +23,7 @@ def test_todays_detectors_keep_their_numbers() -> None:
         "volume": "MIA206",
         "campaign": "MIA207",
         "client": "MIA208",
+        "line-search": "MIA209",
     }
     assert list(DETECTORS) == list(RULE_IDS)
     assert DETECTORS["volume"] == "more queries than benign keys send in the same period"
@@ -35,10 +36,11 @@ def test_todays_detectors_keep_their_numbers() -> None:
         "volume": 2500.0,
         "campaign": 9.0,
         "client": 12.0,
+        "line-search": 1.0,
     }
     assert priority() == (
-        "training-overlap", "near-duplicates", "client", "boundary-walk", "calibration",
-        "campaign", "harvesting", "volume",
+        "training-overlap", "near-duplicates", "client", "boundary-walk", "line-search",
+        "calibration", "campaign", "harvesting", "volume",
     )  # fmt: skip
     evidence = math.log(1 / 0.01)  # Wald's bound for the CUSUM detectors
     floors = {name: floor(name, 0.01) for name in DETECTORS}
@@ -51,6 +53,7 @@ def test_todays_detectors_keep_their_numbers() -> None:
         "volume": 1.0,
         "campaign": evidence,
         "client": evidence,
+        "line-search": 1.0,
     }
 
 

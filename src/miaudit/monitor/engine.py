@@ -92,12 +92,17 @@ class Scales:
             spread = self.m2 if self.fixed else np.sqrt(self.m2 / max(self.count - 1, 1))
             scale = math.sqrt(float(np.mean(spread**2)))
             return (x - float(np.mean(self.mean))) / (scale if scale > 1e-12 else 1.0)
+        return (x - self.mean) / self.divisor()
+
+    def divisor(self) -> np.ndarray:
+        """Each feature's scale (1 where it is constant); call after :meth:`update`."""
+        assert self.m2 is not None
         if self.fixed:
             if self._divisor is None:
                 self._divisor = np.where(self.m2 > 1e-12, self.m2, 1.0)
-            return (x - self.mean) / self._divisor
+            return self._divisor
         spread = np.sqrt(self.m2 / max(self.count - 1, 1))
-        return (x - self.mean) / np.where(spread > 1e-12, spread, 1.0)
+        return np.where(spread > 1e-12, spread, 1.0)
 
     def to_dict(self) -> dict[str, Any] | None:
         if self.mean is None or self.m2 is None:
@@ -149,6 +154,8 @@ class Monitor:
         self.shared: dict[str, Any] = {d.name: d.new_state() for d in self.group_detectors}
         s = self.settings
         self._fingerprint = Fingerprinter(s.hash_step, s.hash_window, s.hash_top)
+        #: Hidden centres the query being read found (:meth:`_search`), for its :class:`Query`.
+        self._hidden = 0
 
     def run(self, records: Iterable[QueryRecord]) -> Iterator[Alert]:
         """The alerts of ``records``, in order (see :attr:`misfit` after the run)."""
@@ -245,9 +252,10 @@ class Monitor:
             if x is not None and new:  # a repeat of a recent record adds no copy
                 neighbour = self._place(state, x, record)
         full = new and _full(record.output)
+        hidden, self._hidden = self._hidden, 0
         return Query(
             record.key, record.time, answered, new, digest, hit, full, neighbour, repeat,
-            record.client,
+            record.client, hidden,
         )  # fmt: skip
 
     def _place(self, state: KeyState, x: np.ndarray, record: QueryRecord) -> Neighbour:
@@ -258,7 +266,38 @@ class Monitor:
         if self.settings.hashing(len(x)):  # one scale for all values, so a shift is a shift
             prints = self._fingerprint(self.scales.standardise(x, pooled=True))
         z = self.scales.standardise(x) if prints is None else x
-        return state.recent.add(z, _label(record.output), self.settings, prints)
+        rounding = None  # search lines are looked for only where they can be looked up
+        proximity = self.index.proximity if self.index is not None else None
+        mean = self.scales.mean
+        width = proximity.features if proximity is not None else -1
+        if prints is None and mean is not None and len(mean) == len(x) == width:
+            # half the last decimal the log may hold, over every feature, standardised
+            unit = 0.5 * 10.0**-self.settings.decimals * math.sqrt(len(x))
+            rounding = unit / float(self.scales.divisor().min())
+        near = state.recent.add(z, _label(record.output), self.settings, prints, rounding)
+        if near.partners is not None and rounding is not None:
+            self._hidden = self._search(state, near, rounding)
+        return near
+
+    def _search(self, state: KeyState, near: Neighbour, rounding: float) -> int:
+        """The query is on a line with two recent ones: look up the points around the line
+        (:mod:`miaudit.monitor.lines`); the hidden training neighbourhoods new to the key."""
+        assert self.index is not None and self.index.proximity is not None
+        assert near.partners is not None and state.recent.ring is not None
+        proximity = self.index.proximity
+        a, b = (state.recent.ring[slot] for slot in near.partners)
+        d = len(near.value)
+        step = proximity.params.radius * math.sqrt(d)  # the index's radius, Euclidean
+        reach = self.settings.search_reach * math.sqrt(d)
+        probes = state.lines.add(near.value, a, b, rounding, step, reach)
+        if not len(probes):
+            return 0
+        assert self.scales.mean is not None
+        raw = self.scales.mean + probes * self.scales.divisor()
+        found = 0
+        for regions in proximity.matched_many(raw[np.isfinite(raw).all(axis=1)]):
+            found += bool(regions) and state.lines.remember(regions, state.regions)
+        return found
 
     def _crossed(self, key: str, detector: str, score: float) -> bool:
         threshold = self.thresholds.get(detector)

@@ -184,6 +184,18 @@ class ProximityIndex:
         found = self._hash(cells)
         return [int(k) for k in found[self._stored(found)]]
 
+    def matched_many(self, values: np.ndarray) -> list[list[int]]:
+        """:meth:`matched_one` for each row of a finite matrix (the monitor's search-line
+        probes), hashed in one pass."""
+        if len(values) == 0:
+            return []
+        cells = self._cells(values)
+        if cells is None:  # a row beyond any bucket: one at a time
+            return [self.matched_one(row) for row in values]
+        found = self._hash(cells).reshape(len(values), -1)
+        stored = self._stored(found)
+        return [[int(k) for k in row[hit]] for row, hit in zip(found, stored, strict=True)]
+
     def matches(self, records: Any) -> np.ndarray:
         """(N, tables) booleans: which of each record's buckets hold a training record."""
         return self._stored(self.keys(records))

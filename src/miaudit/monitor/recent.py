@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from miaudit.monitor.detectors.base import Neighbour, decode_array, encode_array
+from miaudit.monitor.lines import collinear_pair
 from miaudit.monitor.settings import Settings
 
 
@@ -30,10 +31,16 @@ class Recent:
     position: int = 0
 
     def add(
-        self, x: np.ndarray, label: int, settings: Settings, prints: np.ndarray | None = None
+        self,
+        x: np.ndarray,
+        label: int,
+        settings: Settings,
+        prints: np.ndarray | None = None,
+        rounding: float | None = None,
     ) -> Neighbour:
         """Put a new query in the ring (``prints``: its fingerprint, for high-dimensional
-        inputs); its nearest earlier query."""
+        inputs); its nearest earlier query, and (``rounding``: a query's rounding error, to
+        look for them) two earlier queries on one line with it."""
         value = x if prints is None else _padded(prints, settings.hash_top)
         width, dtype = len(value), value.dtype
         reset = self.ring is None or self.ring.shape[1] != width or self.ring.dtype != dtype
@@ -43,14 +50,16 @@ class Recent:
             self.filled = self.position = 0
         assert self.ring is not None and self.labels is not None
         slot, full = self.position, self.filled == len(self.ring)
-        nearest, near, close = self._nearest(value, prints, slot, full, settings)
+        nearest, near, close, partners = self._nearest(
+            value, prints, slot, full, settings, rounding
+        )
         nearest_label = int(self.labels[nearest]) if nearest >= 0 else -1
         self.ring[slot], self.labels[slot] = value, label
         self.position = (slot + 1) % len(self.ring)
         self.filled = min(self.filled + 1, len(self.ring))
         return Neighbour(
             slot, full, nearest, near, close, label, nearest_label, value, prints, reset,
-            len(self.ring),
+            len(self.ring), partners,
         )  # fmt: skip
 
     def _nearest(
@@ -60,12 +69,13 @@ class Recent:
         slot: int,
         full: bool,
         settings: Settings,
-    ) -> tuple[int, bool, bool]:
-        """The nearest recent query (``-1``: none), whether it is a near copy, and whether it
-        is very close (a boundary-walk step)."""
+        rounding: float | None = None,
+    ) -> tuple[int, bool, bool, tuple[int, int] | None]:
+        """The nearest recent query (``-1``: none), whether it is a near copy, whether it
+        is very close (a boundary-walk step), and two recent queries on one line with it."""
         assert self.ring is not None
         if self.filled <= full:
-            return -1, False, False
+            return -1, False, False, None
         if prints is None:  # k-NN: root-mean-square distance in standard deviations
             gaps = self.ring[: self.filled] - value
             distances = np.einsum("ij,ij->i", gaps, gaps)
@@ -73,7 +83,11 @@ class Recent:
                 distances[slot] = math.inf  # the oldest entry, about to be replaced
             nearest = int(distances.argmin())
             distance = math.sqrt(float(distances[nearest]) / len(value))
-            return nearest, distance < settings.near_radius, distance < settings.flip_radius
+            partners = None
+            if rounding is not None:
+                partners = collinear_pair(gaps, distances, rounding, slot if full else -1)
+            near = distance < settings.near_radius
+            return nearest, near, distance < settings.flip_radius, partners
         from miaudit.monitor.fingerprint import shared
 
         matches = shared(self.ring[: self.filled], prints)
@@ -82,7 +96,7 @@ class Recent:
         nearest = int(matches.argmax())
         count = int(matches[nearest])
         close = len(prints) > 0 and count >= math.ceil(0.9 * len(prints))
-        return nearest, count >= settings.hash_match, close
+        return nearest, count >= settings.hash_match, close, None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"filled": self.filled, "position": self.position}

@@ -33,6 +33,9 @@ class Settings:
     near_radius: float = 0.3
     #: ... within this one, with another label, a boundary-walk step.
     flip_radius: float = 0.1
+    #: How far beyond the ends of a search line (RMS standard deviations) the training index
+    #: is looked up for the centre the search hides (:mod:`miaudit.monitor.lines`).
+    search_reach: float = 0.5
     #: Copies of one record that make a burst.
     burst_size: int = 4
     #: Seconds over which ``harvesting`` and ``volume`` count.
@@ -71,6 +74,7 @@ class Settings:
             "window",
             "near_radius",
             "flip_radius",
+            "search_reach",
             "burst_size",
             "period",
             "seen",

@@ -10,7 +10,10 @@ training set) with a training index. Benign clients:
 - ``repeat``: a book of customers, re-queried in random order;
 - ``batch``: a scoring job sending hundreds of fresh records in a few requests;
 - ``explainer``: LIME-style explanations — a non-training record, then hundreds of Gaussian
-  perturbations of it at 0.3-1 standard deviations (the known false-positive class).
+  perturbations of it at 0.3-1 standard deviations (the known false-positive class);
+- ``whatif``: a customer querying their own record (a training record, four times in five),
+  then what-if edits of it: one or two fields at a time set to several values (0.25-2
+  standard deviations away), and the record again — straight lines through a training record.
 
 Campaigns, each on candidates of which half are training records:
 
@@ -60,7 +63,7 @@ from miaudit.monitor.index import TrainingIndex
 from miaudit.querylog import QueryRecord
 from miaudit.targets.interface import ClassifierTarget, Exposure
 
-BENIGN = ("ordinary", "repeat", "batch", "explainer")
+BENIGN = ("ordinary", "repeat", "batch", "explainer", "whatif")
 CAMPAIGNS = (
     "threshold",
     "lira",
@@ -96,7 +99,7 @@ SPREAD = ("split-20-spread", "split-50-spread")
 #: keys), the rest each from an address of its own.
 OFFICE_SHARE = 0.2
 #: A benign mix: the share of keys of each kind.
-BENIGN_MIX = {"ordinary": 0.5, "repeat": 0.2, "batch": 0.15, "explainer": 0.15}
+BENIGN_MIX = {"ordinary": 0.45, "repeat": 0.15, "batch": 0.15, "explainer": 0.15, "whatif": 0.1}
 SECRET = b"miaudit-simulator-secret-not-for-production"
 #: When the simulated day starts (2026-11-30 00:00 UTC), so logs are reproducible.
 START = 1_795_996_800.0
@@ -228,7 +231,34 @@ def benign_rows(kind: str, world: World, rng: np.random.Generator, train_share: 
             rows += [centre[None], centre + rng.normal(size=(samples, len(centre))) * spread]
         data = np.round(np.concatenate(rows), 4)
         return data, np.full(len(data), 0.005)
+    if kind == "whatif":
+        data = _what_if(world, rng)
+        return data, rng.uniform(3, 30, len(data))
     raise InputError(f"unknown benign client {kind!r}; choose from {list(BENIGN)}")
+
+
+def _what_if(world: World, rng: np.random.Generator) -> np.ndarray:
+    """A customer's own records (1-3; training records four times in five) and what-if edits
+    of each: a field (sometimes two) set to 2-4 other values, 0.25-2 standard deviations away."""
+    scale = world.population.std(axis=0)
+    rows: list[np.ndarray] = []
+    for _ in range(int(rng.integers(1, 4))):
+        own = (
+            world.members[rng.integers(len(world.members))]
+            if rng.random() < 0.8
+            else world.fresh(rng, 1)[0]
+        )
+        rows.append(own)
+        for _ in range(int(rng.integers(2, 6))):
+            fields = rng.choice(len(own), 2 if rng.random() < 0.3 else 1, replace=False)
+            steps = rng.choice([-2, -1, -0.5, -0.25, 0.25, 0.5, 1, 2], rng.integers(2, 5),
+                               replace=False)  # fmt: skip
+            for step in steps:
+                edit = own.copy()
+                edit[fields] += step * scale[fields]
+                rows.append(edit)
+        rows.append(own)
+    return np.round(np.asarray(rows), 4)
 
 
 def _fresh(world: World, rng: np.random.Generator, n: int, train_share: float) -> np.ndarray:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from miaudit.monitor.detectors.base import Detector, detector, names, registered
+from miaudit.monitor.lines import Lines
 from miaudit.monitor.recent import Recent
 
 #: The version of :meth:`KeyState.to_dict`'s layout.
@@ -39,6 +40,8 @@ class KeyState:
     #: The proximity buckets of the training neighbourhoods the key hit lately (bounded as
     #: ``seen``), least recently hit first.
     regions: dict[int, None] = field(default_factory=dict)
+    #: The key's recent search lines and the hidden training neighbourhoods found around them.
+    lines: Lines = field(default_factory=Lines)
     #: Each per-key detector's own state, by detector name (made on first use).
     states: dict[str, Any] = field(default_factory=dict)
 
@@ -120,6 +123,7 @@ class KeyState:
             "seen": list(self.seen),
             "regions": list(self.regions),
             **self.recent.to_dict(),
+            **({"lines": lines} if (lines := self.lines.to_dict()) else {}),
             "detectors": detectors,
         }
 
@@ -133,6 +137,7 @@ class KeyState:
             seen=dict.fromkeys(int(v) for v in data.get("seen", [])),
             regions=dict.fromkeys(int(v) for v in data.get("regions", [])),
             recent=Recent.from_dict(data),
+            lines=Lines.from_dict(data.get("lines")),
         )
         state.scores.update(data.get("scores", {}))
         state.peaks.update(data.get("peaks", {}))

@@ -11,7 +11,9 @@ The built-in detectors (docs/monitor.md tells what each means for a deployment):
 - ``harvesting`` (MIA205), ``volume`` (MIA206): counts within ``period`` seconds;
 - ``campaign`` (MIA207): keys linked by shared records add up their overlap evidence;
 - ``client`` (MIA208): the keys one client (the log's ``client``, an address) uses pool their
-  distinct records and training hits into one test.
+  distinct records and training hits into one test;
+- ``line-search`` (MIA209): queries on straight lines (a boundary search) that lead to
+  training records the key never sent.
 
 Distances are root-mean-square differences of features in standard deviations (scales from
 the baseline, or estimated on the fly), so one radius serves any number of features.
@@ -37,7 +39,7 @@ from miaudit.monitor.detectors.base import (
 )
 from miaudit.monitor.settings import HASH_ABOVE, Settings
 
-#: The built-in detectors' modules, in registration order (the order of MIA201-MIA208). A
+#: The built-in detectors' modules, in registration order (the order of MIA201-MIA209). A
 #: module registers its detector when imported; a detector of your own registers from your
 #: module, wherever it lives.
 BUILT_IN = (
@@ -49,6 +51,7 @@ BUILT_IN = (
     "volume",
     "campaign",
     "client",
+    "line_search",
 )
 for _module in BUILT_IN:
     importlib.import_module(f"{__name__}.{_module}")

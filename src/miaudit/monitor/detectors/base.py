@@ -69,6 +69,9 @@ class Neighbour:
     reset: bool
     #: The ring's length (``Settings.window``).
     window: int
+    #: The slots of two earlier queries on one straight line with this one (a search line:
+    #: :mod:`miaudit.monitor.lines`), or ``None``.
+    partners: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class Query:
     repeat: bool = False
     #: Who sent it (the log's optional ``client``: an address), where the log says.
     client: str | None = None
+    #: Training neighbourhoods the key never sent a query into that this query's search lines
+    #: pass (:mod:`miaudit.monitor.lines`): hidden centres of a search, new to the key.
+    hidden: int = 0
 
 
 class _Declared(ABC):
