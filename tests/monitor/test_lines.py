@@ -160,3 +160,15 @@ def test_a_calibrated_monitor_catches_the_adaptive_boundary_search(made) -> None
     caught, _ = traffic.score(calibration.monitor(made.index))
     assert caught["boundary-adaptive"][1] == "line-search"
     assert caught["boundary-adaptive"][0] <= 200, caught
+
+
+def test_a_calibration_from_before_line_search_says_it_never_alerts(tmp_path) -> None:
+    from miaudit.monitor.calibrate import Calibration
+
+    data = {**defaults().to_dict(), "source": "baseline", "benign_keys": 500,
+            "false_alarm_rate": 0.01}  # fmt: skip
+    del data["thresholds"]["line-search"]
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    old = Calibration.load(tmp_path / "old.json")
+    assert old.uncalibrated == ("line-search",)
+    assert "no threshold for line-search" in old.note and "calibrate again" in old.note

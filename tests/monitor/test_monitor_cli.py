@@ -110,3 +110,45 @@ def test_an_index_of_other_records_is_refused(simulated: Path, tmp_path: Path) -
         assert done.exit_code == 2, done.output
         assert f"built on records of {width} values" in done.output
         assert "Traceback" not in done.output
+
+
+def test_malformed_lines_are_counted_and_the_log_still_checked(
+    simulated: Path, tmp_path: Path
+) -> None:
+    """A log with lines that are no record (garbage, another object, bad bytes, a number of
+    5,000 digits, JSON nested 100,000 deep): they are skipped, counted and named; the records
+    around them are checked as if the bad lines were not there."""
+    good = (simulated / "log.jsonl").read_bytes().splitlines(keepends=True)
+    bad = [
+        b"not json at all\n",
+        b'{"time": "yesterday", "key": "k"}\n',
+        b"\xff\xfe\x00garbage\n",
+        b'{"time": ' + b"9" * 5000 + b"}\n",
+        b"[" * 100_000 + b"\n",
+        b"[1, 2, 3]\n",
+    ]
+    mixed = list(good)
+    for n, line in enumerate(bad):
+        mixed.insert(1 + n * (len(good) // len(bad)), line)
+    (tmp_path / "mixed.jsonl").write_bytes(b"".join(mixed))
+    runner = CliRunner(env={"MIAUDIT_INDEX_SECRET": SECRET})
+    found = {}
+    for name in ("log.jsonl", "mixed.jsonl"):
+        where = simulated if name == "log.jsonl" else tmp_path
+        out = tmp_path / f"{name}.alerts.json"
+        done = runner.invoke(main, ["monitor", str(where / name), "--index",
+                                    str(simulated / "idx.npz"), "--out", str(out)])  # fmt: skip
+        assert done.exit_code in (0, 1) and "Traceback" not in done.output, done.output
+        found[name] = json.loads(out.read_text())
+    clean, mixed_doc = found["log.jsonl"], found["mixed.jsonl"]
+    assert clean["malformed_lines"] == {"count": 0, "first": []}
+    assert mixed_doc["malformed_lines"]["count"] == len(bad)
+    assert "not JSON" in mixed_doc["malformed_lines"]["first"][0]
+    assert all(len(line) < 400 for line in mixed_doc["malformed_lines"]["first"])
+    assert mixed_doc["alerts"] == clean["alerts"] and mixed_doc["queries"] == clean["queries"]
+    assert "6 malformed line(s)" in done.output
+    # nothing but bad lines: no log at all (exit 2, and what to do)
+    (tmp_path / "junk.jsonl").write_bytes(b"".join(bad))
+    done = runner.invoke(main, ["monitor", str(tmp_path / "junk.jsonl"),
+                                "--out", str(tmp_path / "j.json")])  # fmt: skip
+    assert done.exit_code == 2 and "no line of" in done.output and "6 malformed" in done.output

@@ -41,8 +41,10 @@ def monitor_group() -> None:
     """
 
 
-def log_source(text: str) -> Callable[[], Iterator[Any]]:
-    """A re-readable source of query records: JSON Lines, or the gateway's database."""
+def log_source(text: str, malformed: Any = None) -> Callable[[], Iterator[Any]]:
+    """A re-readable source of query records: JSON Lines, or the gateway's database.
+    ``malformed`` (a :class:`miaudit.querylog.Malformed`): count a JSON Lines file's lines
+    that are no record there and go on (otherwise the first one is an error)."""
     from miaudit.querylog import read_jsonl
 
     path = Path(text)
@@ -54,7 +56,7 @@ def log_source(text: str) -> Callable[[], Iterator[Any]]:
         return database.records
     if not path.is_file():
         raise InputError(f"the log {text} does not exist (a querylog JSONL file or a database)")
-    return lambda: read_jsonl(path)
+    return lambda: read_jsonl(path, malformed)
 
 
 def _writable(path: Path | None, option: str) -> None:
@@ -138,13 +140,15 @@ def monitor_check(
 ) -> None:  # fmt: skip
     """Score every key of LOG; write the alerts; exit 1 if there are any."""
     from miaudit.monitor.webhook import Webhook
+    from miaudit.querylog import SCHEMA, Malformed
 
     if baseline and calibration_path:
         raise InputError("give --baseline (calibrate now) or --calibration (saved), not both")
     _writable(out, "--out")
     _writable(sarif, "--sarif")
     hook = Webhook(webhook) if webhook else None
-    source = log_source(log)
+    malformed = Malformed()  # counted and reported: one bad line does not lose the log
+    source = log_source(log, malformed)
     index = load_index(index_path, secret_file)
     calibration = _calibration(baseline, calibration_path, index, false_alarm_rate)
     console = Console(stderr=True, width=110)
@@ -156,13 +160,23 @@ def monitor_check(
         if hook is not None:
             hook.send(alert)
     seconds = time.perf_counter() - start
+    if malformed.count and not malformed.records:
+        raise InputError(
+            f"no line of {log} is a {SCHEMA} record ({malformed.count} malformed; first: "
+            f"{malformed.first[0]}): export the log with 'miaudit log export'"
+        )
     if monitor.misfit:
         raise InputError(monitor.misfit_message())
     if monitor.clientless:
         raise InputError(monitor.clientless_message())
-    _write_alerts(alerts, monitor, calibration, log, out, sarif, seconds)
+    _write_alerts(alerts, monitor, calibration, log, out, sarif, seconds, malformed)
     if not quiet:
         _print(console, alerts, monitor, calibration, seconds, out)
+    if malformed.count:  # shown even with --quiet: records were left out
+        console.print(
+            f"[yellow]{malformed.count} malformed line(s) of the log skipped (counted in "
+            f"{escape(str(out))}); first: {escape(malformed.first[0])}[/]"
+        )
     failures = hook.close() if hook is not None else []  # waits for the sender, within limits
     if failures:
         console.print(f"[yellow]webhook: {len(failures)} alert(s) not delivered[/]")
@@ -184,7 +198,7 @@ def _calibration(baseline: str | None, saved: Path | None, index: Any, rate: flo
 
 def _write_alerts(
     alerts: list[Any], monitor: Any, calibration: Any, log: str, out: Path,
-    sarif: Path | None, seconds: float,
+    sarif: Path | None, seconds: float, malformed: Any = None,
 ) -> None:  # fmt: skip
     import json
 
@@ -195,6 +209,7 @@ def _write_alerts(
     summary = {
         "log": _public(log),
         "queries": monitor.processed,
+        "malformed_lines": malformed.to_dict() if malformed is not None else {"count": 0},
         "keys": len(monitor.keys),
         "seconds": round(seconds, 3),
         "training_index": monitor.index is not None,

@@ -59,6 +59,8 @@ class Calibration:
     source: str = "defaults"
     #: The baseline's records named their client (``miaudit.querylog/1``'s optional field).
     clients: bool = False
+    #: Registered detectors the file has no threshold for (it predates them): they never alert.
+    uncalibrated: tuple[str, ...] = ()
 
     @property
     def note(self) -> str:
@@ -72,6 +74,11 @@ class Calibration:
         if self.expected_false_alarms > rate:
             need = math.ceil(self.benign_at_threshold / rate)
             text += f"; the baseline is too small for the target: it needs {need} or more keys"
+        if self.uncalibrated:
+            text += (
+                f"; no threshold for {', '.join(self.uncalibrated)} (the calibration predates "
+                "them): they never alert until you calibrate again"
+            )
         return text
 
     @property
@@ -124,6 +131,7 @@ class Calibration:
             int(data.get("benign_at_threshold", 0)),
             str(data.get("source", "baseline")),
             bool(data.get("clients", False)),
+            tuple(name for name in DETECTORS if name not in thresholds),
         )
 
 

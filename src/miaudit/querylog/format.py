@@ -21,7 +21,7 @@ import json
 import math
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -101,20 +101,63 @@ def write_jsonl(records: Iterable[QueryRecord], path: str | Path) -> int:
     return count
 
 
-def read_jsonl(path: str | Path) -> Iterator[QueryRecord]:
-    """The records of a ``miaudit.querylog/1`` file, in order; blank lines are skipped."""
+@dataclass
+class Malformed:
+    """Lines of a log that are no record (not UTF-8, not JSON, not a ``querylog/1`` object):
+    how many, and where the first few are, with why."""
+
+    count: int = 0
+    first: list[str] = field(default_factory=list)
+    #: The records read beside them.
+    records: int = 0
+
+    #: Lines named in :attr:`first`.
+    SHOWN = 5
+
+    def add(self, where: str, reason: str) -> None:
+        self.count += 1
+        if len(self.first) < self.SHOWN:
+            reason = reason if len(reason) <= 200 else reason[:200] + "…"
+            self.first.append(f"{where}: {reason}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "first": list(self.first)}
+
+
+def read_jsonl(path: str | Path, malformed: Malformed | None = None) -> Iterator[QueryRecord]:
+    """The records of a ``miaudit.querylog/1`` file, in order; blank lines are skipped. A line
+    that is no record stops the read with an :class:`InputError` naming it, unless
+    ``malformed`` is given: then it is counted there and skipped."""
     path = Path(path)
     if not path.is_file() or not os.access(path, os.R_OK):
         raise InputError(f"cannot read {path}: no such readable file")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            where = f"{path}:{number}"
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
-            yield QueryRecord.from_dict(data, f"{path}:{number}")
+                line = raw.decode("utf-8")
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{where}: not JSON ({exc.msg})") from None
+                except (ValueError, RecursionError) as exc:  # a 5,000-digit number, [[[[…
+                    raise InputError(f"{where}: not a JSON record ({type(exc).__name__})") from None
+                record = QueryRecord.from_dict(data, where)
+            except UnicodeDecodeError:
+                if malformed is None:
+                    raise InputError(f"{where}: not UTF-8 text") from None
+                malformed.add(where, "not UTF-8 text")
+                continue
+            except InputError as exc:
+                if malformed is None:
+                    raise
+                malformed.add(where, str(exc).removeprefix(f"{where}: "))
+                continue
+            if malformed is not None:
+                malformed.records += 1
+            yield record
 
 
 def normal_address(text: str) -> str | None:
