@@ -39,6 +39,8 @@ RESULTS = ROOT / "results"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent / "tests" / "gateway"))
 SECRET = "bench-monitor-secret-0123456789"
+#: Lines that are no record, one written after every 1,000 records of the throughput log.
+JUNK = ("not json", '{"time": "noon"}', "[" * 5000, '{"time": ' + "9" * 5000 + "}", "[1, 2]")
 
 
 def clopper_pearson(k: int, n: int) -> tuple[float, float]:
@@ -255,6 +257,7 @@ def throughput(days: list[int], benign_keys: int, repeats: int) -> list[dict]:
     baseline = simulate(made, benign_keys, campaigns=(), seed=1)
     calibrate(lambda: baseline.records, made.index, 0.01).save(work / "cal.json")
     rows = []
+    junk = 0
     with (work / "log.jsonl").open("w", encoding="utf-8") as out:
         written, day = 0, 0
         for target in sorted(days):
@@ -262,15 +265,18 @@ def throughput(days: list[int], benign_keys: int, repeats: int) -> list[dict]:
                 traffic = simulate(made, benign_keys, seed=10 + day, start=START + 86400 * day)
                 end = START + 86400 * (day + 1)  # a day's log holds that day: time order
                 kept = [r for r in traffic.records if r.time < end]
-                for record in kept:  # the same key names every day
+                for number, record in enumerate(kept):  # the same key names every day
                     key = re.sub(r"^benign-[a-z]+-", "benign-", record.key)
                     out.write(replace(record, key=key).to_json() + "\n")
+                    if number % 1000 == 999:  # a corrupt line in a thousand: counted, skipped
+                        out.write(JUNK[(number // 1000) % len(JUNK)] + "\n")
+                        junk += 1
                 written += len(kept)
                 day += 1
             out.flush()
-            timings, memories, alerts = [], [], 0
+            timings, memories, alerts, malformed = [], [], 0, 0
             for _ in range(repeats):
-                seconds, rss, alerts = run_monitor(work)
+                seconds, rss, alerts, malformed = run_monitor(work)
                 timings.append(seconds)
                 memories.append(rss)
             rows.append(
@@ -282,10 +288,13 @@ def throughput(days: list[int], benign_keys: int, repeats: int) -> list[dict]:
                     "queries_per_second": written / float(np.median(timings)),
                     "peak_rss_mb": float(np.median(memories)),
                     "alerts": alerts,
+                    "malformed_lines_written": junk,
+                    "malformed_lines_counted": malformed,
                 }
             )
             print(f"  {written} queries: {rows[-1]['queries_per_second']:,.0f}/s, "
-                  f"{rows[-1]['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
+                  f"{rows[-1]['peak_rss_mb']:.0f} MB, {malformed}/{junk} malformed lines "
+                  "counted", flush=True)  # fmt: skip
     return rows
 
 
@@ -293,8 +302,9 @@ def keys_in(work: Path) -> int:
     return int(json.loads((work / "alerts.json").read_text())["keys"])
 
 
-def run_monitor(work: Path) -> tuple[float, float, int]:
-    """``miaudit monitor`` in a child process: wall seconds, its peak RSS (MB), alerts."""
+def run_monitor(work: Path) -> tuple[float, float, int, int]:
+    """``miaudit monitor`` in a child process: wall seconds, its peak RSS (MB), alerts, and
+    the malformed lines it counted."""
     script = (
         "import resource, subprocess, sys, time, json;"
         "t = time.perf_counter();"
@@ -309,8 +319,8 @@ def run_monitor(work: Path) -> tuple[float, float, int]:
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
     seconds, rss_kb = json.loads(done.stdout.strip().splitlines()[-1])
-    alerts = len(json.loads((work / "alerts.json").read_text())["alerts"])
-    return seconds, rss_kb / 1024, alerts
+    document = json.loads((work / "alerts.json").read_text())
+    return seconds, rss_kb / 1024, len(document["alerts"]), document["malformed_lines"]["count"]
 
 
 def online(rate: float, seconds: float, runs: int) -> dict:

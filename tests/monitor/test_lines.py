@@ -172,3 +172,27 @@ def test_a_calibration_from_before_line_search_says_it_never_alerts(tmp_path) ->
     old = Calibration.load(tmp_path / "old.json")
     assert old.uncalibrated == ("line-search",)
     assert "no threshold for line-search" in old.note and "calibrate again" in old.note
+
+
+def test_a_64_bit_class_id_is_a_label_not_a_crash(made) -> None:
+    monitor = _monitor(made)
+    for n, row in enumerate(made.population[:5]):
+        record = QueryRecord(1_795_996_800.0 + n, "k", "r", "m", row.tolist(), 2**63 + n,
+                             "label-only", 200)  # fmt: skip
+        monitor.observe(record)
+    assert monitor.keys["k"].queries == 5
+
+
+def test_one_training_record_is_one_hidden_centre(made) -> None:
+    """Each of 40 training records searched alone (three lines, 18 queries, its own key):
+    probes a step apart around one record often share no bucket of the index, so without
+    merging by distance one record counted as up to four centres (found by review). A second
+    centre is another training record within the lines' reach (records here lie 0.17-0.36 sd
+    from their nearest neighbour)."""
+    counts = []
+    for number, row in enumerate(made.members[100:140]):
+        monitor = _monitor(made)
+        for record in _search(made, row[None], seed=number):
+            monitor.observe(record)
+        counts.append(monitor.keys["searcher"].state("line-search").centres)
+    assert sum(c > 1 for c in counts) <= 2 and sum(c > 0 for c in counts) >= 30, counts

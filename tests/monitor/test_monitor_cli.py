@@ -126,6 +126,8 @@ def test_malformed_lines_are_counted_and_the_log_still_checked(
         b'{"time": ' + b"9" * 5000 + b"}\n",
         b"[" * 100_000 + b"\n",
         b"[1, 2, 3]\n",
+        b'{"time": 179601244312206440000, "key": "k", "request_id": "r", "model": "m", '
+        b'"input": [1, 2], "output": 1, "policy": "full", "status": 200}\n',  # a lost point
     ]
     mixed = list(good)
     for n, line in enumerate(bad):
@@ -146,9 +148,16 @@ def test_malformed_lines_are_counted_and_the_log_still_checked(
     assert "not JSON" in mixed_doc["malformed_lines"]["first"][0]
     assert all(len(line) < 400 for line in mixed_doc["malformed_lines"]["first"])
     assert mixed_doc["alerts"] == clean["alerts"] and mixed_doc["queries"] == clean["queries"]
-    assert "6 malformed line(s)" in done.output
+    assert "7 malformed line(s)" in done.output
     # nothing but bad lines: no log at all (exit 2, and what to do)
     (tmp_path / "junk.jsonl").write_bytes(b"".join(bad))
     done = runner.invoke(main, ["monitor", str(tmp_path / "junk.jsonl"),
                                 "--out", str(tmp_path / "j.json")])  # fmt: skip
-    assert done.exit_code == 2 and "no line of" in done.output and "6 malformed" in done.output
+    assert done.exit_code == 2 and "no line of" in done.output and "7 malformed" in done.output
+    # lines ended by CR alone (an old Mac export) are lines: the same log, the same check
+    (tmp_path / "cr.jsonl").write_bytes(b"".join(good).replace(b"\n", b"\r"))
+    out = tmp_path / "cr.json"
+    done = runner.invoke(main, ["monitor", str(tmp_path / "cr.jsonl"), "--index",
+                                str(simulated / "idx.npz"), "--out", str(out)])  # fmt: skip
+    assert done.exit_code in (0, 1), done.output
+    assert json.loads(out.read_text())["queries"] == clean["queries"]

@@ -36,7 +36,7 @@ def test_todays_detectors_keep_their_numbers() -> None:
         "volume": 2500.0,
         "campaign": 9.0,
         "client": 12.0,
-        "line-search": 1.0,
+        "line-search": 3.0,
     }
     assert priority() == (
         "training-overlap", "near-duplicates", "client", "boundary-walk", "line-search",

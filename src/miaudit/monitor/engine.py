@@ -271,9 +271,10 @@ class Monitor:
         mean = self.scales.mean
         width = proximity.features if proximity is not None else -1
         if prints is None and mean is not None and len(mean) == len(x) == width:
-            # half the last decimal the log may hold, over every feature, standardised
-            unit = 0.5 * 10.0**-self.settings.decimals * math.sqrt(len(x))
-            rounding = unit / float(self.scales.divisor().min())
+            # half the last decimal the log may hold, in each feature's standard deviations,
+            # over the features (Euclidean)
+            unit = 0.5 * 10.0**-self.settings.decimals
+            rounding = unit * math.sqrt(float(np.sum(self.scales.divisor() ** -2.0)))
         near = state.recent.add(z, _label(record.output), self.settings, prints, rounding)
         if near.partners is not None and rounding is not None:
             self._hidden = self._search(state, near, rounding)
@@ -294,9 +295,11 @@ class Monitor:
             return 0
         assert self.scales.mean is not None
         raw = self.scales.mean + probes * self.scales.divisor()
+        finite = np.isfinite(raw).all(axis=1)
         found = 0
-        for regions in proximity.matched_many(raw[np.isfinite(raw).all(axis=1)]):
-            found += bool(regions) and state.lines.remember(regions, state.regions)
+        for where, regions in zip(probes[finite], proximity.matched_many(raw[finite]), strict=True):
+            if regions:  # centres closer than 3 look-up steps are one training neighbourhood
+                found += state.lines.remember(regions, state.regions, where, 3 * step)
         return found
 
     def _crossed(self, key: str, detector: str, score: float) -> bool:
@@ -428,8 +431,8 @@ def _label(output: Any) -> int:
         return max(range(len(output)), key=output.__getitem__)  # the first highest
     if isinstance(output, bool) or output is None:
         return -1
-    if isinstance(output, int):
-        return output
+    if isinstance(output, int) and -(2**62) <= output < 2**62:  # a class id (a 64-bit one:
+        return output  # hashed below, so it fits the ring's labels)
     return int.from_bytes(hashlib.blake2b(str(output).encode(), digest_size=4).digest(), "big")
 
 

@@ -41,6 +41,7 @@ MIN_SEGMENT = 50.0
 #: Recent lines kept per key, and hidden neighbourhoods remembered per key.
 MAX_LINES = 32
 MAX_FOUND = 4096
+MAX_CENTRES = 64
 
 
 def collinear_pair(
@@ -48,31 +49,41 @@ def collinear_pair(
 ) -> tuple[int, int] | None:
     """Two earlier queries on one line with the new one: ``gaps`` are the ring's rows minus the
     new query, ``distances`` their squared lengths, ``rounding`` a query's Euclidean rounding
-    error (standardised). ``None`` when no pair among the ``NEAREST`` nearest is."""
+    error (standardised). ``None`` when no pair among the ``NEAREST`` nearest is.
+
+    For a pair ``a``, ``b`` (``u``, ``v`` from the new query), the new query's distance from
+    their line is ``|u×v| / |a−b|``; it must be within ``TOLERANCE`` of the longest side plus
+    what the rounding can move it (``rounding · (1 + 2·longest/|a−b|)``)."""
     n, d = gaps.shape
     if d < MIN_FEATURES or n < 2:
         return None
-    usable = distances > (MIN_SEGMENT * rounding) ** 2
+    floor = (MIN_SEGMENT * rounding) ** 2
     if exclude >= 0:
-        usable[exclude] = False
-    rows = np.flatnonzero(usable)
+        distances = distances.copy()
+        distances[exclude] = -1.0  # never usable
+    if n > NEAREST:
+        rows = np.argpartition(np.where(distances > floor, distances, np.inf), NEAREST - 1)
+        rows = rows[:NEAREST]
+        rows = rows[distances[rows] > floor]
+        rows = rows[np.isfinite(distances[rows])]
+    else:
+        rows = np.flatnonzero(distances > floor)
     if len(rows) < 2:
         return None
-    if len(rows) > NEAREST:
-        rows = rows[np.argpartition(distances[rows], NEAREST - 1)[:NEAREST]]
     u = gaps[rows]
     square = distances[rows]
     dots = u @ u.T
-    cross2 = np.clip(np.outer(square, square) - dots**2, 0.0, None)  # |u×v|², twice the area
-    base2 = square[:, None] + square[None, :] - 2.0 * dots  # |a-b|²
-    base = np.sqrt(np.clip(base2, 0.0, None))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        apart = np.sqrt(cross2) / base  # the new query's distance from the line through a, b
-        longest = np.maximum(np.maximum.outer(np.sqrt(square), np.sqrt(square)), base)
-        allowed = TOLERANCE * longest + rounding * (1.0 + 2.0 * longest / base)
-        excess = np.where(base > MIN_SEGMENT * rounding, apart - allowed, np.inf)
+    cross2 = square[:, None] * square[None, :] - dots * dots  # |u×v|²
+    base2 = square[:, None] + square[None, :] - 2.0 * dots  # |a−b|²
+    longest2 = np.maximum(np.maximum(square[:, None], square[None, :]), base2)
+    base = np.sqrt(np.maximum(base2, floor))
+    longest = np.sqrt(longest2)
+    allowed = TOLERANCE * longest + rounding * (1.0 + 2.0 * longest / base)
+    excess = cross2 - (allowed * base) ** 2  # ≤ 0: on the line
+    excess[base2 <= floor] = np.inf  # a and b (nearly) the same point: no line
     np.fill_diagonal(excess, np.inf)
-    i, j = np.unravel_index(int(np.argmin(excess)), excess.shape)
+    flat = int(np.argmin(excess))
+    i, j = divmod(flat, len(rows))
     if not excess[i, j] <= 0.0:
         return None
     return int(rows[i]), int(rows[j])
@@ -90,6 +101,9 @@ class Lines:
     filled: int = 0
     position: int = 0
     found: dict[int, None] = field(default_factory=dict)
+    #: Where the last ``MAX_CENTRES`` hidden centres were found (standardised), and how many.
+    centres: np.ndarray | None = None
+    placed: int = 0
 
     def add(
         self, z: np.ndarray, a: np.ndarray, b: np.ndarray, rounding: float, step: float,
@@ -173,12 +187,16 @@ class Lines:
         meet = gap <= allowed
         return ((mine + theirs) / 2)[meet]
 
-    def remember(self, regions: list[int], key_regions: Mapping[int, None]) -> bool:
-        """A probe found the training neighbourhood of buckets ``regions``: True if it is a
-        hidden centre, new to this key: it shares no bucket with a neighbourhood the key sent
-        a query into, nor with one found before (probes a step apart near one training record
-        share some of its buckets; a bucket shared by chance merges two centres into one, the
-        cautious way)."""
+    def remember(
+        self, regions: list[int], key_regions: Mapping[int, None], where: np.ndarray,
+        merge: float,
+    ) -> bool:  # fmt: skip
+        """A probe at ``where`` (standardised) found the training neighbourhood of buckets
+        ``regions``: True if it is a hidden centre, new to this key: it shares no bucket with a
+        neighbourhood the key sent a query into; and it shares no bucket with a centre found
+        before, nor lies within ``merge`` (Euclidean) of one (probes a step apart around one
+        training record often share no bucket: without the distance, one record counted as
+        up to four centres)."""
         if any(r in key_regions for r in regions):
             return False
         new = not any(r in self.found for r in regions)
@@ -187,6 +205,14 @@ class Lines:
             self.found[r] = None
         while len(self.found) > MAX_FOUND:
             del self.found[next(iter(self.found))]
+        if self.centres is None or self.centres.shape[1] != len(where):
+            self.centres = np.full((MAX_CENTRES, len(where)), np.inf)
+        gaps = self.centres - where
+        if float(np.einsum("ij,ij->i", gaps, gaps).min()) <= merge * merge:
+            new = False
+        if new:
+            self.centres[self.placed % MAX_CENTRES] = where
+            self.placed += 1
         return new
 
     def to_dict(self) -> dict[str, Any]:
@@ -200,6 +226,8 @@ class Lines:
             "filled": self.filled,
             "position": self.position,
             "found": list(self.found),
+            "placed": self.placed,
+            **({"centres": encode_array(self.centres)} if self.centres is not None else {}),
         }
 
     @classmethod
@@ -213,6 +241,8 @@ class Lines:
             int(data.get("filled", 0)),
             int(data.get("position", 0)),
             dict.fromkeys(int(v) for v in data.get("found", [])),
+            decode_array(data["centres"]) if "centres" in data else None,
+            int(data.get("placed", 0)),
         )
 
 

@@ -29,6 +29,8 @@ from miaudit._io import atomic_path
 from miaudit.errors import InputError
 
 SCHEMA = "miaudit.querylog/1"
+#: Unix seconds beyond this (the year 33658) are a corrupt time, not a time.
+MAX_TIME = 1e12
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,12 @@ class QueryRecord:
         if missing:
             raise InputError(f"{where}: missing {', '.join(missing)} ({SCHEMA})")
         time, status = data["time"], data["status"]
-        if isinstance(time, bool) or not isinstance(time, int | float) or not math.isfinite(time):
+        if (
+            isinstance(time, bool)
+            or not isinstance(time, int | float)
+            or not math.isfinite(time)
+            or not -MAX_TIME <= time <= MAX_TIME
+        ):
             raise InputError(f"{where}: time must be Unix seconds (a number), got {time!r}")
         if isinstance(status, bool) or not isinstance(status, int):
             raise InputError(f"{where}: status must be an HTTP status (an integer), got {status!r}")
@@ -131,13 +138,15 @@ def read_jsonl(path: str | Path, malformed: Malformed | None = None) -> Iterator
     path = Path(path)
     if not path.is_file() or not os.access(path, os.R_OK):
         raise InputError(f"cannot read {path}: no such readable file")
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
+    # text with universal newlines (CR, LF or CRLF), undecodable bytes kept as surrogates so
+    # that the line they are on, not the read, fails
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
+        for number, line in enumerate(handle, 1):
             where = f"{path}:{number}"
             try:
-                line = raw.decode("utf-8")
                 if not line.strip():
                     continue
+                line.encode("utf-8")  # a surrogate left by a byte that is not UTF-8 fails
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
@@ -145,7 +154,7 @@ def read_jsonl(path: str | Path, malformed: Malformed | None = None) -> Iterator
                 except (ValueError, RecursionError) as exc:  # a 5,000-digit number, [[[[…
                     raise InputError(f"{where}: not a JSON record ({type(exc).__name__})") from None
                 record = QueryRecord.from_dict(data, where)
-            except UnicodeDecodeError:
+            except UnicodeEncodeError:
                 if malformed is None:
                     raise InputError(f"{where}: not UTF-8 text") from None
                 malformed.add(where, "not UTF-8 text")

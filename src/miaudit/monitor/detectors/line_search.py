@@ -20,7 +20,7 @@ class LineSearch(Detector):
     name = "line-search"
     rule_id = "MIA209"
     description = "queries on lines that lead to training records the key never sent"
-    default_threshold = 1.0
+    default_threshold = 3.0
     priority = 3
     minimum = 1.0
     needs_index = True
