@@ -38,6 +38,7 @@ ROOT = Path(__file__).parent
 RESULTS = ROOT / "results"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent / "tests" / "gateway"))
+sys.path.insert(0, str(ROOT.parent / "tests"))  # gateway_run's cli_in_process
 SECRET = "bench-monitor-secret-0123456789"
 #: Lines that are no record, one written after every 1,000 records of the throughput log.
 JUNK = ("not json", '{"time": "noon"}', "[" * 5000, '{"time": ' + "9" * 5000 + "}", "[1, 2]")

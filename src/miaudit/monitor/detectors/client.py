@@ -33,6 +33,7 @@ state is saved).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class Clients:
     key_peaks: dict[str, float] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=65536)
 def pool_name(client: str) -> str:
     """The pool an address belongs to: the address in its one written form
     (:func:`~miaudit.querylog.normal_address`), an IPv6 address as its /64 (one subscriber's
